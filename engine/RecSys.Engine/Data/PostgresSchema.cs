@@ -1,0 +1,47 @@
+using Npgsql;
+
+namespace RecSys.Engine.Data;
+
+/// <summary>The original design's tables. Creating them is idempotent.</summary>
+public static class PostgresSchema
+{
+    public const string CreateSql = """
+        CREATE TABLE IF NOT EXISTS artists (
+            artist_id bigint PRIMARY KEY,
+            name      text   NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS tracks (
+            track_id    bigint PRIMARY KEY,
+            title       text,
+            artist_id   bigint,
+            album_id    bigint,
+            duration_ms integer,
+            preview_url text,
+            cover_url   text
+        );
+        CREATE TABLE IF NOT EXISTS interactions (
+            user_id      bigint      NOT NULL,
+            track_id     bigint      NOT NULL,
+            milestone    integer,
+            is_completed boolean     NOT NULL DEFAULT false,
+            created_at   timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS interactions_user_id_idx ON interactions (user_id);
+        """;
+
+    public static async Task CreateAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    {
+        // Two sessions running "db init" at once could race on CREATE ... IF NOT EXISTS; a
+        // transaction-scoped advisory lock serialises them.
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7265637379)", connection, tx))
+        {
+            await lockCmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var cmd = new NpgsqlCommand(CreateSql, connection, tx))
+        {
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using RecSys.Engine.Data;
+
+namespace RecSys.Server.Cli;
+
+/// <summary>The interaction-source options of a command, and loading the source they describe.</summary>
+internal sealed class InputOptions
+{
+    public Option<string> Input { get; } = CliOptions.Input();
+    public Option<string> Format { get; } = CliOptions.Format();
+    public Option<bool> SkipBadRows { get; } = CliOptions.SkipBadRows();
+    public Option<string?> Db { get; } = CliOptions.Db();
+    public Option<int> DemoUsers { get; } = CliOptions.DemoUsers();
+    public Option<int> DemoTracks { get; } = CliOptions.DemoTracks();
+    public Option<long> DemoPlays { get; } = CliOptions.DemoPlays();
+    public Option<ulong> DemoSeed { get; } = CliOptions.DemoSeed();
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Input, Format, SkipBadRows, Db, DemoUsers, DemoTracks, DemoPlays, DemoSeed })
+        {
+            command.Options.Add(o);
+        }
+    }
+
+    public DemoOptions Demo(ParseResult r) => new()
+    {
+        Users = r.GetValue(DemoUsers),
+        Tracks = r.GetValue(DemoTracks),
+        Plays = r.GetValue(DemoPlays),
+        Seed = r.GetValue(DemoSeed),
+    };
+
+    public async Task<InteractionData> LoadAsync(ParseResult r, CancellationToken cancellationToken)
+    {
+        string input = r.GetValue(Input)!;
+        return await InteractionSources.LoadAsync(
+            input, DelimitedLayout.ParseFormat(r.GetValue(Format)!), r.GetValue(SkipBadRows), r.GetValue(Db), Demo(r), cancellationToken);
+    }
+}
+
+/// <summary>Resolves an --input value to a source.</summary>
+internal static class InteractionSources
+{
+    public static async Task<InteractionData> LoadAsync(
+        string input, DelimitedFormat format, bool skipBadRows, string? db, DemoOptions demo, CancellationToken cancellationToken)
+    {
+        switch (input)
+        {
+            case "demo":
+                return DemoCatalog.Generate(demo).ToInteractions();
+            case "db":
+            case "postgres":
+                return await new PostgresInteractionSource(CliOptions.RequireDb(db)).ReadAsync(cancellationToken);
+            default:
+                var data = new DelimitedFileReader(input, format, skipBadRows).Read(cancellationToken);
+                if (data.SkippedRows > 0)
+                {
+                    Console.Error.WriteLine($"warning: skipped {data.SkippedRows} malformed row(s) in {input}");
+                    foreach (string example in data.SkippedExamples ?? [])
+                    {
+                        Console.Error.WriteLine($"  {example}");
+                    }
+                }
+                return data;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using RecSys.Server.Cli;
+
+return await CliApp.RunAsync(args);
