@@ -1,0 +1,32 @@
+namespace RecSys.Bench.Experiments;
+
+/// <summary>Experiment commands: larger one-off measurements that print JSON, run as <c>RecSys.Bench &lt;name&gt; [options]</c>.</summary>
+public static class Experiment
+{
+    public static bool TryRun(string[] args, out int exitCode)
+    {
+        exitCode = 0;
+        switch (args[0])
+        {
+            case "csr":
+                exitCode = CsrExperiment.Run(args[1..]);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Reads "--name value" from an argument list.</summary>
+    public static string? Arg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    public static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs every test against a throwaway PostgreSQL, then every benchmark once (BenchmarkDotNet Dry job).
+# Last line: "N passed, N failed".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGROOT=${PGROOT:-/tmp/recsys-test-pg-$$}
+PGPORT=${PGPORT:-55433}
+results="$root/TestResults"
+rm -rf "$results"; mkdir -p "$results"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_prerequisites() {
+  local need=()
+  [ -x "$PGBIN/initdb" ] || need+=(postgresql-15)
+  /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "test.sh: installing ${need[*]} (apt-get)"
+    as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+pg_start() {
+  id -u postgres >/dev/null 2>&1 || as_root useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+  rm -rf "$PGROOT"; mkdir -p "$PGROOT"; as_root chown postgres: "$PGROOT"; chmod 700 "$PGROOT"
+  local as_pg=(as_root runuser -u postgres --)
+  "${as_pg[@]}" "$PGBIN/initdb" -D "$PGROOT/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$PGROOT/initdb.log" 2>&1 || { cat "$PGROOT/initdb.log"; return 1; }
+  "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \
+    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+}
+
+pg_stop() {
+  if [ -f "$PGROOT/data/postmaster.pid" ]; then
+    as_root runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$PGROOT"
+}
+
+trap pg_stop EXIT
+install_prerequisites || { echo "test.sh: could not install prerequisites"; echo "0 passed, 1 failed"; exit 1; }
+pg_start || { echo "test.sh: PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
+export RECSYS_TEST_DB="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
+echo "test.sh: PostgreSQL up on 127.0.0.1:$PGPORT"
+
+passed=0; failed=0
+
+# 1. Unit, integration and CLI tests.
+dotnet test "$root/tests/RecSys.Tests/RecSys.Tests.csproj" -c Release \
+  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=minimal" --results-directory "$results"
+test_rc=$?
+trx="$results/tests.trx"
+if [ -f "$trx" ]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  [ "$test_rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+else
+  echo "test.sh: no test results (build failed?)"; failed=$((failed + 1))
+fi
+
+# 2. Every benchmark once, in-process, so none rots.
+export RECSYS_BENCH_DB="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
+if dotnet run -c Release --project "$root/bench/RecSys.Bench" -- --filter '*' --job Dry --inProcess \
+     --artifacts "$results/bench" >"$results/bench-dry.log" 2>&1 \
+   && grep -q "// \* Summary \*" "$results/bench-dry.log" \
+   && ! grep -qE "Benchmarks with issues|Exception|\| +NA \| +NA \| +NA \|" "$results/bench-dry.log"; then
+  echo "test.sh: benchmarks (Dry job) ran clean"
+  passed=$((passed + 1))
+else
+  echo "test.sh: benchmark dry run failed; log follows"; tail -60 "$results/bench-dry.log"
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
