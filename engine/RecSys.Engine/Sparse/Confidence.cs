@@ -45,6 +45,23 @@ public static class Confidence
         return raw.WithValues(values);
     }
 
+    /// <summary>Mean of the per-row sums of raw values (BM25's average document length).</summary>
+    public static double AverageRowSum(CsrMatrix m)
+    {
+        if (m.Rows == 0) return 1;
+        double total = TensorPrimitives.Sum(m.Values.AsSpan(0, m.Nnz));
+        double average = total / m.Rows;
+        return average > 0 ? average : 1;
+    }
+
+    /// <summary>BM25 weight of one value, given the row's sum, the average row sum, the column's document frequency and the row count.</summary>
+    public static float Bm25Value(float x, double rowSum, double averageRowSum, double documentFrequency, double rows, float k1 = 100f, float b = 0.8f)
+    {
+        double lengthNorm = (1 - b) + b * rowSum / averageRowSum;
+        double idf = Math.Log(Math.Max(1, rows)) - Math.Log(1 + documentFrequency);
+        return (float)(x * (k1 + 1) / (k1 * lengthNorm + x) * idf);
+    }
+
     /// <summary>
     /// Okapi BM25 weighting of a user × item matrix (K1 = 100, B = 0.8, as implicit's bm25_weight):
     /// idf per item, length normalisation per user.
@@ -60,17 +77,13 @@ public static class Confidence
         {
             rowSums[r] = TensorPrimitives.Sum(userItems.RowValues(r));
         }
-        double average = rowSums.Length == 0 ? 1 : rowSums.Average();
-        if (average <= 0) average = 1;
+        double average = AverageRowSum(userItems);
         var result = new float[nnz];
         for (int r = 0; r < userItems.Rows; r++)
         {
-            double lengthNorm = (1 - b) + b * rowSums[r] / average;
             for (int k = userItems.RowPtr[r]; k < userItems.RowPtr[r + 1]; k++)
             {
-                double x = userItems.Values[k];
-                double idf = Math.Log(n) - Math.Log(1 + df[userItems.ColIndices[k]]);
-                result[k] = (float)(x * (k1 + 1) / (k1 * lengthNorm + x) * idf);
+                result[k] = Bm25Value(userItems.Values[k], rowSums[r], average, df[userItems.ColIndices[k]], n, k1, b);
             }
         }
         return result;

@@ -14,6 +14,10 @@ internal static class CliApp
         root.Subcommands.Add(DataCommands.Create());
         root.Subcommands.Add(DbCommands.Create());
         root.Subcommands.Add(ModelCommands.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(RecommendCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(TuneCommand.Create());
         return root;
     }
 

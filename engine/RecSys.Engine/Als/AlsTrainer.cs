@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using RecSys.Engine.Compute;
+using RecSys.Engine.Data;
+using RecSys.Engine.Sparse;
+
+namespace RecSys.Engine.Als;
+
+/// <summary>
+/// Implicit-feedback ALS (Hu, Koren and Volinsky 2008) on the CPU. Each iteration solves all users
+/// against fixed items, then all items against fixed users; each half-sweep computes YᵀY + λI once
+/// and solves rows in parallel with per-thread scratch. Given the same seed the factors are
+/// identical for any thread count: every row's solve depends only on fixed inputs, and YᵀY is
+/// summed in a fixed order.
+/// </summary>
+public sealed class AlsTrainer(AlsOptions options)
+{
+    /// <summary>Rows claimed per scheduling step: small, because row lengths follow a power law.</summary>
+    private const int Chunk = 32;
+
+    public AlsOptions Options { get; } = options;
+
+    /// <summary>Trains on a confidence matrix (users × items, values c = 1 + alpha·f(r)).</summary>
+    public AlsFactors Fit(
+        CsrMatrix userItems, CsrMatrix itemUsers,
+        Action<IterationReport>? onIteration = null, CancellationToken cancellationToken = default)
+    {
+        Options.Validate();
+        if (itemUsers.Rows != userItems.Cols || itemUsers.Cols != userItems.Rows || itemUsers.Nnz != userItems.Nnz)
+        {
+            throw new ArgumentException("itemUsers must be the transpose of userItems");
+        }
+        int k = Options.Factors;
+        float[] x = Initialize(userItems.Rows, k, 1);
+        float[] y = Initialize(userItems.Cols, k, 2);
+        var started = Stopwatch.StartNew();
+        var iterationSeconds = new List<double>();
+        var losses = new List<double>();
+        for (int iteration = 1; iteration <= Options.Iterations; iteration++)
+        {
+            var iterationStart = started.Elapsed;
+            cancellationToken.ThrowIfCancellationRequested();
+            SolveSide(userItems, y, x);
+            cancellationToken.ThrowIfCancellationRequested();
+            SolveSide(itemUsers, x, y);
+            iterationSeconds.Add((started.Elapsed - iterationStart).TotalSeconds);
+            double? loss = Options.CalculateLoss ? TrainingLoss.Compute(userItems, x, y, k, Options.Regularization, Options.EffectiveThreads) : null;
+            if (loss is { } l) losses.Add(l);
+            onIteration?.Invoke(new IterationReport(iteration, Options.Iterations, started.Elapsed, loss));
+        }
+        return new AlsFactors(k, x, y, started.Elapsed.TotalSeconds, iterationSeconds, losses);
+    }
+
+    /// <summary>Recomputes every row of <paramref name="target"/> from the fixed <paramref name="fixedFactors"/>.</summary>
+    public void SolveSide(CsrMatrix rows, float[] fixedFactors, float[] target)
+    {
+        int k = Options.Factors;
+        float[] gram = Gramian.Compute(fixedFactors, rows.Cols, k, Options.Regularization, Options.EffectiveThreads);
+        if (Options.Solver == AlsSolver.Cholesky)
+        {
+            RowScheduler.Run(rows.Rows, Options.EffectiveThreads, Chunk, () => new Cholesky.Scratch(k), (start, end, scratch) =>
+            {
+                for (int r = start; r < end; r++)
+                {
+                    Cholesky.SolveRow(gram, fixedFactors, k, rows.RowIndices(r), rows.RowValues(r), target.AsSpan(r * k, k), scratch);
+                }
+            });
+            return;
+        }
+        int steps = Options.CgSteps;
+        RowScheduler.Run(rows.Rows, Options.EffectiveThreads, Chunk, () => new ConjugateGradient.Scratch(k), (start, end, scratch) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                ConjugateGradient.SolveRow(gram, fixedFactors, k, rows.RowIndices(r), rows.RowValues(r), target.AsSpan(r * k, k), steps, scratch);
+            }
+        });
+    }
+
+    private float[] Initialize(int rows, int k, ulong stream)
+    {
+        var values = new float[(long)rows * k];
+        var rng = new SplitMix(Options.Seed, stream);
+        float scale = Options.InitScale;
+        for (int i = 0; i < values.Length; i++) values[i] = rng.NextFloat() * scale;
+        return values;
+    }
+}

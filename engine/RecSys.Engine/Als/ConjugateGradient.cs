@@ -1,0 +1,64 @@
+using RecSys.Engine.Compute;
+
+namespace RecSys.Engine.Als;
+
+/// <summary>
+/// One row's update by conjugate gradient on (YᵀY + λI + Yᵀ(Cᵤ − I)Y)·x = YᵀCᵤp(u), warm-started
+/// from the current x (Takács et al. 2011; the same steps as implicit's CPU solver).
+/// YᵀCᵤY is never formed: its product with a vector is YᵀY·v plus one fused pass over the row.
+/// </summary>
+public static class ConjugateGradient
+{
+    /// <summary>implicit's early-exit threshold on r·r.</summary>
+    public const float Epsilon = 1e-20f;
+
+    /// <summary>Per-thread vectors, allocated once per worker.</summary>
+    public sealed class Scratch(int k)
+    {
+        public float[] R { get; } = new float[k];
+        public float[] P { get; } = new float[k];
+        public float[] Ap { get; } = new float[k];
+    }
+
+    public static void SolveRow(
+        ReadOnlySpan<float> gram, ReadOnlySpan<float> factors, int k,
+        ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
+        Span<float> x, int steps, Scratch scratch)
+    {
+        Span<float> r = scratch.R;
+        Span<float> p = scratch.P;
+        Span<float> ap = scratch.Ap;
+
+        // r = b − A·x = −(YᵀY + λI)·x + Σ (c − (c − 1)·(y·x))·y
+        SymMatVec(gram, x, r, k);
+        System.Numerics.Tensors.TensorPrimitives.Negate(r, r);
+        Kernels.AccumulateResidual(factors, k, indices, confidence, x, r);
+
+        r.CopyTo(p);
+        float rsOld = Kernels.Dot(r, r);
+        if (rsOld < Epsilon) return;
+
+        for (int step = 0; step < steps; step++)
+        {
+            SymMatVec(gram, p, ap, k);
+            Kernels.AccumulateConfidenceProduct(factors, k, indices, confidence, p, ap);
+            float pAp = Kernels.Dot(p, ap);
+            if (!(pAp > 0)) return; // p is (numerically) zero or A lost definiteness: stop rather than divide.
+            float alpha = rsOld / pAp;
+            Kernels.Axpy(alpha, p, x);
+            Kernels.Axpy(-alpha, ap, r);
+            float rsNew = Kernels.Dot(r, r);
+            if (rsNew < Epsilon) return;
+            float beta = rsNew / rsOld;
+            // p = r + beta·p
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p, beta, r, p);
+            rsOld = rsNew;
+        }
+    }
+
+    /// <summary>y = G·v for the dense k × k matrix G.</summary>
+    private static void SymMatVec(ReadOnlySpan<float> g, ReadOnlySpan<float> v, Span<float> y, int k)
+    {
+        Kernels.MatVec(g, k, v, y);
+    }
+}

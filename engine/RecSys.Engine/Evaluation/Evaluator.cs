@@ -1,0 +1,66 @@
+using RecSys.Engine.Compute;
+using RecSys.Engine.Recommend;
+using RecSys.Engine.Sparse;
+
+namespace RecSys.Engine.Evaluation;
+
+/// <summary>
+/// Scores every user that has held-out items: top-K of all items not in their training set, compared
+/// with the test set. Works for any scorer, so ALS and the popularity baseline are measured the same way.
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>Fills scores (one per item) for a user.</summary>
+    public delegate void Scorer(int user, Span<float> scores);
+
+    public static RankingMetrics Evaluate(Scorer scorer, CsrMatrix train, CsrMatrix test, int k, int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        int users = test.Rows;
+        var sums = new double[users, 5];
+        var evaluated = new bool[users];
+        RowScheduler.Run(users, threads > 0 ? threads : Environment.ProcessorCount, 16,
+            () => (Scores: new float[train.Cols], Heap: new TopK(k)),
+            (start, end, s) =>
+            {
+                for (int u = start; u < end; u++)
+                {
+                    var relevant = test.RowIndices(u);
+                    if (relevant.IsEmpty) continue;
+                    var seen = train.RowIndices(u);
+                    scorer(u, s.Scores);
+                    double auc = RankingMetrics.UserAuc(s.Scores, seen, relevant);
+                    foreach (int i in seen) s.Scores[i] = float.NegativeInfinity;
+                    s.Heap.Clear();
+                    s.Heap.PushAll(s.Scores);
+                    int[] ranked = s.Heap.Drain().Select(r => r.Index).ToArray();
+                    var (p, r, ndcg, ap) = RankingMetrics.ForUser(ranked, relevant, k);
+                    sums[u, 0] = p;
+                    sums[u, 1] = r;
+                    sums[u, 2] = ndcg;
+                    sums[u, 3] = ap;
+                    sums[u, 4] = auc;
+                    evaluated[u] = true;
+                }
+            });
+        int n = evaluated.Count(e => e);
+        double Mean(int c)
+        {
+            double total = 0;
+            for (int u = 0; u < users; u++) if (evaluated[u]) total += sums[u, c];
+            return n == 0 ? 0 : total / n;
+        }
+        return new RankingMetrics(k, Mean(0), Mean(1), Mean(2), Mean(3), Mean(4), n);
+    }
+
+    /// <summary>The ALS scorer: dot product of the user's factors with every item's.</summary>
+    public static Scorer Als(float[] userFactors, float[] itemFactors, int factors) =>
+        (user, scores) => Kernels.MatVec(itemFactors, factors, userFactors.AsSpan(user * factors, factors), scores);
+
+    /// <summary>The popularity baseline: every user gets items ranked by how many training users have them.</summary>
+    public static Scorer Popularity(CsrMatrix train)
+    {
+        float[] popularity = RecSys.Engine.Als.ModelBuilder.Popularity(train);
+        return (_, scores) => popularity.CopyTo(scores);
+    }
+}

@@ -1,0 +1,197 @@
+using RecSys.Engine.Als;
+using RecSys.Engine.Compute;
+using RecSys.Engine.Model;
+using RecSys.Engine.Sparse;
+
+namespace RecSys.Engine.Recommend;
+
+/// <summary>
+/// Exact recommendations over a model: user top-N by dot product (heard tracks excluded by default),
+/// batch top-N in parallel, similar items and users by cosine, fold-in of unknown users, popularity.
+/// Thread-safe: per-thread score buffers, no shared mutable state.
+/// </summary>
+public sealed class Recommender
+{
+    private readonly RecModel _model;
+    private readonly Lazy<float[]> _itemNorms;
+    private readonly Lazy<float[]> _userNorms;
+    private readonly Lazy<float[]> _itemGram;
+    private readonly Lazy<int[]> _popularOrder;
+    [ThreadStatic] private static Buffers? t_buffers;
+    private readonly double? _bm25AverageLength;
+
+    public Recommender(RecModel model, float? regularization = null)
+    {
+        _model = model;
+        var parameters = TrainingParameters.FromJson(model.ParametersJson);
+        Regularization = regularization ?? parameters?.Regularization ?? new AlsOptions().Regularization;
+        Alpha = parameters?.Alpha ?? new AlsOptions().Alpha;
+        Scaling = parameters?.ConfidenceScaling ?? ConfidenceScaling.Linear;
+        _bm25AverageLength = parameters is { Bm25: true, Bm25AverageLength: > 0 } ? parameters.Bm25AverageLength : null;
+        _itemNorms = new(() => Norms(model.ItemFactors, model.ItemCount, model.Factors));
+        _userNorms = new(() => Norms(model.UserFactors, model.UserCount, model.Factors));
+        _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, Regularization, Environment.ProcessorCount));
+        _popularOrder = new(PopularOrder);
+    }
+
+    public RecModel Model => _model;
+    public float Regularization { get; }
+    public float Alpha { get; }
+    public ConfidenceScaling Scaling { get; }
+
+    /// <summary>Top-k items for a known user (dense index), heard tracks excluded unless asked otherwise.</summary>
+    public ScoredIndex[] RecommendUser(int user, int k, bool excludeHeard = true, ReadOnlySpan<int> excludeItems = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)_model.UserCount, nameof(user));
+        ReadOnlySpan<int> heard = excludeHeard && _model.UserItems is { } ui ? ui.RowIndices(user) : default;
+        return RecommendVector(_model.UserVector(user), k, heard, excludeItems);
+    }
+
+    /// <summary>Top-k items for any user vector (a folded-in user), excluding the given item indices.</summary>
+    public ScoredIndex[] RecommendVector(ReadOnlySpan<float> userVector, int k, ReadOnlySpan<int> exclude = default, ReadOnlySpan<int> excludeMore = default)
+    {
+        var b = BuffersFor(Math.Max(_model.ItemCount, _model.UserCount));
+        Span<float> scores = b.Scores.AsSpan(0, _model.ItemCount);
+        Kernels.MatVec(_model.ItemFactors, _model.Factors, userVector, scores);
+        return TopOf(scores, k, exclude, excludeMore, b);
+    }
+
+    /// <summary>Top-k for many users at once, in parallel; result[i] belongs to users[i].</summary>
+    public ScoredIndex[][] RecommendBatch(ReadOnlySpan<int> users, int k, bool excludeHeard = true, int threads = 0)
+    {
+        var result = new ScoredIndex[users.Length][];
+        int[] list = users.ToArray();
+        RowScheduler.Run(list.Length, threads > 0 ? threads : Environment.ProcessorCount, 16, () => 0, (start, end, _) =>
+        {
+            for (int i = start; i < end; i++) result[i] = RecommendUser(list[i], k, excludeHeard);
+        });
+        return result;
+    }
+
+    /// <summary>The k items most similar to an item by cosine, the item itself excluded.</summary>
+    public ScoredIndex[] SimilarItems(int item, int k, ReadOnlySpan<int> exclude = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)_model.ItemCount, nameof(item));
+        return Cosine(_model.ItemFactors, _itemNorms.Value, _model.ItemCount, item, k, exclude);
+    }
+
+    /// <summary>The k users most similar to a user by cosine, the user itself excluded.</summary>
+    public ScoredIndex[] SimilarUsers(int user, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)_model.UserCount, nameof(user));
+        return Cosine(_model.UserFactors, _userNorms.Value, _model.UserCount, user, k, default);
+    }
+
+    /// <summary>
+    /// The factors of a user not in the model, from their (item index, raw weight) plays, by the exact
+    /// least-squares solve a training step would make (implicit's recalculate_user).
+    /// </summary>
+    public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
+    {
+        if (items.Length != weights.Length) throw new ArgumentException("items and weights differ in length");
+        // Merge duplicates, as the training matrix does.
+        var merged = new SortedDictionary<int, float>();
+        for (int n = 0; n < items.Length; n++)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)items[n], (uint)_model.ItemCount, nameof(items));
+            merged[items[n]] = merged.GetValueOrDefault(items[n]) + weights[n];
+        }
+        int[] idx = [.. merged.Keys];
+        float[] raw = [.. merged.Values];
+        if (_bm25AverageLength is { } average)
+        {
+            // The weighting the model was trained with: item document frequency from the training popularity.
+            double rowSum = raw.Sum();
+            var df = _model.ItemPopularity ?? new float[_model.ItemCount];
+            for (int n = 0; n < idx.Length; n++) raw[n] = Confidence.Bm25Value(raw[n], rowSum, average, df[idx[n]], _model.UserCount);
+        }
+        float[] conf = raw.Select(w => Confidence.Apply(w, Scaling, Alpha)).ToArray();
+        var x = new float[_model.Factors];
+        if (idx.Length > 0)
+        {
+            Cholesky.SolveRow(_itemGram.Value, _model.ItemFactors, _model.Factors, idx, conf, x, new Cholesky.Scratch(_model.Factors));
+        }
+        return x;
+    }
+
+    /// <summary>The k most popular items (by number of users in training), excluding the given ones.</summary>
+    public ScoredIndex[] Popular(int k, ReadOnlySpan<int> exclude = default)
+    {
+        var popularity = _model.ItemPopularity ?? new float[_model.ItemCount];
+        var result = new List<ScoredIndex>(Math.Min(k, _model.ItemCount));
+        foreach (int i in _popularOrder.Value)
+        {
+            if (result.Count >= k) break;
+            if (exclude.Contains(i)) continue;
+            result.Add(new ScoredIndex(i, popularity[i]));
+        }
+        return [.. result];
+    }
+
+    private ScoredIndex[] Cosine(float[] factors, float[] norms, int rows, int query, int k, ReadOnlySpan<int> exclude)
+    {
+        int f = _model.Factors;
+        var b = BuffersFor(Math.Max(_model.ItemCount, _model.UserCount));
+        Span<float> scores = b.Scores.AsSpan(0, rows);
+        Kernels.MatVec(factors, f, factors.AsSpan(query * f, f), scores);
+        float qn = norms[query];
+        for (int i = 0; i < rows; i++)
+        {
+            float d = qn * norms[i];
+            scores[i] = d > 0 ? scores[i] / d : 0f;
+        }
+        scores[query] = float.NegativeInfinity;
+        return TopOf(scores, k, exclude, default, b);
+    }
+
+    private static ScoredIndex[] TopOf(Span<float> scores, int k, ReadOnlySpan<int> exclude, ReadOnlySpan<int> excludeMore, Buffers b)
+    {
+        foreach (int i in exclude) scores[i] = float.NegativeInfinity;
+        foreach (int i in excludeMore)
+        {
+            if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
+        }
+        var heap = b.Heap(Math.Max(0, Math.Min(k, scores.Length)));
+        heap.PushAll(scores);
+        return heap.Drain();
+    }
+
+    private int[] PopularOrder()
+    {
+        var popularity = _model.ItemPopularity ?? new float[_model.ItemCount];
+        int[] order = Enumerable.Range(0, _model.ItemCount).ToArray();
+        // Most popular first; ties by index for determinism.
+        Array.Sort(order, (a, c) => popularity[c] != popularity[a] ? popularity[c].CompareTo(popularity[a]) : a.CompareTo(c));
+        return order;
+    }
+
+    private static float[] Norms(float[] factors, int rows, int k)
+    {
+        var norms = new float[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            norms[i] = System.Numerics.Tensors.TensorPrimitives.Norm(factors.AsSpan(i * k, k));
+        }
+        return norms;
+    }
+
+    private static Buffers BuffersFor(int size)
+    {
+        var b = t_buffers;
+        if (b is null || b.Scores.Length < size) t_buffers = b = new Buffers(size);
+        return b;
+    }
+
+    private sealed class Buffers(int size)
+    {
+        private TopK? _heap;
+        public float[] Scores { get; } = new float[size];
+
+        public TopK Heap(int k)
+        {
+            if (_heap is null || _heap.Capacity != k) _heap = new TopK(k);
+            _heap.Clear();
+            return _heap;
+        }
+    }
+}
