@@ -8,6 +8,9 @@ public static class Experiment
         exitCode = 0;
         switch (args[0])
         {
+            case "als":
+                exitCode = AlsExperiment.Run(args[1..]);
+                return true;
             case "csr":
                 exitCode = CsrExperiment.Run(args[1..]);
                 return true;

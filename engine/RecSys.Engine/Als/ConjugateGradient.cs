@@ -56,9 +56,6 @@ public static class ConjugateGradient
         }
     }
 
-    /// <summary>y = G·v for the dense k × k matrix G.</summary>
-    private static void SymMatVec(ReadOnlySpan<float> g, ReadOnlySpan<float> v, Span<float> y, int k)
-    {
-        Kernels.MatVec(g, k, v, y);
-    }
+    private static void SymMatVec(ReadOnlySpan<float> g, ReadOnlySpan<float> v, Span<float> y, int k) =>
+        Kernels.SymmetricMatVec(g, k, v, y);
 }

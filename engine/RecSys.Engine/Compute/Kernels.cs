@@ -1,73 +1,141 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace RecSys.Engine.Compute;
 
 /// <summary>
-/// The fused SIMD kernels of the hot loops, each with a Vector512, a Vector256 and a scalar path.
-/// TensorPrimitives covers the single operations; these fuse what it cannot: a dot product and the
-/// axpy that uses it, over rows gathered by index, without a call per row.
+/// The fused SIMD kernels of the hot loops. TensorPrimitives covers single operations; these fuse
+/// what it cannot (a dot product and the axpy that uses it, over rows gathered by index) and keep
+/// accumulators in registers. Each has a Vector512, a Vector256 and a scalar path; the scalar paths
+/// are the oracles the tests compare against, and run where hardware intrinsics are disabled.
 /// </summary>
-public static class Kernels
+public static partial class Kernels
 {
     /// <summary>
-    /// For every row i in <paramref name="indices"/>: <c>ap += (conf[i] - 1) · (Y_i · p) · Y_i</c>, the
-    /// confidence-weighted part of <c>(YᵀCᵤY)·p</c>, without forming the matrix.
+    /// The confidence-weighted part of (YᵀCᵤY)·p without forming the matrix: for every row i in
+    /// <paramref name="indices"/>, <c>ap += (c_i − 1)·(Y_i·p)·Y_i</c>.
     /// </summary>
     public static void AccumulateConfidenceProduct(
         ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        ReadOnlySpan<float> p, Span<float> ap)
-    {
-        if (Vector512.IsHardwareAccelerated && k >= Vector512<float>.Count)
-        {
-            AccumulateConfidenceProduct512(factors, k, indices, confidence, p, ap);
-        }
-        else if (Vector256.IsHardwareAccelerated && k >= Vector256<float>.Count)
-        {
-            AccumulateConfidenceProduct256(factors, k, indices, confidence, p, ap);
-        }
-        else
-        {
-            AccumulateConfidenceProductScalar(factors, k, indices, confidence, p, ap);
-        }
-    }
+        ReadOnlySpan<float> p, Span<float> ap) =>
+        AccumulateWeighted(factors, k, indices, confidence, p, ap, 0f, 1f);
 
     /// <summary>
-    /// The right-hand side of the CG start: for every row i, <c>r += (c - (c - 1)·(Y_i·x)) · Y_i</c>.
-    /// Equivalent to <see cref="AccumulateConfidenceProduct"/> with a different coefficient.
+    /// The conjugate-gradient start residual's data term: for every row i, <c>r += (c_i − (c_i − 1)·(Y_i·x))·Y_i</c>.
     /// </summary>
     public static void AccumulateResidual(
         ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        ReadOnlySpan<float> x, Span<float> r)
+        ReadOnlySpan<float> x, Span<float> r) =>
+        AccumulateWeighted(factors, k, indices, confidence, x, r, 1f, -1f);
+
+    /// <summary>
+    /// The shared kernel: <c>acc += (baseScale·c_i + dotScale·(c_i − 1)·(Y_i·v))·Y_i</c> for every row i.
+    /// </summary>
+    public static void AccumulateWeighted(
+        ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
+        ReadOnlySpan<float> v, Span<float> acc, float baseScale, float dotScale)
     {
-        for (int n = 0; n < indices.Length; n++)
+        if (indices.Length != confidence.Length || v.Length < k || acc.Length < k)
         {
-            ReadOnlySpan<float> y = factors.Slice(indices[n] * k, k);
-            float c = confidence[n];
-            float coefficient = c - (c - 1f) * Dot(y, x);
-            Axpy(coefficient, y, r);
+            throw new ArgumentException("indices, confidence and vector lengths disagree");
+        }
+        if (k == 64 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            AccumulateWeighted64x512(factors, indices, confidence, v, acc, baseScale, dotScale);
+        }
+        else if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k >= 16)
+        {
+            AccumulateWeighted512(factors, k, indices, confidence, v, acc, baseScale, dotScale);
+        }
+        else if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && k >= 8)
+        {
+            AccumulateWeighted256(factors, k, indices, confidence, v, acc, baseScale, dotScale);
+        }
+        else
+        {
+            AccumulateWeightedScalar(factors, k, indices, confidence, v, acc, baseScale, dotScale);
         }
     }
 
-    /// <summary>scores[i] = Y_i · x for every row of the row-major matrix Y (rows × k).</summary>
+    /// <summary>y = G·v for a symmetric k × k matrix G (row-major).</summary>
+    public static void SymmetricMatVec(ReadOnlySpan<float> g, int k, ReadOnlySpan<float> v, Span<float> y)
+    {
+        if (g.Length < k * k || v.Length < k || y.Length < k)
+        {
+            throw new ArgumentException("matrix and vector sizes disagree");
+        }
+        if (k == 64 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            SymmetricMatVec64x512(g, v, y);
+        }
+        else if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k >= 16)
+        {
+            SymmetricMatVec512(g, k, v, y);
+        }
+        else if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && k >= 8)
+        {
+            SymmetricMatVec256(g, k, v, y);
+        }
+        else
+        {
+            SymmetricMatVecScalar(g, k, v, y);
+        }
+    }
+
+    /// <summary>scores[i] = M_i · x for every row of the row-major matrix M (rows × k).</summary>
     public static void MatVec(ReadOnlySpan<float> matrix, int k, ReadOnlySpan<float> x, Span<float> scores)
     {
-        int rows = scores.Length;
-        if (matrix.Length < (long)rows * k || x.Length < k)
+        if (matrix.Length < (long)scores.Length * k || x.Length < k)
         {
             throw new ArgumentException("matrix, vector and output sizes disagree");
         }
-        if (Vector512.IsHardwareAccelerated && k >= Vector512<float>.Count)
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k >= 16)
         {
             MatVec512(matrix, k, x, scores);
         }
         else
         {
-            for (int i = 0; i < rows; i++)
+            for (int i = 0; i < scores.Length; i++)
             {
                 scores[i] = TensorPrimitives.Dot(matrix.Slice(i * k, k), x);
+            }
+        }
+    }
+
+    /// <summary>
+    /// g += Σ_r y_r·y_rᵀ over the rows of a row-major block (rows × k), upper triangle only (column
+    /// blocks at or right of the diagonal); <see cref="MirrorUpper"/> completes the matrix.
+    /// </summary>
+    public static void AccumulateGramUpper(ReadOnlySpan<float> rows, int k, Span<float> g)
+    {
+        if (rows.Length % k != 0 || g.Length < k * k) throw new ArgumentException("block and matrix sizes disagree");
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k >= 16)
+        {
+            AccumulateGramUpper512(rows, k, g);
+        }
+        else
+        {
+            AccumulateGramScalar(rows, k, g);
+        }
+    }
+
+    /// <summary>Copies the upper triangle of a k × k matrix onto its lower triangle.</summary>
+    public static void MirrorUpper(Span<float> g, int k)
+    {
+        for (int a = 0; a < k; a++)
+            for (int c = 0; c < a; c++)
+                g[a * k + c] = g[c * k + a];
+    }
+
+    internal static void AccumulateGramScalar(ReadOnlySpan<float> rows, int k, Span<float> g)
+    {
+        for (int r = 0; r < rows.Length; r += k)
+        {
+            ReadOnlySpan<float> y = rows.Slice(r, k);
+            for (int a = 0; a < k; a++)
+            {
+                float ya = y[a];
+                for (int c = a; c < k; c++) g[a * k + c] += ya * y[c];
             }
         }
     }
@@ -79,100 +147,28 @@ public static class Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.MultiplyAdd(x, a, y, y);
 
-    internal static void AccumulateConfidenceProductScalar(
+    internal static void AccumulateWeightedScalar(
         ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        ReadOnlySpan<float> p, Span<float> ap)
+        ReadOnlySpan<float> v, Span<float> acc, float baseScale, float dotScale)
     {
         for (int n = 0; n < indices.Length; n++)
         {
             ReadOnlySpan<float> y = factors.Slice(indices[n] * k, k);
             float d = 0;
-            for (int j = 0; j < k; j++) d += y[j] * p[j];
-            float s = (confidence[n] - 1f) * d;
-            for (int j = 0; j < k; j++) ap[j] += s * y[j];
+            for (int j = 0; j < k; j++) d += y[j] * v[j];
+            float c = confidence[n];
+            float s = baseScale * c + dotScale * (c - 1f) * d;
+            for (int j = 0; j < k; j++) acc[j] += s * y[j];
         }
     }
 
-    internal static void AccumulateConfidenceProduct512(
-        ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        ReadOnlySpan<float> p, Span<float> ap)
+    internal static void SymmetricMatVecScalar(ReadOnlySpan<float> g, int k, ReadOnlySpan<float> v, Span<float> y)
     {
-        const int W = 16;
-        int full = k - k % W;
-        ref float pRef = ref MemoryMarshal.GetReference(p);
-        ref float apRef = ref MemoryMarshal.GetReference(ap);
-        ref float fRef = ref MemoryMarshal.GetReference(factors);
-        for (int n = 0; n < indices.Length; n++)
+        for (int i = 0; i < k; i++)
         {
-            ref float y = ref Unsafe.Add(ref fRef, (nint)indices[n] * k);
-            var acc = Vector512<float>.Zero;
-            int j = 0;
-            for (; j < full; j += W)
-            {
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref y, (nuint)j), Vector512.LoadUnsafe(ref pRef, (nuint)j), acc);
-            }
-            float d = Vector512.Sum(acc);
-            for (; j < k; j++) d += Unsafe.Add(ref y, j) * Unsafe.Add(ref pRef, j);
-            float s = (confidence[n] - 1f) * d;
-            var sv = Vector512.Create(s);
-            for (j = 0; j < full; j += W)
-            {
-                var a = Vector512.LoadUnsafe(ref apRef, (nuint)j);
-                Vector512.FusedMultiplyAdd(sv, Vector512.LoadUnsafe(ref y, (nuint)j), a).StoreUnsafe(ref apRef, (nuint)j);
-            }
-            for (; j < k; j++) Unsafe.Add(ref apRef, j) += s * Unsafe.Add(ref y, j);
-        }
-    }
-
-    internal static void AccumulateConfidenceProduct256(
-        ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        ReadOnlySpan<float> p, Span<float> ap)
-    {
-        const int W = 8;
-        int full = k - k % W;
-        ref float pRef = ref MemoryMarshal.GetReference(p);
-        ref float apRef = ref MemoryMarshal.GetReference(ap);
-        ref float fRef = ref MemoryMarshal.GetReference(factors);
-        for (int n = 0; n < indices.Length; n++)
-        {
-            ref float y = ref Unsafe.Add(ref fRef, (nint)indices[n] * k);
-            var acc = Vector256<float>.Zero;
-            int j = 0;
-            for (; j < full; j += W)
-            {
-                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref y, (nuint)j), Vector256.LoadUnsafe(ref pRef, (nuint)j), acc);
-            }
-            float d = Vector256.Sum(acc);
-            for (; j < k; j++) d += Unsafe.Add(ref y, j) * Unsafe.Add(ref pRef, j);
-            float s = (confidence[n] - 1f) * d;
-            var sv = Vector256.Create(s);
-            for (j = 0; j < full; j += W)
-            {
-                var a = Vector256.LoadUnsafe(ref apRef, (nuint)j);
-                Vector256.FusedMultiplyAdd(sv, Vector256.LoadUnsafe(ref y, (nuint)j), a).StoreUnsafe(ref apRef, (nuint)j);
-            }
-            for (; j < k; j++) Unsafe.Add(ref apRef, j) += s * Unsafe.Add(ref y, j);
-        }
-    }
-
-    internal static void MatVec512(ReadOnlySpan<float> matrix, int k, ReadOnlySpan<float> x, Span<float> scores)
-    {
-        const int W = 16;
-        int full = k - k % W;
-        ref float xRef = ref MemoryMarshal.GetReference(x);
-        ref float mRef = ref MemoryMarshal.GetReference(matrix);
-        for (int i = 0; i < scores.Length; i++)
-        {
-            ref float row = ref Unsafe.Add(ref mRef, (nint)i * k);
-            var acc = Vector512<float>.Zero;
-            int j = 0;
-            for (; j < full; j += W)
-            {
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref row, (nuint)j), Vector512.LoadUnsafe(ref xRef, (nuint)j), acc);
-            }
-            float d = Vector512.Sum(acc);
-            for (; j < k; j++) d += Unsafe.Add(ref row, j) * Unsafe.Add(ref xRef, j);
-            scores[i] = d;
+            float s = 0;
+            for (int j = 0; j < k; j++) s += g[i * k + j] * v[j];
+            y[i] = s;
         }
     }
 }

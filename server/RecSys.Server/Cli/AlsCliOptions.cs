@@ -14,7 +14,7 @@ internal sealed class AlsCliOptions
     public Option<float> Regularization { get; } = new("--regularization") { Description = "L2 regularization λ", DefaultValueFactory = _ => Defaults.Regularization };
     public Option<float> Alpha { get; } = new("--alpha") { Description = "Confidence c = 1 + alpha·f(r)", DefaultValueFactory = _ => Defaults.Alpha };
     public Option<string> Scaling { get; } = new("--scaling") { Description = "f(r): linear, log or binary", DefaultValueFactory = _ => Defaults.Scaling.ToString().ToLowerInvariant() };
-    public Option<bool> Bm25 { get; } = new("--bm25") { Description = "BM25-weight the raw values before confidence scaling" };
+    public Option<bool> Bm25 { get; } = new("--bm25") { Description = "BM25-weight the raw values before confidence scaling (--bm25 false to turn off)", DefaultValueFactory = _ => Defaults.Bm25 };
     public Option<int> CgSteps { get; } = new("--cg-steps") { Description = "Conjugate-gradient steps per row", DefaultValueFactory = _ => Defaults.CgSteps };
     public Option<string> Solver { get; } = new("--solver") { Description = "cg or cholesky (exact, slow)", DefaultValueFactory = _ => "cg" };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Random seed (same seed, same model)", DefaultValueFactory = _ => Defaults.Seed };
