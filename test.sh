@@ -62,7 +62,21 @@ else
   echo "test.sh: no test results (build failed?)"; failed=$((failed + 1))
 fi
 
-# 2. Every benchmark once, in-process, so none rots.
+# 2. The SIMD kernel tests again without AVX-512 (the Vector256 paths) and without any hardware
+#    intrinsics (the scalar fallbacks), so every path is exercised on every machine.
+for variant in "DOTNET_EnableAVX512F=0" "DOTNET_EnableHWIntrinsic=0"; do
+  name=$(echo "$variant" | tr '=' '-')
+  env "$variant" dotnet test "$root/tests/RecSys.Tests/RecSys.Tests.csproj" -c Release --no-build --filter "Category=Simd" \
+    --logger "trx;LogFileName=simd-$name.trx" --results-directory "$results" >"$results/simd-$name.log" 2>&1
+  rc=$?
+  counters=$(grep -o '<Counters [^>]*>' "$results/simd-$name.trx" 2>/dev/null | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  echo "test.sh: SIMD tests with $variant: ${p:-0} passed, ${f:-0} failed"
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); tail -30 "$results/simd-$name.log"; fi
+done
+
+# 3. Every benchmark once, in-process, so none rots.
 export RECSYS_BENCH_DB="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
 if dotnet run -c Release --project "$root/bench/RecSys.Bench" -- --filter '*' --job Dry --inProcess \
      --artifacts "$results/bench" >"$results/bench-dry.log" 2>&1 \

@@ -45,6 +45,7 @@ public sealed class TopK
     public void PushAll(ReadOnlySpan<float> scores)
     {
         // Scanning in index order, an equal score never beats the heap's worst (it has a higher index).
+        if (_scores.Length == 0) return;
         for (int i = 0; i < scores.Length; i++)
         {
             float s = scores[i];
