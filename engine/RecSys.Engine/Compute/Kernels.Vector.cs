@@ -10,7 +10,48 @@ public static partial class Kernels
 {
     private const int PrefetchDistance = 4;
 
-    /// <summary>k = 64 with AVX-512: v and the accumulator live in eight registers for the whole row.</summary>
+    /// <summary>Hints the cache to fetch <paramref name="bytes"/> bytes (in 64-byte lines) from <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref float at, int bytes)
+    {
+        byte* p = (byte*)Unsafe.AsPointer(ref at);
+        for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch0(p + offset);
+    }
+
+    /// <summary>k = 32 with AVX-512: v and the accumulator stay in 4 registers for the whole row.</summary>
+    internal static void AccumulateWeighted32x512(
+        ReadOnlySpan<float> factors, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
+        ReadOnlySpan<float> v, Span<float> acc, float baseScale, float dotScale)
+    {
+        ref float f = ref MemoryMarshal.GetReference(factors);
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        ref float ar = ref MemoryMarshal.GetReference(acc);
+        var v0 = Vector512.LoadUnsafe(ref vr, 0);
+        var v1 = Vector512.LoadUnsafe(ref vr, 16);
+        var a0 = Vector512.LoadUnsafe(ref ar, 0);
+        var a1 = Vector512.LoadUnsafe(ref ar, 16);
+        int count = indices.Length;
+        for (int n = 0; n < count; n++)
+        {
+            if (Sse.IsSupported && n + PrefetchDistance < count)
+            {
+                // Rows are gathered at random: ask for the one a few steps ahead now.
+                Prefetch(ref Unsafe.Add(ref f, (nint)indices[n + PrefetchDistance] * 32), 128);
+            }
+            ref float y = ref Unsafe.Add(ref f, (nint)indices[n] * 32);
+            var y0 = Vector512.LoadUnsafe(ref y, 0);
+            var y1 = Vector512.LoadUnsafe(ref y, 16);
+            float d = Vector512.Sum(Vector512.FusedMultiplyAdd(y1, v1, y0 * v0));
+            float c = confidence[n];
+            var s = Vector512.Create(baseScale * c + dotScale * (c - 1f) * d);
+            a0 = Vector512.FusedMultiplyAdd(s, y0, a0);
+            a1 = Vector512.FusedMultiplyAdd(s, y1, a1);
+        }
+        a0.StoreUnsafe(ref ar, 0);
+        a1.StoreUnsafe(ref ar, 16);
+    }
+
+    /// <summary>k = 64 with AVX-512: v and the accumulator stay in 8 registers for the whole row.</summary>
     internal static void AccumulateWeighted64x512(
         ReadOnlySpan<float> factors, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
         ReadOnlySpan<float> v, Span<float> acc, float baseScale, float dotScale)
@@ -32,13 +73,7 @@ public static partial class Kernels
             if (Sse.IsSupported && n + PrefetchDistance < count)
             {
                 // Rows are gathered at random: ask for the one a few steps ahead now.
-                ref float ahead = ref Unsafe.Add(ref f, (nint)indices[n + PrefetchDistance] * 64);
-                unsafe
-                {
-                    void* at = Unsafe.AsPointer(ref ahead);
-                    Sse.Prefetch0(at);
-                    Sse.Prefetch0((byte*)at + 128);
-                }
+                Prefetch(ref Unsafe.Add(ref f, (nint)indices[n + PrefetchDistance] * 64), 256);
             }
             ref float y = ref Unsafe.Add(ref f, (nint)indices[n] * 64);
             var y0 = Vector512.LoadUnsafe(ref y, 0);
@@ -59,6 +94,73 @@ public static partial class Kernels
         a1.StoreUnsafe(ref ar, 16);
         a2.StoreUnsafe(ref ar, 32);
         a3.StoreUnsafe(ref ar, 48);
+    }
+
+    /// <summary>k = 128 with AVX-512: v and the accumulator stay in 16 registers for the whole row.</summary>
+    internal static void AccumulateWeighted128x512(
+        ReadOnlySpan<float> factors, ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
+        ReadOnlySpan<float> v, Span<float> acc, float baseScale, float dotScale)
+    {
+        ref float f = ref MemoryMarshal.GetReference(factors);
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        ref float ar = ref MemoryMarshal.GetReference(acc);
+        var v0 = Vector512.LoadUnsafe(ref vr, 0);
+        var v1 = Vector512.LoadUnsafe(ref vr, 16);
+        var v2 = Vector512.LoadUnsafe(ref vr, 32);
+        var v3 = Vector512.LoadUnsafe(ref vr, 48);
+        var v4 = Vector512.LoadUnsafe(ref vr, 64);
+        var v5 = Vector512.LoadUnsafe(ref vr, 80);
+        var v6 = Vector512.LoadUnsafe(ref vr, 96);
+        var v7 = Vector512.LoadUnsafe(ref vr, 112);
+        var a0 = Vector512.LoadUnsafe(ref ar, 0);
+        var a1 = Vector512.LoadUnsafe(ref ar, 16);
+        var a2 = Vector512.LoadUnsafe(ref ar, 32);
+        var a3 = Vector512.LoadUnsafe(ref ar, 48);
+        var a4 = Vector512.LoadUnsafe(ref ar, 64);
+        var a5 = Vector512.LoadUnsafe(ref ar, 80);
+        var a6 = Vector512.LoadUnsafe(ref ar, 96);
+        var a7 = Vector512.LoadUnsafe(ref ar, 112);
+        int count = indices.Length;
+        for (int n = 0; n < count; n++)
+        {
+            if (Sse.IsSupported && n + PrefetchDistance < count)
+            {
+                // Rows are gathered at random: ask for the one a few steps ahead now.
+                Prefetch(ref Unsafe.Add(ref f, (nint)indices[n + PrefetchDistance] * 128), 512);
+            }
+            ref float y = ref Unsafe.Add(ref f, (nint)indices[n] * 128);
+            var y0 = Vector512.LoadUnsafe(ref y, 0);
+            var y1 = Vector512.LoadUnsafe(ref y, 16);
+            var y2 = Vector512.LoadUnsafe(ref y, 32);
+            var y3 = Vector512.LoadUnsafe(ref y, 48);
+            var y4 = Vector512.LoadUnsafe(ref y, 64);
+            var y5 = Vector512.LoadUnsafe(ref y, 80);
+            var y6 = Vector512.LoadUnsafe(ref y, 96);
+            var y7 = Vector512.LoadUnsafe(ref y, 112);
+            var d01 = Vector512.FusedMultiplyAdd(y1, v1, y0 * v0);
+            var d23 = Vector512.FusedMultiplyAdd(y3, v3, y2 * v2);
+            var d45 = Vector512.FusedMultiplyAdd(y5, v5, y4 * v4);
+            var d67 = Vector512.FusedMultiplyAdd(y7, v7, y6 * v6);
+            float d = Vector512.Sum((d01 + d23) + (d45 + d67));
+            float c = confidence[n];
+            var s = Vector512.Create(baseScale * c + dotScale * (c - 1f) * d);
+            a0 = Vector512.FusedMultiplyAdd(s, y0, a0);
+            a1 = Vector512.FusedMultiplyAdd(s, y1, a1);
+            a2 = Vector512.FusedMultiplyAdd(s, y2, a2);
+            a3 = Vector512.FusedMultiplyAdd(s, y3, a3);
+            a4 = Vector512.FusedMultiplyAdd(s, y4, a4);
+            a5 = Vector512.FusedMultiplyAdd(s, y5, a5);
+            a6 = Vector512.FusedMultiplyAdd(s, y6, a6);
+            a7 = Vector512.FusedMultiplyAdd(s, y7, a7);
+        }
+        a0.StoreUnsafe(ref ar, 0);
+        a1.StoreUnsafe(ref ar, 16);
+        a2.StoreUnsafe(ref ar, 32);
+        a3.StoreUnsafe(ref ar, 48);
+        a4.StoreUnsafe(ref ar, 64);
+        a5.StoreUnsafe(ref ar, 80);
+        a6.StoreUnsafe(ref ar, 96);
+        a7.StoreUnsafe(ref ar, 112);
     }
 
     /// <summary>Any k ≥ 16 with 512-bit vectors; the accumulator stays in memory (L1).</summary>
@@ -161,7 +263,10 @@ public static partial class Kernels
         (a3 + b3).StoreUnsafe(ref yr, 48);
     }
 
-    /// <summary>Any k ≥ 16: column blocks of 16, two accumulators over alternating rows of G.</summary>
+    /// <summary>
+    /// Any k ≥ 16: y = Σ_j v_j·G_j over column blocks of 16, four blocks at a time so four independent
+    /// FMA chains hide the latency; leftover blocks use two accumulators over alternating rows.
+    /// </summary>
     internal static void SymmetricMatVec512(ReadOnlySpan<float> g, int k, ReadOnlySpan<float> v, Span<float> y)
     {
         const int W = 16;
@@ -169,7 +274,25 @@ public static partial class Kernels
         ref float gr = ref MemoryMarshal.GetReference(g);
         ref float vr = ref MemoryMarshal.GetReference(v);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        for (int c = 0; c < full; c += W)
+        int c = 0;
+        for (; c + 4 * W <= full; c += 4 * W)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < k; j++)
+            {
+                var s = Vector512.Create(Unsafe.Add(ref vr, j));
+                ref float row = ref Unsafe.Add(ref gr, j * k + c);
+                a0 = Vector512.FusedMultiplyAdd(s, Vector512.LoadUnsafe(ref row, 0), a0);
+                a1 = Vector512.FusedMultiplyAdd(s, Vector512.LoadUnsafe(ref row, W), a1);
+                a2 = Vector512.FusedMultiplyAdd(s, Vector512.LoadUnsafe(ref row, 2 * W), a2);
+                a3 = Vector512.FusedMultiplyAdd(s, Vector512.LoadUnsafe(ref row, 3 * W), a3);
+            }
+            a0.StoreUnsafe(ref yr, (nuint)c);
+            a1.StoreUnsafe(ref yr, (nuint)(c + W));
+            a2.StoreUnsafe(ref yr, (nuint)(c + 2 * W));
+            a3.StoreUnsafe(ref yr, (nuint)(c + 3 * W));
+        }
+        for (; c < full; c += W)
         {
             Vector512<float> a = default, b = default;
             int j = 0;

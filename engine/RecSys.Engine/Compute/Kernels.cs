@@ -39,9 +39,14 @@ public static partial class Kernels
         {
             throw new ArgumentException("indices, confidence and vector lengths disagree");
         }
-        if (k == 64 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k is 32 or 64 or 128)
         {
-            AccumulateWeighted64x512(factors, indices, confidence, v, acc, baseScale, dotScale);
+            switch (k)
+            {
+                case 32: AccumulateWeighted32x512(factors, indices, confidence, v, acc, baseScale, dotScale); break;
+                case 64: AccumulateWeighted64x512(factors, indices, confidence, v, acc, baseScale, dotScale); break;
+                default: AccumulateWeighted128x512(factors, indices, confidence, v, acc, baseScale, dotScale); break;
+            }
         }
         else if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k >= 16)
         {

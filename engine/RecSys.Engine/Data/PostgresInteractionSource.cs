@@ -23,13 +23,15 @@ public sealed class PostgresInteractionSource(string connectionString)
         await connection.OpenAsync(cancellationToken);
         long estimate = await EstimateRowsAsync(connection, cancellationToken);
         var table = new InteractionTable((int)Math.Clamp(estimate, 1024, 1 << 26));
-        await using var reader = await connection.BeginBinaryExportAsync(
-            $"COPY ({QualifiedCountsSql}) TO STDOUT (FORMAT BINARY)", cancellationToken);
-        while (await reader.StartRowAsync(cancellationToken) != -1)
+        // Synchronous reads: an awaited call per field costs more than the field itself (a third of the
+        // time at a million rows); the rows arrive in large buffered chunks anyway.
+        using var reader = connection.BeginBinaryExport($"COPY ({QualifiedCountsSql}) TO STDOUT (FORMAT BINARY)");
+        using var registration = cancellationToken.Register(reader.Cancel);
+        while (reader.StartRow() != -1)
         {
-            long user = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, cancellationToken);
-            long track = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, cancellationToken);
-            float plays = await reader.ReadAsync<float>(NpgsqlDbType.Real, cancellationToken);
+            long user = reader.Read<long>(NpgsqlDbType.Bigint);
+            long track = reader.Read<long>(NpgsqlDbType.Bigint);
+            float plays = reader.Read<float>(NpgsqlDbType.Real);
             table.Add(user, track, plays);
         }
         return new InteractionData(table, $"postgres({connection.Host}:{connection.Port}/{connection.Database})");

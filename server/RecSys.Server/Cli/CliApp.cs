@@ -21,8 +21,15 @@ internal static class CliApp
         return root;
     }
 
+    /// <summary>What a bare <c>./recsys</c> runs: the main job on the embedded demo data.</summary>
+    public static readonly string[] MainJob = ["train", "--input", "demo", "--out", "storage/recommender/model.npz"];
+
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length == 0)
+        {
+            args = MainJob;
+        }
         var root = Build();
         var parsed = root.Parse(args);
         try

@@ -159,7 +159,9 @@ public sealed class KernelTests
         if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
         {
             if (k >= 16) yield return ("512", Kernels.AccumulateWeighted512);
+            if (k == 32) yield return ("32x512", (f, _, i, c, v, a, b, d) => Kernels.AccumulateWeighted32x512(f, i, c, v, a, b, d));
             if (k == 64) yield return ("64x512", (f, _, i, c, v, a, b, d) => Kernels.AccumulateWeighted64x512(f, i, c, v, a, b, d));
+            if (k == 128) yield return ("128x512", (f, _, i, c, v, a, b, d) => Kernels.AccumulateWeighted128x512(f, i, c, v, a, b, d));
         }
     }
 }
