@@ -11,6 +11,12 @@ public static class Experiment
             case "als":
                 exitCode = AlsExperiment.Run(args[1..]);
                 return true;
+            case "ann":
+                exitCode = AnnExperiment.Run(args[1..]);
+                return true;
+            case "ann-probe":
+                exitCode = AnnProbe.Run();
+                return true;
             case "csr":
                 exitCode = CsrExperiment.Run(args[1..]);
                 return true;

@@ -1,60 +1,79 @@
+using System.Runtime.CompilerServices;
+
 namespace RecSys.Engine.Ann;
 
-/// <summary>
-/// A binary heap of (distance, node) pairs, either closest-first or furthest-first; reused across
-/// searches (Clear keeps the arrays).
-/// </summary>
-internal sealed class DistanceQueue(bool closestFirst, int capacity = 64)
+/// <summary>Orders a <see cref="DistanceQueue{TOrder}"/>: closest first or furthest first.</summary>
+public interface IDistanceOrder
 {
-    private float[] _dist = new float[capacity];
-    private int[] _node = new int[capacity];
+    static abstract bool Before(float a, float b);
+}
+
+/// <summary>Smallest distance at the top (the candidate queue).</summary>
+public readonly struct ClosestFirst : IDistanceOrder
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Before(float a, float b) => a < b;
+}
+
+/// <summary>Largest distance at the top (the bounded result set).</summary>
+public readonly struct FurthestFirst : IDistanceOrder
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Before(float a, float b) => a > b;
+}
+
+/// <summary>
+/// A binary heap of (distance, node) pairs kept in one array of 8-byte entries, specialised by the
+/// JIT for its order (no per-comparison branch on the direction); reused across searches.
+/// </summary>
+public sealed class DistanceQueue<TOrder>(int capacity = 64) where TOrder : struct, IDistanceOrder
+{
+    private Entry[] _items = new Entry[capacity];
+
+    private struct Entry
+    {
+        public float Distance;
+        public int Node;
+    }
 
     public int Count { get; private set; }
-    public float TopDistance => _dist[0];
-    public int TopNode => _node[0];
+    public float TopDistance => _items[0].Distance;
+    public int TopNode => _items[0].Node;
 
     public void Clear() => Count = 0;
 
     public void Push(float distance, int node)
     {
-        if (Count == _dist.Length)
-        {
-            Array.Resize(ref _dist, Count * 2);
-            Array.Resize(ref _node, Count * 2);
-        }
+        if (Count == _items.Length) Array.Resize(ref _items, Count * 2);
+        var items = _items;
         int i = Count++;
         while (i > 0)
         {
             int parent = (i - 1) >> 1;
-            if (!Before(distance, _dist[parent])) break;
-            _dist[i] = _dist[parent];
-            _node[i] = _node[parent];
+            if (!TOrder.Before(distance, items[parent].Distance)) break;
+            items[i] = items[parent];
             i = parent;
         }
-        _dist[i] = distance;
-        _node[i] = node;
+        items[i].Distance = distance;
+        items[i].Node = node;
     }
 
     public void Pop()
     {
         int last = --Count;
         if (last == 0) return;
-        float d = _dist[last];
-        int n = _node[last];
+        var items = _items;
+        var moving = items[last];
         int i = 0;
         while (true)
         {
             int child = 2 * i + 1;
             if (child >= last) break;
-            if (child + 1 < last && Before(_dist[child + 1], _dist[child])) child++;
-            if (!Before(_dist[child], d)) break;
-            _dist[i] = _dist[child];
-            _node[i] = _node[child];
+            if (child + 1 < last && TOrder.Before(items[child + 1].Distance, items[child].Distance)) child++;
+            if (!TOrder.Before(items[child].Distance, moving.Distance)) break;
+            items[i] = items[child];
             i = child;
         }
-        _dist[i] = d;
-        _node[i] = n;
+        items[i] = moving;
     }
-
-    private bool Before(float a, float b) => closestFirst ? a < b : a > b;
 }

@@ -24,27 +24,29 @@ internal sealed partial class HnswGraph
                 }
             }
             for (int l = top; l > level; l--) entry = Greedy(q, entry, l, ctx);
+            var scratch = ctx.Build(efConstruction, M0);
             for (int l = Math.Min(level, top); l >= 0; l--)
             {
                 SearchLayer(q, entry, efConstruction, l, ctx);
                 // Results come out furthest first; the heuristic wants them closest first.
-                var found = ctx.Selection;
-                found.Clear();
-                while (ctx.Results.Count > 0)
+                int found = ctx.Results.Count;
+                for (int i = found - 1; i >= 0; i--)
                 {
-                    found.Add((ctx.Results.TopDistance, ctx.Results.TopNode));
+                    scratch.CandidateDistance[i] = ctx.Results.TopDistance;
+                    scratch.CandidateNode[i] = ctx.Results.TopNode;
                     ctx.Results.Pop();
                 }
-                found.Reverse();
-                entry = found[0].Node;
-                var selected = SelectHeuristic(found, M);
+                entry = scratch.CandidateNode[0];
+                int kept = SelectHeuristic(scratch.CandidateDistance, scratch.CandidateNode, found, M, scratch.KeptDistance, scratch.KeptNode);
                 lock (_locks[node % LockStripes])
                 {
-                    WriteNeighbors(node, l, selected);
+                    var (array, offset) = List(node, l);
+                    Array.Copy(scratch.KeptNode, 0, array, offset + 1, kept);
+                    array[offset] = kept;
                 }
-                foreach (var (distance, neighbor) in selected)
+                for (int i = 0; i < kept; i++)
                 {
-                    Connect(neighbor, node, distance, l);
+                    Connect(scratch.KeptNode[i], node, scratch.KeptDistance[i], l, scratch);
                 }
             }
             if (raisesTop)
@@ -61,24 +63,17 @@ internal sealed partial class HnswGraph
         }
     }
 
+    /// <summary>The array and offset of a node's list at a level: [count, neighbours...].</summary>
+    private (int[] Array, int Offset) List(int node, int level) =>
+        level == 0 ? (Links0, node * (M0 + 1)) : (Upper[node]!, (level - 1) * (M + 1));
+
     /// <summary>Adds <paramref name="node"/> to <paramref name="neighbor"/>'s list, re-selecting by the heuristic when full.</summary>
-    private void Connect(int neighbor, int node, float distance, int level)
+    private void Connect(int neighbor, int node, float distance, int level, SearchContext.BuildScratch scratch)
     {
         int capacity = level == 0 ? M0 : M;
         lock (_locks[neighbor % LockStripes])
         {
-            int[] array;
-            int offset;
-            if (level == 0)
-            {
-                array = Links0;
-                offset = neighbor * (M0 + 1);
-            }
-            else
-            {
-                array = Upper[neighbor]!;
-                offset = (level - 1) * (M + 1);
-            }
+            var (array, offset) = List(neighbor, level);
             int count = array[offset];
             for (int i = 0; i < count; i++)
             {
@@ -90,44 +85,55 @@ internal sealed partial class HnswGraph
                 array[offset] = count + 1;
                 return;
             }
-            var candidates = new List<(float Distance, int Node)>(count + 1) { (distance, node) };
+            var dist = scratch.ConnectDistance;
+            var nodes = scratch.ConnectNode;
+            dist[0] = distance;
+            nodes[0] = node;
             for (int i = 0; i < count; i++)
             {
                 int other = array[offset + 1 + i];
-                candidates.Add((Vectors.Distance(neighbor, other), other));
+                dist[i + 1] = Vectors.Distance(neighbor, other);
+                nodes[i + 1] = other;
             }
-            candidates.Sort((a, b) => a.Distance.CompareTo(b.Distance));
-            var kept = SelectHeuristic(candidates, capacity);
-            for (int i = 0; i < kept.Count; i++) array[offset + 1 + i] = kept[i].Node;
-            array[offset] = kept.Count;
+            Array.Sort(dist, nodes, 0, count + 1);
+            int kept = SelectHeuristic(dist, nodes, count + 1, capacity, scratch.ConnectKeptDistance, scratch.ConnectKeptNode);
+            Array.Copy(scratch.ConnectKeptNode, 0, array, offset + 1, kept);
+            array[offset] = kept;
         }
     }
 
     /// <summary>
     /// The paper's neighbour heuristic: walking candidates closest first, keep one only if it is closer
     /// to the new node than to every neighbour already kept, so links spread in all directions.
+    /// Writes the kept pairs to the output arrays and returns how many.
     /// </summary>
-    private List<(float Distance, int Node)> SelectHeuristic(List<(float Distance, int Node)> sortedCandidates, int max)
+    private int SelectHeuristic(float[] distance, int[] candidate, int count, int max, float[] keptDistance, int[] keptNode)
     {
-        var kept = new List<(float Distance, int Node)>(max);
-        if (sortedCandidates.Count <= max)
+        if (count <= max)
         {
-            kept.AddRange(sortedCandidates);
-            return kept;
+            Array.Copy(distance, keptDistance, count);
+            Array.Copy(candidate, keptNode, count);
+            return count;
         }
-        foreach (var candidate in sortedCandidates)
+        int kept = 0;
+        for (int c = 0; c < count && kept < max; c++)
         {
-            if (kept.Count >= max) break;
+            float d = distance[c];
+            int n = candidate[c];
             bool good = true;
-            foreach (var k in kept)
+            for (int k = 0; k < kept; k++)
             {
-                if (Vectors.Distance(candidate.Node, k.Node) < candidate.Distance)
+                if (Vectors.Distance(n, keptNode[k]) < d)
                 {
                     good = false;
                     break;
                 }
             }
-            if (good) kept.Add(candidate);
+            if (good)
+            {
+                keptDistance[kept] = d;
+                keptNode[kept++] = n;
+            }
         }
         return kept;
     }

@@ -19,18 +19,27 @@ internal sealed partial class HnswGraph
         ctx.Visit(entry);
         candidates.Push(d0, entry);
         if (!ctx.IsExcluded(entry)) results.Push(d0, entry);
-        int[] neighbors = ctx.Neighbors;
         while (candidates.Count > 0)
         {
             float d = candidates.TopDistance;
             int node = candidates.TopNode;
             if (results.Count >= ef && d > results.TopDistance) break;
             candidates.Pop();
-            int n = ReadNeighbors(node, level, neighbors);
+            var (neighbors, start, n) = Neighbors(node, level, ctx);
+            // First pass: mark the unvisited neighbours and ask for all their rows at once, so the
+            // cache misses overlap instead of being paid one after another.
+            int[] fresh = ctx.Fresh;
+            int count = 0;
             for (int i = 0; i < n; i++)
             {
-                int next = neighbors[i];
+                int next = neighbors[start + i];
                 if (!ctx.Visit(next)) continue;
+                Vectors.Prefetch(next);
+                fresh[count++] = next;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                int next = fresh[i];
                 float dn = Vectors.Distance(query, next);
                 if (results.Count < ef || dn < results.TopDistance)
                 {
@@ -45,24 +54,44 @@ internal sealed partial class HnswGraph
         }
     }
 
+    /// <summary>
+    /// A node's neighbour list at a level: read in place once the graph is frozen, copied under the
+    /// node's lock while it is still being built.
+    /// </summary>
+    private (int[] Array, int Start, int Count) Neighbors(int node, int level, SearchContext ctx)
+    {
+        if (_frozen)
+        {
+            if (level == 0)
+            {
+                int offset = node * (M0 + 1);
+                return (Links0, offset + 1, Links0[offset]);
+            }
+            int[] up = Upper[node]!;
+            int o = (level - 1) * (M + 1);
+            return (up, o + 1, up[o]);
+        }
+        return (ctx.Neighbors, 0, ReadNeighbors(node, level, ctx.Neighbors));
+    }
+
     /// <summary>Greedy descent through one upper level: the closest node reachable from <paramref name="entry"/>.</summary>
     internal int Greedy(ReadOnlySpan<float> query, int entry, int level, SearchContext ctx)
     {
         int current = entry;
         float best = Vectors.Distance(query, current);
-        int[] neighbors = ctx.Neighbors;
         bool changed = true;
         while (changed)
         {
             changed = false;
-            int n = ReadNeighbors(current, level, neighbors);
+            var (neighbors, start, n) = Neighbors(current, level, ctx);
             for (int i = 0; i < n; i++)
             {
-                float d = Vectors.Distance(query, neighbors[i]);
+                int next = neighbors[start + i];
+                float d = Vectors.Distance(query, next);
                 if (d < best)
                 {
                     best = d;
-                    current = neighbors[i];
+                    current = next;
                     changed = true;
                 }
             }

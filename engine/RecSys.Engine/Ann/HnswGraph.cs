@@ -84,14 +84,29 @@ internal sealed partial class HnswGraph
         return graph;
     }
 
-    internal SearchContext RentContext() => _contexts.TryTake(out var c) ? c : new SearchContext(Count, M0);
+    [ThreadStatic] private static SearchContext? t_context;
 
-    internal void ReturnContext(SearchContext context) => _contexts.Add(context);
+    /// <summary>A search context of this graph: the calling thread's cached one when free, else from the pool.</summary>
+    internal SearchContext RentContext()
+    {
+        var c = t_context;
+        if (c is not null && c.Owner == this)
+        {
+            t_context = null;
+            return c;
+        }
+        return _contexts.TryTake(out c) ? c : new SearchContext(this, Count, M0);
+    }
 
-    /// <summary>Copies a node's neighbour list at a level into <paramref name="buffer"/>; returns the count.</summary>
+    internal void ReturnContext(SearchContext context)
+    {
+        if (t_context is null) t_context = context;
+        else _contexts.Add(context);
+    }
+
+    /// <summary>Copies a node's neighbour list at a level into <paramref name="buffer"/> under its lock; returns the count.</summary>
     private int ReadNeighbors(int node, int level, int[] buffer)
     {
-        if (_frozen) return CopyNeighbors(node, level, buffer);
         lock (_locks[node % LockStripes])
         {
             return CopyNeighbors(node, level, buffer);
@@ -100,38 +115,9 @@ internal sealed partial class HnswGraph
 
     private int CopyNeighbors(int node, int level, int[] buffer)
     {
-        int[] array;
-        int offset;
-        if (level == 0)
-        {
-            array = Links0;
-            offset = node * (M0 + 1);
-        }
-        else
-        {
-            array = Upper[node]!;
-            offset = (level - 1) * (M + 1);
-        }
+        var (array, offset) = List(node, level);
         int count = array[offset];
         Array.Copy(array, offset + 1, buffer, 0, count);
         return count;
-    }
-
-    private void WriteNeighbors(int node, int level, List<(float Distance, int Node)> selected)
-    {
-        int[] array;
-        int offset;
-        if (level == 0)
-        {
-            array = Links0;
-            offset = node * (M0 + 1);
-        }
-        else
-        {
-            array = Upper[node]!;
-            offset = (level - 1) * (M + 1);
-        }
-        for (int i = 0; i < selected.Count; i++) array[offset + 1 + i] = selected[i].Node;
-        array[offset] = selected.Count;
     }
 }

@@ -11,17 +11,44 @@ internal sealed class SearchContext
     private int _visitEpoch;
     private int _excludeEpoch;
 
-    public SearchContext(int nodes, int maxLinks)
+    public SearchContext(object owner, int nodes, int maxLinks)
     {
+        Owner = owner;
         _visited = new int[nodes];
         _excluded = new int[nodes];
         Neighbors = new int[maxLinks + 1];
+        Fresh = new int[maxLinks + 1];
     }
 
-    public DistanceQueue Candidates { get; } = new(closestFirst: true);
-    public DistanceQueue Results { get; } = new(closestFirst: false);
+    /// <summary>The graph this context belongs to (sizes differ between graphs).</summary>
+    public object Owner { get; }
+
+    public DistanceQueue<ClosestFirst> Candidates { get; } = new();
+    public DistanceQueue<FurthestFirst> Results { get; } = new();
     public int[] Neighbors { get; }
-    public List<(float Distance, int Node)> Selection { get; } = [];
+
+    /// <summary>Neighbours of the node being expanded that were not visited yet.</summary>
+    public int[] Fresh { get; }
+    private BuildScratch? _build;
+
+    /// <summary>Buffers used only while inserting, sized for ef_construction and the level-0 list.</summary>
+    public BuildScratch Build(int efConstruction, int maxLinks)
+    {
+        if (_build is null || _build.CandidateNode.Length < efConstruction + 1) _build = new BuildScratch(efConstruction + 1, maxLinks + 1);
+        return _build;
+    }
+
+    internal sealed class BuildScratch(int candidates, int links)
+    {
+        public float[] CandidateDistance { get; } = new float[candidates];
+        public int[] CandidateNode { get; } = new int[candidates];
+        public float[] KeptDistance { get; } = new float[candidates];
+        public int[] KeptNode { get; } = new int[candidates];
+        public float[] ConnectDistance { get; } = new float[links];
+        public int[] ConnectNode { get; } = new int[links];
+        public float[] ConnectKeptDistance { get; } = new float[links];
+        public int[] ConnectKeptNode { get; } = new int[links];
+    }
     public bool HasExclusions { get; private set; }
 
     public void NewVisit()

@@ -9,7 +9,7 @@ namespace RecSys.Engine.Ann;
 /// The vectors a graph is built over, in rows padded with zeros to a multiple of 16 floats so the
 /// distance is a fixed number of full-width FMAs. Distance is 1 − dot (unit vectors: cosine distance).
 /// </summary>
-internal sealed class VectorStore
+public sealed class VectorStore
 {
     public VectorStore(int count, int dimensions)
     {
@@ -32,6 +32,15 @@ internal sealed class VectorStore
         var padded = new float[Stride];
         query.CopyTo(padded);
         return padded;
+    }
+
+    /// <summary>Asks the cache for a row that is about to be compared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(int node)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Data), (nint)node * Stride));
+        for (int offset = 0; offset < Stride * 4; offset += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + offset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

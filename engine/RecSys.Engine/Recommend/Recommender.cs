@@ -1,4 +1,5 @@
 using RecSys.Engine.Als;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Compute;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
@@ -6,35 +7,37 @@ using RecSys.Engine.Sparse;
 namespace RecSys.Engine.Recommend;
 
 /// <summary>
-/// Exact recommendations over a model: user top-N by dot product (heard tracks excluded by default),
-/// batch top-N in parallel, similar items and users by cosine, fold-in of unknown users, popularity.
-/// Thread-safe: per-thread score buffers, no shared mutable state.
+/// Recommendations over a model: user top-N by dot product (heard tracks excluded by default), batch
+/// top-N in parallel, similar items and users by cosine, fold-in of unknown users, popularity. Top-N
+/// and similar items go through <see cref="ItemRetrievers"/> (exact scan, or HNSW for large catalogs).
+/// Thread-safe: no shared mutable state.
 /// </summary>
 public sealed class Recommender
 {
     private readonly RecModel _model;
-    private readonly Lazy<float[]> _itemNorms;
-    private readonly Lazy<float[]> _userNorms;
     private readonly Lazy<float[]> _itemGram;
     private readonly Lazy<int[]> _popularOrder;
-    [ThreadStatic] private static Buffers? t_buffers;
     private readonly double? _bm25AverageLength;
 
-    public Recommender(RecModel model, float? regularization = null)
+    private readonly ItemRetrievers _retrievers;
+    private readonly Lazy<ExactRetriever> _userCosine;
+
+    public Recommender(RecModel model, float? regularization = null, ItemRetrievers? retrievers = null)
     {
         _model = model;
+        _retrievers = retrievers ?? ItemRetrievers.Exact(model);
+        _userCosine = new(() => new ExactRetriever(model.UserFactors, model.Factors, RetrievalMetric.Cosine));
         var parameters = TrainingParameters.FromJson(model.ParametersJson);
         Regularization = regularization ?? parameters?.Regularization ?? new AlsOptions().Regularization;
         Alpha = parameters?.Alpha ?? new AlsOptions().Alpha;
         Scaling = parameters?.ConfidenceScaling ?? ConfidenceScaling.Linear;
         _bm25AverageLength = parameters is { Bm25: true, Bm25AverageLength: > 0 } ? parameters.Bm25AverageLength : null;
-        _itemNorms = new(() => Norms(model.ItemFactors, model.ItemCount, model.Factors));
-        _userNorms = new(() => Norms(model.UserFactors, model.UserCount, model.Factors));
         _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, Regularization, Environment.ProcessorCount));
         _popularOrder = new(PopularOrder);
     }
 
     public RecModel Model => _model;
+    public ItemRetrievers Retrievers => _retrievers;
     public float Regularization { get; }
     public float Alpha { get; }
     public ConfidenceScaling Scaling { get; }
@@ -48,13 +51,8 @@ public sealed class Recommender
     }
 
     /// <summary>Top-k items for any user vector (a folded-in user), excluding the given item indices.</summary>
-    public ScoredIndex[] RecommendVector(ReadOnlySpan<float> userVector, int k, ReadOnlySpan<int> exclude = default, ReadOnlySpan<int> excludeMore = default)
-    {
-        var b = BuffersFor(Math.Max(_model.ItemCount, _model.UserCount));
-        Span<float> scores = b.Scores.AsSpan(0, _model.ItemCount);
-        Kernels.MatVec(_model.ItemFactors, _model.Factors, userVector, scores);
-        return TopOf(scores, k, exclude, excludeMore, b);
-    }
+    public ScoredIndex[] RecommendVector(ReadOnlySpan<float> userVector, int k, ReadOnlySpan<int> exclude = default, ReadOnlySpan<int> excludeMore = default) =>
+        _retrievers.UserTopN.Search(userVector, k, Merge(exclude, excludeMore));
 
     /// <summary>Top-k for many users at once, in parallel; result[i] belongs to users[i].</summary>
     public ScoredIndex[][] RecommendBatch(ReadOnlySpan<int> users, int k, bool excludeHeard = true, int threads = 0)
@@ -72,14 +70,14 @@ public sealed class Recommender
     public ScoredIndex[] SimilarItems(int item, int k, ReadOnlySpan<int> exclude = default)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)_model.ItemCount, nameof(item));
-        return Cosine(_model.ItemFactors, _itemNorms.Value, _model.ItemCount, item, k, exclude);
+        return _retrievers.Similar.Search(_model.ItemVector(item), k, Merge([item], exclude));
     }
 
     /// <summary>The k users most similar to a user by cosine, the user itself excluded.</summary>
     public ScoredIndex[] SimilarUsers(int user, int k)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)_model.UserCount, nameof(user));
-        return Cosine(_model.UserFactors, _userNorms.Value, _model.UserCount, user, k, default);
+        return _userCosine.Value.Search(_model.UserVector(user), k, [user]);
     }
 
     /// <summary>
@@ -128,32 +126,15 @@ public sealed class Recommender
         return [.. result];
     }
 
-    private ScoredIndex[] Cosine(float[] factors, float[] norms, int rows, int query, int k, ReadOnlySpan<int> exclude)
+    /// <summary>Both exclusion lists as one (no copy when either is empty).</summary>
+    private static ReadOnlySpan<int> Merge(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
     {
-        int f = _model.Factors;
-        var b = BuffersFor(Math.Max(_model.ItemCount, _model.UserCount));
-        Span<float> scores = b.Scores.AsSpan(0, rows);
-        Kernels.MatVec(factors, f, factors.AsSpan(query * f, f), scores);
-        float qn = norms[query];
-        for (int i = 0; i < rows; i++)
-        {
-            float d = qn * norms[i];
-            scores[i] = d > 0 ? scores[i] / d : 0f;
-        }
-        scores[query] = float.NegativeInfinity;
-        return TopOf(scores, k, exclude, default, b);
-    }
-
-    private static ScoredIndex[] TopOf(Span<float> scores, int k, ReadOnlySpan<int> exclude, ReadOnlySpan<int> excludeMore, Buffers b)
-    {
-        foreach (int i in exclude) scores[i] = float.NegativeInfinity;
-        foreach (int i in excludeMore)
-        {
-            if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
-        }
-        var heap = b.Heap(Math.Max(0, Math.Min(k, scores.Length)));
-        heap.PushAll(scores);
-        return heap.Drain();
+        if (b.IsEmpty) return a;
+        if (a.IsEmpty) return b;
+        var merged = new int[a.Length + b.Length];
+        a.CopyTo(merged);
+        b.CopyTo(merged.AsSpan(a.Length));
+        return merged;
     }
 
     private int[] PopularOrder()
@@ -163,35 +144,5 @@ public sealed class Recommender
         // Most popular first; ties by index for determinism.
         Array.Sort(order, (a, c) => popularity[c] != popularity[a] ? popularity[c].CompareTo(popularity[a]) : a.CompareTo(c));
         return order;
-    }
-
-    private static float[] Norms(float[] factors, int rows, int k)
-    {
-        var norms = new float[rows];
-        for (int i = 0; i < rows; i++)
-        {
-            norms[i] = System.Numerics.Tensors.TensorPrimitives.Norm(factors.AsSpan(i * k, k));
-        }
-        return norms;
-    }
-
-    private static Buffers BuffersFor(int size)
-    {
-        var b = t_buffers;
-        if (b is null || b.Scores.Length < size) t_buffers = b = new Buffers(size);
-        return b;
-    }
-
-    private sealed class Buffers(int size)
-    {
-        private TopK? _heap;
-        public float[] Scores { get; } = new float[size];
-
-        public TopK Heap(int k)
-        {
-            if (_heap is null || _heap.Capacity != k) _heap = new TopK(k);
-            _heap.Clear();
-            return _heap;
-        }
     }
 }

@@ -1,0 +1,33 @@
+using RecSys.Engine.Ann;
+
+namespace RecSys.Engine.Recommend;
+
+/// <summary>
+/// When and how the recommender uses HNSW instead of an exact scan (docs/tuning.md has the
+/// measurements behind the defaults).
+/// </summary>
+public sealed record RetrievalOptions
+{
+    /// <summary>Catalog size from which HNSW answers; smaller catalogs are scanned exactly (faster there).</summary>
+    public int AnnThreshold { get; init; } = 5_000;
+
+    /// <summary>Graph parameters (M, ef_construction, seed, build threads).</summary>
+    public HnswOptions Hnsw { get; init; } = new();
+
+    /// <summary>ef for user top-N (inner product).</summary>
+    public int EfSearchInnerProduct { get; init; } = 64;
+
+    /// <summary>ef for similar tracks (cosine).</summary>
+    public int EfSearchCosine { get; init; } = 32;
+
+    /// <summary>How the inner-product graph is built.</summary>
+    public InnerProductMode InnerProductMode { get; init; } = InnerProductMode.Native;
+
+    public void Validate()
+    {
+        if (AnnThreshold < 0) throw new ArgumentOutOfRangeException(nameof(AnnThreshold), AnnThreshold, "ann threshold must be >= 0");
+        if (EfSearchInnerProduct < 1) throw new ArgumentOutOfRangeException(nameof(EfSearchInnerProduct), EfSearchInnerProduct, "ef must be >= 1");
+        if (EfSearchCosine < 1) throw new ArgumentOutOfRangeException(nameof(EfSearchCosine), EfSearchCosine, "ef must be >= 1");
+        Hnsw.Validate();
+    }
+}
