@@ -49,7 +49,7 @@ public sealed record TrainingParameters
         SecondsPerIteration = Math.Round(f.SecondsPerIteration, 5),
     };
 
-    public ConfidenceScaling ConfidenceScaling => Confidence.ParseScaling(Scaling);
+    [JsonIgnore] public ConfidenceScaling ConfidenceScaling => Confidence.ParseScaling(Scaling);
 
     public string ToJson() => JsonSerializer.Serialize(this);
 

@@ -68,6 +68,9 @@ public sealed partial class HnswRetriever : IItemRetriever
                 found[i] = new ScoredIndex(node, ExactScore(query, node));
                 results.Pop();
             }
+            // Re-rank by the exact score: the graph's distances are computed on prepared vectors and
+            // round differently, and callers expect scores in order.
+            Array.Sort(found, static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Index.CompareTo(b.Index));
             return found;
         }
         finally

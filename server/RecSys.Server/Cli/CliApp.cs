@@ -18,11 +18,12 @@ internal static class CliApp
         root.Subcommands.Add(RecommendCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(TuneCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 
-    /// <summary>What a bare <c>./recsys</c> runs: the main job on the embedded demo data.</summary>
-    public static readonly string[] MainJob = ["train", "--input", "demo", "--out", "storage/recommender/model.npz"];
+    /// <summary>What a bare <c>./recsys</c> runs: the server, on the embedded demo data unless configured otherwise.</summary>
+    public static readonly string[] MainJob = ["serve"];
 
     public static async Task<int> RunAsync(string[] args)
     {

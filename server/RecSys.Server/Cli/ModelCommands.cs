@@ -12,7 +12,89 @@ internal static class ModelCommands
     {
         var model = new Command("model", "Inspect model files");
         model.Subcommands.Add(Info());
+        model.Subcommands.Add(List());
+        model.Subcommands.Add(Promote());
+        model.Subcommands.Add(Rollback());
         return model;
+    }
+
+    private static Option<string> Storage() => new("--storage")
+    {
+        Description = "Model store folder",
+        DefaultValueFactory = _ => new Hosting.ServerOptions().Storage,
+    };
+
+    private static Command List()
+    {
+        var cmd = new Command("list", "List stored model versions (newest last) and which one is current");
+        var storage = Storage();
+        var json = CliOptions.Json();
+        cmd.Options.Add(storage);
+        cmd.Options.Add(json);
+        cmd.SetAction(r =>
+        {
+            var store = new Hosting.ModelStore(r.GetValue(storage)!);
+            string? current = store.Current;
+            var rows = new JsonArray();
+            foreach (string v in store.Versions())
+            {
+                var m = store.ReadManifest(v);
+                rows.Add(new JsonObject
+                {
+                    ["version"] = v,
+                    ["current"] = v == current,
+                    ["trained_at"] = m?.TrainedAtUtc,
+                    ["users"] = m?.Users,
+                    ["items"] = m?.Items,
+                    ["ndcg@10"] = m?.Ndcg,
+                });
+            }
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(rows.ToJsonString());
+                return 0;
+            }
+            if (rows.Count == 0) Console.WriteLine($"no model versions in {store.ModelsDirectory}");
+            foreach (var row in rows)
+            {
+                Console.WriteLine($"{((bool)row!["current"]! ? "*" : " ")} {row["version"]}  users {row["users"]}  items {row["items"]}  ndcg@10 {row["ndcg@10"]}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Promote()
+    {
+        var cmd = new Command("promote", "Make a stored version current (a running server picks it up on POST /admin/reload)");
+        var version = new Argument<string>("version") { Description = "Version name, as 'model list' shows it" };
+        var storage = Storage();
+        cmd.Arguments.Add(version);
+        cmd.Options.Add(storage);
+        cmd.SetAction(r =>
+        {
+            var store = new Hosting.ModelStore(r.GetValue(storage)!);
+            string v = r.GetValue(version)!;
+            ModelFile.Load(Path.Combine(store.VersionDirectory(v), Hosting.ModelStore.ModelFileName)); // refuse a version that does not load
+            store.Promote(v);
+            Console.WriteLine($"current: {v}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Rollback()
+    {
+        var cmd = new Command("rollback", "Make the previously promoted version current again");
+        var storage = Storage();
+        cmd.Options.Add(storage);
+        cmd.SetAction(r =>
+        {
+            string v = new Hosting.ModelStore(r.GetValue(storage)!).Rollback();
+            Console.WriteLine($"current: {v}");
+            return 0;
+        });
+        return cmd;
     }
 
     private static Command Info()

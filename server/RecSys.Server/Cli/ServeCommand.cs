@@ -1,0 +1,58 @@
+using System.CommandLine;
+using RecSys.Server.Hosting;
+
+namespace RecSys.Server.Cli;
+
+/// <summary><c>recsys serve</c>: the HTTP API (also what a bare <c>./recsys</c> runs).</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("serve", "Serve recommendations over HTTP (trains a model first when none exists)");
+        var port = new Option<int?>("--port") { Description = "Port (default 8000; RecSys:Port)" };
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default 127.0.0.1)" };
+        var db = CliOptions.Db();
+        var storage = new Option<string?>("--storage") { Description = "Model store folder (default storage/recommender)" };
+        var input = new Option<string?>("--input") { Description = "Train from this interaction file instead of the database or the demo" };
+        var metadata = new Option<string?>("--metadata") { Description = "Track metadata file (Last.fm artists.dat) for file-trained models" };
+        var token = new Option<string?>("--admin-token") { Description = "Bearer token that enables POST /admin/reload and /admin/train" };
+        var schedule = new Option<string?>("--schedule") { Description = "Cron schedule of retraining, UTC (default '0 3 * * *'; '' turns it off)" };
+        var set = new Option<string[]>("--set") { Description = "Any other setting as Key=Value, e.g. --set Training:Factors=128 --set Retrieval:AnnThreshold=10000", AllowMultipleArgumentsPerToken = true };
+        foreach (var o in new Option[] { port, host, db, storage, input, metadata, token, schedule, set }) cmd.Options.Add(o);
+        cmd.SetAction(async (r, ct) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            void Put(string key, string? value)
+            {
+                if (value is not null) overrides[$"{ServerOptions.Section}:{key}"] = value;
+            }
+            Put("Port", r.GetValue(port)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Put("Host", r.GetValue(host));
+            Put("Db", r.GetValue(db));
+            Put("Storage", r.GetValue(storage));
+            Put("InputFile", r.GetValue(input));
+            Put("MetadataFile", r.GetValue(metadata));
+            Put("AdminToken", r.GetValue(token));
+            Put("Schedule", r.GetValue(schedule));
+            foreach (string pair in r.GetValue(set) ?? [])
+            {
+                int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0) throw new CliException($"--set expects Key=Value, got '{pair}'");
+                Put(pair[..eq], pair[(eq + 1)..]);
+            }
+            ServerOptions options;
+            try
+            {
+                options = ServerConfiguration.Bind(ServerConfiguration.Build(overrides));
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new CliException(e.Message);
+            }
+            var app = ServerHost.Build(options);
+            await app.RunAsync(ct);
+            return 0;
+        });
+        return cmd;
+    }
+}

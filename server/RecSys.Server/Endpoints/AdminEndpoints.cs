@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using RecSys.Server.Hosting;
+
+namespace RecSys.Server.Endpoints;
+
+/// <summary>POST /admin/reload and /admin/train, behind a bearer token; not mapped at all without one.</summary>
+internal static class AdminEndpoints
+{
+    public static void Map(WebApplication app, ServerOptions options)
+    {
+        if (string.IsNullOrEmpty(options.AdminToken)) return;
+        byte[] expected = Encoding.UTF8.GetBytes(options.AdminToken);
+        var admin = app.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
+            Authorized(context.HttpContext, expected) ? await next(context) : Results.Problem(
+                title: "Unauthorized", detail: "a valid 'Authorization: Bearer <token>' header is required",
+                statusCode: StatusCodes.Status401Unauthorized));
+
+        admin.MapPost("/reload", (ModelHost host) =>
+        {
+            var outcome = host.ReloadCurrent();
+            return outcome.Ok
+                ? Results.Json(new JsonObject { ["ok"] = true, ["version"] = outcome.Version, ["message"] = outcome.Message })
+                : Results.Problem(title: "Reload failed", detail: outcome.Message + " (the previous model keeps serving)", statusCode: StatusCodes.Status409Conflict);
+        }).WithName("AdminReload");
+
+        admin.MapPost("/train", (TrainingService training) => training.TryStart("admin", out _)
+            ? Results.Json(new JsonObject { ["started"] = true, ["status"] = "/model" }, statusCode: StatusCodes.Status202Accepted)
+            : Results.Problem(title: "Training already running", detail: "one training run at a time; see /model", statusCode: StatusCodes.Status409Conflict))
+            .WithName("AdminTrain");
+    }
+
+    private static bool Authorized(HttpContext http, byte[] expected)
+    {
+        string? header = http.Request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
+        byte[] given = Encoding.UTF8.GetBytes(header[7..].Trim());
+        return CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+}

@@ -1,0 +1,108 @@
+using RecSys.Engine.Recommend;
+using RecSys.Server.Contracts;
+using RecSys.Server.Hosting;
+using RecSys.Server.Metadata;
+
+namespace RecSys.Server.Endpoints;
+
+/// <summary>Which path answered a personal request (the X-Recommendation-Source header).</summary>
+public static class RecommendationSource
+{
+    public const string Ml = "ml";
+    public const string FoldIn = "fold-in";
+    public const string Popularity = "popularity";
+    public const string Legacy = "legacy";
+}
+
+/// <summary>
+/// The request logic behind the endpoints, free of HTTP so it can be benchmarked in-process:
+/// ML for known users with enough history, fold-in for cold users with plays, popularity otherwise,
+/// and the legacy pseudo-random list when no model is loaded.
+/// </summary>
+public sealed class RecommendationService(ModelHost host, IUserPlays plays, ServerOptions options, TimeProvider time)
+{
+    public async ValueTask<(TrackRecommendation[] Items, string Source)> ForUserAsync(long userId, int limit, CancellationToken ct)
+    {
+        var serving = host.Current;
+        if (serving is null) return (Legacy(userId, limit), RecommendationSource.Legacy);
+        var model = serving.Model;
+        var catalog = host.Catalog;
+        int user = model.UserIndex.IndexOf(userId);
+        if (user >= 0 && serving.InteractionCount(user) >= options.ColdStartThreshold)
+        {
+            return (Describe(serving.Recommender.RecommendUser(user, limit), model.TrackIds, catalog), RecommendationSource.Ml);
+        }
+
+        int[] heard;
+        float[] weights;
+        if (user >= 0)
+        {
+            heard = model.UserItems!.RowIndices(user).ToArray();
+            weights = model.UserItems.RowValues(user).ToArray();
+        }
+        else
+        {
+            var known = new List<(int, float)>();
+            foreach (var (trackId, count) in await plays.GetAsync(userId, ct))
+            {
+                int item = model.TrackIndex.IndexOf(trackId);
+                if (item >= 0) known.Add((item, count));
+            }
+            heard = known.Select(k => k.Item1).ToArray();
+            weights = known.Select(k => k.Item2).ToArray();
+        }
+        if (heard.Length > 0)
+        {
+            var vector = serving.Recommender.FoldIn(heard, weights);
+            return (Describe(serving.Recommender.RecommendVector(vector, limit, heard), model.TrackIds, catalog), RecommendationSource.FoldIn);
+        }
+        return (Describe(serving.Recommender.Popular(limit), model.TrackIds, catalog), RecommendationSource.Popularity);
+    }
+
+    /// <summary>Similar tracks; null when the track is not in the model (or no model is loaded).</summary>
+    public TrackRecommendation[]? Similar(long trackId, int limit)
+    {
+        var serving = host.Current;
+        if (serving is null) return null;
+        int item = serving.Model.TrackIndex.IndexOf(trackId);
+        if (item < 0) return null;
+        return Describe(serving.Recommender.SimilarItems(item, limit), serving.Model.TrackIds, host.Catalog);
+    }
+
+    /// <summary>
+    /// The legacy service: pseudo-random tracks, the same for a user all day (seeded by user and UTC
+    /// date), drawn from the catalog (or the model's tracks when there is no catalog).
+    /// </summary>
+    public TrackRecommendation[] Legacy(long userId, int limit)
+    {
+        var catalog = host.Catalog;
+        long[] pool = catalog.Count > 0 ? catalog.TrackIds.Order().ToArray() : host.Current?.Model.TrackIds.Order().ToArray() ?? [];
+        if (pool.Length == 0) return [];
+        var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).DayNumber;
+        var rng = new Engine.Data.SplitMix((ulong)userId, (ulong)day);
+        int n = Math.Min(limit, pool.Length);
+        var chosen = new HashSet<long>();
+        var result = new TrackRecommendation[n];
+        for (int i = 0; i < n; i++)
+        {
+            long id;
+            do id = pool[rng.NextInt(pool.Length)];
+            while (!chosen.Add(id));
+            result[i] = Describe(id, 1f - (float)i / n, catalog);
+        }
+        return result;
+    }
+
+    private static TrackRecommendation[] Describe(ScoredIndex[] ranked, long[] trackIds, TrackCatalog catalog)
+    {
+        var result = new TrackRecommendation[ranked.Length];
+        for (int i = 0; i < ranked.Length; i++) result[i] = Describe(trackIds[ranked[i].Index], ranked[i].Score, catalog);
+        return result;
+    }
+
+    private static TrackRecommendation Describe(long trackId, float score, TrackCatalog catalog)
+    {
+        var t = catalog.Find(trackId);
+        return new TrackRecommendation(trackId, score, t?.Title, t?.ArtistName, t?.ArtistId, t?.AlbumId, t?.DurationMs, t?.PreviewUrl, t?.CoverUrl);
+    }
+}

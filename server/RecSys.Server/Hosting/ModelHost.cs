@@ -1,0 +1,105 @@
+using RecSys.Engine.Model;
+using RecSys.Engine.Recommend;
+using RecSys.Server.Metadata;
+
+namespace RecSys.Server.Hosting;
+
+/// <summary>The outcome of a load, reload or promotion, shown at /model.</summary>
+public sealed record LoadOutcome(DateTime AtUtc, bool Ok, string? Version, string Message);
+
+/// <summary>
+/// Holds the serving model and the track catalog, and swaps them atomically. A candidate that fails to
+/// load or validate, or whose holdout NDCG@10 falls too far below the current model's, is refused and
+/// the current model keeps serving.
+/// </summary>
+public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvider time, ILogger<ModelHost> log)
+{
+    private readonly object _swap = new();
+    private volatile ServingModel? _current;
+    private volatile TrackCatalog _catalog = TrackCatalog.Empty;
+
+    public ServingModel? Current => _current;
+    public TrackCatalog Catalog => _catalog;
+    public ModelStore Store => store;
+    public LoadOutcome? LastReload { get; private set; }
+
+    public void SetCatalog(TrackCatalog catalog) => _catalog = catalog;
+
+    /// <summary>Loads the store's current version (start-up and POST /admin/reload).</summary>
+    public LoadOutcome ReloadCurrent()
+    {
+        string? version = store.Current;
+        if (version is null)
+        {
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, null, "the model store has no current version"));
+        }
+        try
+        {
+            var loaded = Load(version);
+            Swap(loaded);
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"serving {version}: {string.Join("; ", loaded.Recommender.Retrievers.Notes)}"));
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"could not load {version}: {e.Message}"));
+        }
+    }
+
+    /// <summary>
+    /// Validates a stored candidate, compares its holdout NDCG@10 with the serving model's, and when it
+    /// is good enough promotes it in the store and swaps it in.
+    /// </summary>
+    public LoadOutcome TryPromote(string version)
+    {
+        ServingModel candidate;
+        try
+        {
+            candidate = Load(version);
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException)
+        {
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"candidate {version} not promoted: it does not load: {e.Message}"));
+        }
+        var serving = _current;
+        double? now = serving?.Manifest?.Ndcg;
+        double? next = candidate.Manifest?.Ndcg;
+        if (now is { } a && next is { } b && b < a - options.NdcgTolerance)
+        {
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version,
+                $"candidate {version} not promoted: holdout ndcg@10 {b:F4} is below the serving model's {a:F4} by more than the tolerance {options.NdcgTolerance}"));
+        }
+        store.Promote(version);
+        Swap(candidate);
+        return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"promoted and serving {version}"));
+    }
+
+    private ServingModel Load(string version)
+    {
+        string dir = store.VersionDirectory(version);
+        var model = ModelFile.Load(Path.Combine(dir, ModelStore.ModelFileName));
+        if (model.ItemCount == 0) throw new InvalidOperationException($"{version} has no items");
+        var retrievers = ItemRetrievers.Create(model, options.Retrieval, dir);
+        var recommender = new Recommender(model, retrievers: retrievers);
+        return new ServingModel(version, store.ReadManifest(version), model, recommender, time.GetUtcNow().UtcDateTime);
+    }
+
+    private void Swap(ServingModel next)
+    {
+        lock (_swap)
+        {
+            var previous = _current;
+            _current = next;
+            if (previous is not null) ServerMetrics.ModelVersion.WithLabels(previous.Version).Set(0);
+            ServerMetrics.ModelVersion.WithLabels(next.Version).Set(1);
+        }
+    }
+
+    private LoadOutcome Record(LoadOutcome outcome)
+    {
+        LastReload = outcome;
+        ServerMetrics.Reloads.WithLabels(outcome.Ok ? "ok" : "failed").Inc();
+        if (outcome.Ok) log.LogInformation("{Message}", outcome.Message);
+        else log.LogWarning("{Message}", outcome.Message);
+        return outcome;
+    }
+}

@@ -1,0 +1,21 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace RecSys.Server.Hosting;
+
+/// <summary>What a stored model version is: written as manifest.json beside model.npz.</summary>
+public sealed record ModelManifest
+{
+    [JsonPropertyName("version")] public required string Version { get; init; }
+    [JsonPropertyName("trained_at")] public DateTime TrainedAtUtc { get; init; }
+    [JsonPropertyName("source")] public string? Source { get; init; }
+    [JsonPropertyName("users")] public int Users { get; init; }
+    [JsonPropertyName("items")] public int Items { get; init; }
+    [JsonPropertyName("interactions")] public long Interactions { get; init; }
+    [JsonPropertyName("parameters")] public JsonNode? Parameters { get; init; }
+
+    /// <summary>Holdout metrics: precision@10, recall@10, ndcg@10, map@10, auc, and the popularity baseline's.</summary>
+    [JsonPropertyName("metrics")] public JsonObject? Metrics { get; init; }
+
+    [JsonIgnore] public double? Ndcg => Metrics?["ndcg@10"]?.GetValue<double>();
+}

@@ -1,0 +1,112 @@
+using RecSys.Engine.Als;
+using RecSys.Engine.Data;
+using RecSys.Engine.Recommend;
+
+namespace RecSys.Server.Hosting;
+
+/// <summary>
+/// Everything the server can be told, bound from the "RecSys" section of appsettings.json, environment
+/// variables (RECSYS__PORT, RECSYS__ADMINTOKEN, …; RECSYS_DB for the database) and the command line.
+/// Validated at start-up: a bad value stops the server with a message naming it.
+/// </summary>
+public sealed class ServerOptions
+{
+    public const string Section = "RecSys";
+
+    /// <summary>Address to listen on.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 8000;
+
+    /// <summary>PostgreSQL connection string; empty = the embedded demo catalog.</summary>
+    public string? Db { get; set; }
+
+    /// <summary>Where models live: &lt;storage&gt;/models/&lt;version&gt;/ and the "current" pointer.</summary>
+    public string Storage { get; set; } = "storage/recommender";
+
+    /// <summary>Interaction file to train from instead of the database or the demo (e.g. Last.fm's user_artists.dat).</summary>
+    public string? InputFile { get; set; }
+
+    /// <summary>Metadata file for file-trained models (Last.fm's artists.dat: id, name, url, picture).</summary>
+    public string? MetadataFile { get; set; }
+
+    /// <summary>Users with fewer interactions than this are served by fold-in (or popularity).</summary>
+    public int ColdStartThreshold { get; set; } = 5;
+
+    public int MaxLimit { get; set; } = 500;
+
+    /// <summary>Serialised responses kept per model (0 turns the cache off).</summary>
+    public int ResponseCacheEntries { get; set; } = 100_000;
+
+    /// <summary>Run request handlers on the socket threads (fewer thread switches; handlers never block).</summary>
+    public bool InlineScheduling { get; set; } = true;
+
+    /// <summary>Bearer token of POST /admin/reload and /admin/train; without one those endpoints do not exist.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>Cron schedule of retraining (UTC); empty turns scheduled training off.</summary>
+    public string Schedule { get; set; } = "0 3 * * *";
+
+    /// <summary>Model versions kept in the store.</summary>
+    public int KeepVersions { get; set; } = 5;
+
+    /// <summary>A candidate whose holdout NDCG@10 is below the current model's by more than this is not promoted.</summary>
+    public double NdcgTolerance { get; set; } = 0.02;
+
+    /// <summary>Fraction of interactions held out to evaluate each trained model.</summary>
+    public double HoldoutFraction { get; set; } = 0.1;
+
+    /// <summary>Train a model at start-up when the store has none.</summary>
+    public bool TrainIfMissing { get; set; } = true;
+
+    public DemoOptions Demo { get; set; } = new();
+    public AlsOptions Training { get; set; } = new();
+    public RetrievalOptions Retrieval { get; set; } = new();
+
+    /// <summary>Every problem with the options, each naming the setting; empty when valid.</summary>
+    public List<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Port is < 0 or > 65535) problems.Add($"RecSys:Port must be in 0..65535 (got {Port})");
+        if (string.IsNullOrWhiteSpace(Host)) problems.Add("RecSys:Host must not be empty");
+        if (string.IsNullOrWhiteSpace(Storage)) problems.Add("RecSys:Storage must not be empty");
+        if (ColdStartThreshold < 0) problems.Add($"RecSys:ColdStartThreshold must be >= 0 (got {ColdStartThreshold})");
+        if (MaxLimit is < 1 or > 100_000) problems.Add($"RecSys:MaxLimit must be in 1..100000 (got {MaxLimit})");
+        if (ResponseCacheEntries < 0) problems.Add($"RecSys:ResponseCacheEntries must be >= 0 (got {ResponseCacheEntries})");
+        if (KeepVersions < 1) problems.Add($"RecSys:KeepVersions must be >= 1 (got {KeepVersions})");
+        if (!(NdcgTolerance >= 0)) problems.Add($"RecSys:NdcgTolerance must be >= 0 (got {NdcgTolerance})");
+        if (!(HoldoutFraction > 0 && HoldoutFraction < 1)) problems.Add($"RecSys:HoldoutFraction must be in (0, 1) (got {HoldoutFraction})");
+        if (AdminToken is { Length: > 0 and < 16 }) problems.Add("RecSys:AdminToken must be at least 16 characters");
+        if (!string.IsNullOrWhiteSpace(Schedule))
+        {
+            try
+            {
+                Cronos.CronExpression.Parse(Schedule);
+            }
+            catch (Cronos.CronFormatException e)
+            {
+                problems.Add($"RecSys:Schedule '{Schedule}' is not a cron expression: {e.Message}");
+            }
+        }
+        if (InputFile is { Length: > 0 } && !File.Exists(InputFile)) problems.Add($"RecSys:InputFile not found: {InputFile}");
+        if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
+        Check(problems, "RecSys:Training", Training.Validate);
+        Check(problems, "RecSys:Retrieval", Retrieval.Validate);
+        Check(problems, "RecSys:Demo", Demo.Validate);
+        return problems;
+    }
+
+    private static void Check(List<string> problems, string section, Action validate)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add($"{section}: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+
+    /// <summary>Where training data comes from, in words.</summary>
+    public string SourceName => !string.IsNullOrWhiteSpace(Db) ? "postgres" : InputFile is { Length: > 0 } ? InputFile : "demo";
+}

@@ -1,0 +1,49 @@
+using Cronos;
+
+namespace RecSys.Server.Hosting;
+
+/// <summary>
+/// Runs training on a cron schedule (UTC), the original design's daily 03:00 job by default. Time comes
+/// from the injected <see cref="TimeProvider"/>, so tests drive it with a fake clock.
+/// </summary>
+public sealed class TrainingScheduler(ServerOptions options, TrainingService training, TimeProvider time, ILogger<TrainingScheduler> log) : BackgroundService
+{
+    /// <summary>Scheduled runs started so far (observable by tests and /model).</summary>
+    public int Fired { get; private set; }
+
+    public DateTime? NextRunUtc { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (string.IsNullOrWhiteSpace(options.Schedule))
+        {
+            log.LogInformation("scheduled training is off");
+            return;
+        }
+        var cron = CronExpression.Parse(options.Schedule);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            var next = cron.GetNextOccurrence(now, TimeZoneInfo.Utc);
+            if (next is null) return;
+            NextRunUtc = next;
+            try
+            {
+                await Task.Delay(next.Value - now, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            Fired++;
+            if (training.TryStart("schedule", out var run))
+            {
+                await run;
+            }
+            else
+            {
+                log.LogInformation("scheduled training skipped: a run is already in progress");
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using RecSys.Engine.Als;
+using RecSys.Engine.Data;
+using RecSys.Engine.Evaluation;
+using RecSys.Engine.Sparse;
+using RecSys.Server.Cli;
+
+namespace RecSys.Server.Hosting;
+
+/// <summary>The outcome of one training run.</summary>
+public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, string Trigger, bool Ok, string? Version, bool Promoted, string Message);
+
+/// <summary>
+/// Trains from the configured source, evaluates on a holdout, stores a version, and asks the host to
+/// promote it. One run at a time; a failure is recorded and never touches the serving model.
+/// </summary>
+public sealed class TrainingService(ServerOptions options, ModelHost host, TimeProvider time, ILogger<TrainingService> log)
+{
+    private int _running;
+
+    public bool Running => Volatile.Read(ref _running) == 1;
+    public TrainingOutcome? Last { get; private set; }
+
+    /// <summary>Starts a run unless one is going; false when one already is.</summary>
+    public bool TryStart(string trigger, out Task<TrainingOutcome> run)
+    {
+        if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+        {
+            run = Task.FromResult(new TrainingOutcome(Now, Now, trigger, false, null, false, "a training run is already in progress"));
+            return false;
+        }
+        run = Task.Run(() => RunLocked(trigger));
+        return true;
+    }
+
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    private async Task<TrainingOutcome> RunLocked(string trigger)
+    {
+        var started = Now;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            log.LogInformation("training started ({Trigger}) from {Source}", trigger, options.SourceName);
+            string input = !string.IsNullOrWhiteSpace(options.Db) ? "db" : options.InputFile is { Length: > 0 } f ? f : "demo";
+            var data = await InteractionSources.LoadAsync(input, DelimitedFormat.Auto, skipBadRows: false, options.Db, options.Demo, CancellationToken.None);
+            var matrix = InteractionMatrix.Build(data.Table);
+            if (matrix.Nnz == 0) throw new InvalidOperationException($"{data.Source} holds no interactions");
+
+            // Evaluate on a holdout, then train the served model on everything.
+            var split = Splits.Random(matrix.UserItems, options.HoldoutFraction, options.Training.Seed);
+            var evalFactors = ModelBuilder.Train(split.Train, options.Training);
+            var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, options.Training.Threads);
+            var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, 10, options.Training.Threads);
+            var factors = ModelBuilder.Train(matrix.UserItems, options.Training);
+            var model = ModelBuilder.Build(matrix, factors, options.Training, data.Source);
+
+            var metrics = EvalCommand.ToJson(als);
+            metrics["popularity"] = EvalCommand.ToJson(popularity);
+            metrics["holdout_fraction"] = options.HoldoutFraction;
+            string version = host.Store.Add(model, v => new ModelManifest
+            {
+                Version = v,
+                TrainedAtUtc = Now,
+                Source = data.Source,
+                Users = model.UserCount,
+                Items = model.ItemCount,
+                Interactions = matrix.Nnz,
+                Parameters = model.ParametersJson is null ? null : JsonNode.Parse(model.ParametersJson),
+                Metrics = metrics,
+            });
+            var promotion = host.TryPromote(version);
+            var outcome = new TrainingOutcome(started, Now, trigger, true, version, promotion.Ok,
+                $"trained {version} in {clock.Elapsed.TotalSeconds:F1} s (holdout ndcg@10 {als.Ndcg:F4}, popularity {popularity.Ndcg:F4}); {promotion.Message}");
+            ServerMetrics.Trainings.WithLabels(promotion.Ok ? "promoted" : "not_promoted").Inc();
+            log.LogInformation("{Message}", outcome.Message);
+            return Last = outcome;
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong, serving goes on with the current model.
+            var outcome = new TrainingOutcome(started, Now, trigger, false, null, false, $"training failed: {e.GetType().Name}: {e.Message}");
+            ServerMetrics.Trainings.WithLabels("failed").Inc();
+            log.LogError(e, "training failed");
+            return Last = outcome;
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+}

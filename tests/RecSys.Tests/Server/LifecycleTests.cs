@@ -1,0 +1,171 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using RecSys.Engine.Model;
+using RecSys.Server.Hosting;
+
+namespace RecSys.Tests.Server;
+
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task Reload_and_retraining_under_concurrent_load_fail_no_request()
+    {
+        await using var s = await TestServer.StartAsync();
+        var model = s.Host.Current!.Model;
+        string first = s.Host.Current.Version;
+        using var stop = new CancellationTokenSource();
+        int failures = 0, requests = 0;
+        var load = Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
+        {
+            int n = t;
+            while (!stop.IsCancellationRequested)
+            {
+                long user = model.UserIds[n++ % model.UserCount];
+                string path = n % 3 == 0 ? $"/recommend/similar/{model.TrackIds[n % model.ItemCount]}" : $"/recommend/user/{user}/ml?limit=10";
+                var r = await s.Http.GetAsync(path);
+                Interlocked.Increment(ref requests);
+                if (r.StatusCode != HttpStatusCode.OK) Interlocked.Increment(ref failures);
+            }
+        })).ToArray();
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Accepted, (await s.Http.SendAsync(s.Admin("/admin/train"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await s.Http.SendAsync(s.Admin("/admin/train"))).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (s.Training.Running && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        Assert.True(requests > 50, $"only {requests} requests ran");
+        Assert.Equal(0, failures);
+        Assert.True(s.Training.Last!.Ok, s.Training.Last.Message);
+        Assert.NotEqual(first, s.Host.Current!.Version);
+    }
+
+    [Fact]
+    public async Task A_corrupt_or_worse_candidate_is_not_promoted()
+    {
+        await using var s = await TestServer.StartAsync();
+        var store = s.Host.Store;
+        string serving = s.Host.Current!.Version;
+
+        // Corrupt: a version whose model file is garbage.
+        string corrupt = store.Add(s.Host.Current.Model, v => new ModelManifest { Version = v });
+        File.WriteAllText(Path.Combine(store.VersionDirectory(corrupt), ModelStore.ModelFileName), "not a model");
+        var refused = s.Host.TryPromote(corrupt);
+        Assert.False(refused.Ok);
+        Assert.Contains("does not load", refused.Message);
+        Assert.Equal(serving, s.Host.Current!.Version);
+        Assert.Equal(serving, store.Current);
+
+        // Worse: a valid model whose holdout NDCG is far below the serving one's.
+        string worse = store.Add(s.Host.Current.Model, v => new ModelManifest { Version = v, Metrics = new JsonObject { ["ndcg@10"] = 0.0001 } });
+        var rejected = s.Host.TryPromote(worse);
+        Assert.False(rejected.Ok);
+        Assert.Contains("below the serving model", rejected.Message);
+        Assert.Equal(serving, s.Host.Current!.Version);
+
+        var described = JsonNode.Parse(await s.Http.GetStringAsync("/model"))!;
+        Assert.Contains("not promoted", described["last_reload"]!["message"]!.GetValue<string>());
+        Assert.False(described["last_reload"]!["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Scheduler_fires_on_the_injected_clock()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 2, 59, 0, TimeSpan.Zero));
+        await using var s = await TestServer.StartAsync(o => { o.Schedule = "0 3 * * *"; return o; }, clock);
+        var scheduler = s.App.Services.GetRequiredService<TrainingScheduler>();
+        Assert.Equal(new DateTime(2026, 11, 26, 3, 0, 0, DateTimeKind.Utc), scheduler.NextRunUtc);
+        Assert.Equal(0, scheduler.Fired);
+        clock.Advance(TimeSpan.FromSeconds(59));
+        await Task.Delay(200);
+        Assert.Equal(0, scheduler.Fired);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while ((s.Training.Last?.Trigger != "schedule") && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(1, scheduler.Fired);
+        Assert.Equal("schedule", s.Training.Last!.Trigger);
+        Assert.True(s.Training.Last.Ok, s.Training.Last.Message);
+        Assert.Equal(new DateTime(2026, 11, 27, 3, 0, 0, DateTimeKind.Utc), scheduler.NextRunUtc);
+    }
+
+    [Fact]
+    public async Task Without_a_token_admin_endpoints_do_not_exist_and_without_a_model_ml_answers_legacy()
+    {
+        await using var s = await TestServer.StartAsync(o => { o.AdminToken = null; o.TrainIfMissing = false; return o; }, waitReady: false);
+        Assert.Equal(HttpStatusCode.NotFound, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await s.Http.GetAsync("/ready")).StatusCode);
+        var r = await s.Http.GetAsync("/recommend/user/5/ml?limit=3");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("legacy", r.Headers.GetValues("X-Recommendation-Source").Single());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await s.Http.GetAsync("/recommend/similar/5")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_failing_training_keeps_the_serving_model()
+    {
+        await using var s = await TestServer.StartAsync();
+        string serving = s.Host.Current!.Version;
+        // Point training at a file that turns out malformed after start-up.
+        string bad = Path.Combine(Path.GetTempPath(), $"recsys-bad-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(bad, "user,track\n1,2\n1,oops\n");
+        try
+        {
+            s.Options.InputFile = bad;
+            Assert.True(s.Training.TryStart("test", out var run));
+            var outcome = await run;
+            Assert.False(outcome.Ok);
+            Assert.Contains("oops", outcome.Message);
+            Assert.Equal(serving, s.Host.Current!.Version);
+            Assert.Equal(HttpStatusCode.OK, (await s.Http.GetAsync("/ready")).StatusCode);
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+
+    [Fact]
+    public void Invalid_options_are_named()
+    {
+        var o = TestServer.SmallOptions("x");
+        o.Port = 70000;
+        o.MaxLimit = 0;
+        o.Schedule = "every day";
+        o.AdminToken = "short";
+        o.Training = o.Training with { Factors = 0 };
+        var problems = o.Validate();
+        Assert.Contains(problems, p => p.Contains("RecSys:Port"));
+        Assert.Contains(problems, p => p.Contains("RecSys:MaxLimit"));
+        Assert.Contains(problems, p => p.Contains("RecSys:Schedule"));
+        Assert.Contains(problems, p => p.Contains("RecSys:AdminToken"));
+        Assert.Contains(problems, p => p.Contains("RecSys:Training") && p.Contains("factors"));
+    }
+
+    [Fact]
+    public void Model_store_promotes_rolls_back_and_keeps_the_last_versions()
+    {
+        using var dir = new TempDir();
+        var store = new ModelStore(dir.Path, keep: 2);
+        var model = Model.ModelFileTests.SampleModel();
+        Assert.Null(store.Current);
+        var versions = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            versions.Add(store.Add(model, v => new ModelManifest { Version = v }));
+            store.Promote(versions[^1]);
+        }
+        Assert.Equal(4, versions.Distinct().Count());
+        Assert.Equal(versions[3], store.Current);
+        // Two kept: the current one and the one a rollback returns to.
+        Assert.Equal([versions[2], versions[3]], store.Versions());
+        Assert.Equal(versions[2], store.Rollback());
+        Assert.Equal(versions[2], store.Current);
+        Assert.Throws<InvalidOperationException>(() => store.Rollback());
+        Assert.Throws<InvalidOperationException>(() => store.Promote("no-such-version"));
+    }
+}
