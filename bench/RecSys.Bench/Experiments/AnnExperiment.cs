@@ -26,7 +26,7 @@ public static class AnnExperiment
         };
         int k = int.Parse(Experiment.Arg(args, "--k") ?? "10");
         int[] efs = (Experiment.Arg(args, "--ef") ?? "10,20,40,80,160").Split(',').Select(int.Parse).ToArray();
-        var mode = Experiment.Arg(args, "--mode") == "native" ? InnerProductMode.Native : InnerProductMode.Transform;
+        var mode = Experiment.Arg(args, "--mode") == "transform" ? InnerProductMode.Transform : InnerProductMode.Native;
         var options = new HnswOptions
         {
             M = int.Parse(Experiment.Arg(args, "--m") ?? "16"),

@@ -17,6 +17,12 @@ public static class Experiment
             case "ann-probe":
                 exitCode = AnnProbe.Run();
                 return true;
+            case "plot":
+                exitCode = PlotExperiment.Run(args[1..]);
+                return true;
+            case "gpu-check":
+                exitCode = GpuCheck.Run(args[1..]);
+                return true;
             case "csr":
                 exitCode = CsrExperiment.Run(args[1..]);
                 return true;

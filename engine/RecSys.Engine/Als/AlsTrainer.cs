@@ -12,12 +12,14 @@ namespace RecSys.Engine.Als;
 /// identical for any thread count: every row's solve depends only on fixed inputs, and YᵀY is
 /// summed in a fixed order.
 /// </summary>
-public sealed class AlsTrainer(AlsOptions options)
+public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
 {
     /// <summary>Rows claimed per scheduling step: small, because row lengths follow a power law.</summary>
     private const int Chunk = 32;
 
     public AlsOptions Options { get; } = options;
+
+    public string Device => $"cpu ({Options.EffectiveThreads} threads)";
 
     /// <summary>Trains on a confidence matrix (users × items, values c = 1 + alpha·f(r)).</summary>
     public AlsFactors Fit(
@@ -30,8 +32,8 @@ public sealed class AlsTrainer(AlsOptions options)
             throw new ArgumentException("itemUsers must be the transpose of userItems");
         }
         int k = Options.Factors;
-        float[] x = Initialize(userItems.Rows, k, 1);
-        float[] y = Initialize(userItems.Cols, k, 2);
+        float[] x = InitialFactors(Options, userItems.Rows, 1);
+        float[] y = InitialFactors(Options, userItems.Cols, 2);
         var started = Stopwatch.StartNew();
         var iterationSeconds = new List<double>();
         var losses = new List<double>();
@@ -76,11 +78,12 @@ public sealed class AlsTrainer(AlsOptions options)
         });
     }
 
-    private float[] Initialize(int rows, int k, ulong stream)
+    /// <summary>The seeded starting factors (stream 1 users, 2 items), shared by every backend.</summary>
+    public static float[] InitialFactors(AlsOptions options, int rows, ulong stream)
     {
-        var values = new float[(long)rows * k];
-        var rng = new SplitMix(Options.Seed, stream);
-        float scale = Options.InitScale;
+        var values = new float[(long)rows * options.Factors];
+        var rng = new SplitMix(options.Seed, stream);
+        float scale = options.InitScale;
         for (int i = 0; i < values.Length; i++) values[i] = rng.NextFloat() * scale;
         return values;
     }

@@ -1,3 +1,4 @@
+using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
 
@@ -23,11 +24,18 @@ public static class ModelBuilder
         return counts;
     }
 
-    /// <summary>Builds the confidence matrices for training and trains.</summary>
-    public static AlsFactors Train(CsrMatrix rawUserItems, AlsOptions options, Action<IterationReport>? onIteration = null, CancellationToken cancellationToken = default)
+    /// <summary>Builds the confidence matrices for training and trains on the CPU.</summary>
+    public static AlsFactors Train(CsrMatrix rawUserItems, AlsOptions options, Action<IterationReport>? onIteration = null, CancellationToken cancellationToken = default) =>
+        Train(rawUserItems, options, TrainingDevice.Cpu, out _, onIteration, cancellationToken);
+
+    /// <summary>Builds the confidence matrices and trains on the chosen device; <paramref name="deviceUsed"/> says which and why.</summary>
+    public static AlsFactors Train(CsrMatrix rawUserItems, AlsOptions options, TrainingDevice device, out string deviceUsed,
+        Action<IterationReport>? onIteration = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
         var confidence = Confidence.Weight(rawUserItems, options.Scaling, options.Alpha, options.Bm25);
-        return new AlsTrainer(options).Fit(confidence, confidence.Transpose(), onIteration, cancellationToken);
+        using var selected = DeviceSelector.Select(device, options, confidence);
+        deviceUsed = selected.Reason;
+        return selected.Trainer.Fit(confidence, confidence.Transpose(), onIteration, cancellationToken);
     }
 }

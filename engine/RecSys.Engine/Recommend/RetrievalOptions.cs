@@ -9,7 +9,7 @@ namespace RecSys.Engine.Recommend;
 public sealed record RetrievalOptions
 {
     /// <summary>Catalog size from which HNSW answers; smaller catalogs are scanned exactly (faster there).</summary>
-    public int AnnThreshold { get; init; } = 5_000;
+    public int AnnThreshold { get; init; } = 2_000;
 
     /// <summary>Graph parameters (M, ef_construction, seed, build threads).</summary>
     public HnswOptions Hnsw { get; init; } = new();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RecSys.Engine.Als;
+using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Sparse;
 
 namespace RecSys.Server.Cli;
@@ -21,12 +22,25 @@ internal sealed class AlsCliOptions
     public Option<int> Threads { get; } = new("--threads") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
     public Option<float> InitScale { get; } = new("--init-scale") { Description = "Initial factors are uniform in [0, init-scale)", DefaultValueFactory = _ => Defaults.InitScale };
     public Option<bool> Loss { get; } = new("--loss") { Description = "Compute and show the training loss each iteration" };
+    public Option<string> Device { get; } = new("--device") { Description = "auto (CUDA when found, else CPU), cpu, gpu, or ilgpu-cpu (kernel verification, slow)", DefaultValueFactory = _ => "auto" };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Factors, Iterations, Regularization, Alpha, Scaling, Bm25, CgSteps, Solver, Seed, Threads, InitScale, Loss })
+        foreach (var o in new Option[] { Factors, Iterations, Regularization, Alpha, Scaling, Bm25, CgSteps, Solver, Seed, Threads, InitScale, Loss, Device })
         {
             command.Options.Add(o);
+        }
+    }
+
+    public TrainingDevice ReadDevice(ParseResult r)
+    {
+        try
+        {
+            return DeviceSelector.Parse(r.GetValue(Device)!);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--device: {e.Message}");
         }
     }
 

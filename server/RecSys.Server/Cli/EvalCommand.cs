@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Als;
+using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
@@ -45,7 +46,7 @@ internal static class EvalCommand
                 var loaded = await input.LoadAsync(r, ct);
                 data = split.Apply(r, InteractionMatrix.Build(loaded.Table).UserItems);
             }
-            var result = Evaluate(data, options, cutoff, quiet: r.GetValue(json), ct);
+            var result = Evaluate(data, options, cutoff, quiet: r.GetValue(json), ct, als.ReadDevice(r));
             Console.WriteLine(r.GetValue(json) ? result.ToJsonString() : result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });
@@ -53,9 +54,10 @@ internal static class EvalCommand
     }
 
     /// <summary>Trains on the split's training part and evaluates ALS and popularity on its test part.</summary>
-    public static JsonObject Evaluate(Split split, AlsOptions options, int k, bool quiet, CancellationToken ct)
+    public static JsonObject Evaluate(Split split, AlsOptions options, int k, bool quiet, CancellationToken ct, TrainingDevice device = TrainingDevice.Cpu)
     {
-        var factors = TrainingProgress.Run(options.Iterations, quiet, report => ModelBuilder.Train(split.Train, options, report, ct));
+        string deviceUsed = "";
+        var factors = TrainingProgress.Run(options.Iterations, quiet, report => ModelBuilder.Train(split.Train, options, device, out deviceUsed, report, ct));
         var alsMetrics = Evaluator.Evaluate(Evaluator.Als(factors.UserFactors, factors.ItemFactors, factors.Factors), split.Train, split.Test, k, options.Threads);
         var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, k, options.Threads);
         return new JsonObject
@@ -63,6 +65,7 @@ internal static class EvalCommand
             ["als"] = ToJson(alsMetrics),
             ["popularity"] = ToJson(popularity),
             ["seconds_per_iteration"] = Math.Round(factors.SecondsPerIteration, 5),
+            ["device"] = deviceUsed,
             ["users_evaluated"] = alsMetrics.Users,
             ["train_interactions"] = split.Train.Nnz,
             ["test_interactions"] = split.Test.Nnz,

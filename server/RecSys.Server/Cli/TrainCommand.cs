@@ -23,6 +23,7 @@ internal static class TrainCommand
         cmd.SetAction(async (r, ct) =>
         {
             var options = als.Read(r);
+            var device = als.ReadDevice(r);
             var data = await input.LoadAsync(r, ct);
             var matrix = InteractionMatrix.Build(data.Table);
             if (matrix.Nnz == 0)
@@ -30,8 +31,10 @@ internal static class TrainCommand
                 throw new CliException($"{data.Source} holds no interactions: nothing to train on");
             }
             bool quiet = r.GetValue(json);
+            string deviceUsed = "";
             var factors = TrainingProgress.Run(options.Iterations, quiet,
-                report => ModelBuilder.Train(matrix.UserItems, options, report, ct));
+                report => ModelBuilder.Train(matrix.UserItems, options, device, out deviceUsed, report, ct));
+            if (!quiet) Console.Error.WriteLine($"device: {deviceUsed}");
             var model = ModelBuilder.Build(matrix, factors, options, data.Source);
             string path = r.GetValue(output)!;
             ModelFile.Save(model, path);

@@ -58,6 +58,9 @@ public sealed class ServerOptions
     /// <summary>Train a model at start-up when the store has none.</summary>
     public bool TrainIfMissing { get; set; } = true;
 
+    /// <summary>Training device: auto, cpu, gpu or ilgpu-cpu.</summary>
+    public string Device { get; set; } = "auto";
+
     public DemoOptions Demo { get; set; } = new();
     public AlsOptions Training { get; set; } = new();
     public RetrievalOptions Retrieval { get; set; } = new();
@@ -89,6 +92,7 @@ public sealed class ServerOptions
         }
         if (InputFile is { Length: > 0 } && !File.Exists(InputFile)) problems.Add($"RecSys:InputFile not found: {InputFile}");
         if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
+        Check(problems, "RecSys:Device", () => Engine.Compute.Gpu.DeviceSelector.Parse(Device));
         Check(problems, "RecSys:Training", Training.Validate);
         Check(problems, "RecSys:Retrieval", Retrieval.Validate);
         Check(problems, "RecSys:Demo", Demo.Validate);

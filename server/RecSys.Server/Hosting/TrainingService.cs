@@ -50,10 +50,12 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, TimeP
 
             // Evaluate on a holdout, then train the served model on everything.
             var split = Splits.Random(matrix.UserItems, options.HoldoutFraction, options.Training.Seed);
-            var evalFactors = ModelBuilder.Train(split.Train, options.Training);
+            var device = Engine.Compute.Gpu.DeviceSelector.Parse(options.Device);
+            var evalFactors = ModelBuilder.Train(split.Train, options.Training, device, out string deviceUsed);
+            log.LogInformation("training on {Device}", deviceUsed);
             var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, options.Training.Threads);
             var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, 10, options.Training.Threads);
-            var factors = ModelBuilder.Train(matrix.UserItems, options.Training);
+            var factors = ModelBuilder.Train(matrix.UserItems, options.Training, device, out _);
             var model = ModelBuilder.Build(matrix, factors, options.Training, data.Source);
 
             var metrics = EvalCommand.ToJson(als);

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using RecSys.Engine.Als;
+using RecSys.Engine.Compute;
+using RecSys.Engine.Compute.Gpu;
+using RecSys.Engine.Recommend;
+using RecSys.Engine.Sparse;
+
+namespace RecSys.Bench.Experiments;
+
+/// <summary>
+/// <c>gpu-check --out DIR [--iterations 15] [--shapes lastfm360k,ml20m] [--factors 64,128]</c>: on a CUDA
+/// machine, trains synthetic power-law sets at the lastfm-360k and MovieLens-20M (4+ stars) shapes and
+/// writes DIR/gpu-check.json with the device, seconds per iteration, total time, peak device memory,
+/// and CPU–GPU agreement (loss and top-10 overlap) on a small set. Exits 2 when there is no CUDA device.
+/// </summary>
+public static class GpuCheck
+{
+    private static readonly Dictionary<string, (int Users, int Items, int Nnz)> Shapes = new()
+    {
+        ["lastfm360k"] = (358_868, 160_113, 17_500_000),
+        ["ml20m"] = (138_493, 26_744, 9_995_410),
+    };
+
+    public static int Run(string[] args)
+    {
+        string outDir = Experiment.Arg(args, "--out") ?? ".";
+        int iterations = int.Parse(Experiment.Arg(args, "--iterations") ?? "15");
+        string[] shapes = (Experiment.Arg(args, "--shapes") ?? "lastfm360k,ml20m").Split(',');
+        int[] factorList = (Experiment.Arg(args, "--factors") ?? "64,128").Split(',').Select(int.Parse).ToArray();
+        Directory.CreateDirectory(outDir);
+        var report = new JsonObject { ["started_at"] = DateTime.UtcNow, ["iterations"] = iterations };
+        using var context = Context.Create(b => b.Cuda());
+        var cuda = context.Devices.OfType<CudaDevice>().FirstOrDefault();
+        if (cuda is null)
+        {
+            report["error"] = "ILGPU found no CUDA device (check nvidia-smi and that libcuda is on the loader path)";
+            Write(outDir, report);
+            return 2;
+        }
+        using var accelerator = cuda.CreateAccelerator(context);
+        report["device"] = cuda.Name;
+        report["device_memory_gb"] = Math.Round(cuda.MemorySize / 1e9, 1);
+        report["compute_capability"] = cuda.Architecture?.ToString();
+        report["cpu_cores"] = Environment.ProcessorCount;
+
+        report["agreement"] = Agreement(accelerator);
+        Write(outDir, report);
+
+        var runs = new JsonArray();
+        foreach (string shape in shapes)
+        {
+            var (users, items, nnz) = Shapes[shape];
+            var sw = Stopwatch.StartNew();
+            var raw = AlsExperiment.SyntheticMatrix(users, items, nnz);
+            var c = Confidence.Weight(raw, ConfidenceScaling.Linear, 3f);
+            var t = c.Transpose();
+            double generate = sw.Elapsed.TotalSeconds;
+            foreach (int factors in factorList)
+            {
+                var options = new AlsOptions { Factors = factors, Iterations = iterations, Bm25 = false, Alpha = 3f, Regularization = 0.01f };
+                using var trainer = new IlgpuAlsTrainer(accelerator, options);
+                trainer.Fit(c, t, cancellationToken: default); // warm-up: kernel compilation, first transfers
+                var f = trainer.Fit(c, t);
+                runs.Add(new JsonObject
+                {
+                    ["shape"] = shape,
+                    ["users"] = c.Rows,
+                    ["items"] = c.Cols,
+                    ["nnz"] = c.Nnz,
+                    ["factors"] = factors,
+                    ["median_seconds_per_iteration"] = Math.Round(f.SecondsPerIteration, 4),
+                    ["seconds_per_iteration"] = new JsonArray(f.IterationSeconds.Select(s => (JsonNode)Math.Round(s, 4)).ToArray()),
+                    ["total_seconds"] = Math.Round(f.TrainSeconds, 3),
+                    ["peak_device_mb"] = Math.Round(trainer.PeakDeviceBytes / 1e6, 1),
+                    ["generate_seconds"] = Math.Round(generate, 1),
+                });
+                report["runs"] = runs.DeepClone();
+                Write(outDir, report);
+            }
+        }
+        report["finished_at"] = DateTime.UtcNow;
+        Write(outDir, report);
+        Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>CPU and GPU trainers on the same small set, seed and options: loss and top-10 overlap.</summary>
+    private static JsonObject Agreement(Accelerator accelerator)
+    {
+        var raw = AlsExperiment.SyntheticMatrix(20_000, 10_000, 500_000);
+        var c = Confidence.Weight(raw, ConfidenceScaling.Linear, 3f);
+        var t = c.Transpose();
+        var options = new AlsOptions { Factors = 64, Iterations = 10, CalculateLoss = true, Bm25 = false, Alpha = 3f, Regularization = 0.01f };
+        var cpu = new AlsTrainer(options).Fit(c, t);
+        using var trainer = new IlgpuAlsTrainer(accelerator, options);
+        var gpu = trainer.Fit(c, t);
+        double overlap = 0;
+        const int sample = 500;
+        for (int u = 0; u < sample; u++) overlap += Top(cpu, c, u).Intersect(Top(gpu, c, u)).Count() / 10.0;
+        return new JsonObject
+        {
+            ["users"] = c.Rows,
+            ["items"] = c.Cols,
+            ["nnz"] = c.Nnz,
+            ["cpu_loss"] = cpu.Losses[^1],
+            ["gpu_loss"] = gpu.Losses[^1],
+            ["relative_loss_difference"] = Math.Abs(cpu.Losses[^1] - gpu.Losses[^1]) / cpu.Losses[^1],
+            ["top10_overlap"] = Math.Round(overlap / sample, 4),
+            ["cpu_seconds_per_iteration"] = Math.Round(cpu.SecondsPerIteration, 4),
+            ["gpu_seconds_per_iteration"] = Math.Round(gpu.SecondsPerIteration, 4),
+        };
+    }
+
+    private static IEnumerable<int> Top(AlsFactors f, CsrMatrix c, int user)
+    {
+        var scores = new float[f.Items];
+        Kernels.MatVec(f.ItemFactors, f.Factors, f.UserFactors.AsSpan(user * f.Factors, f.Factors), scores);
+        foreach (int i in c.RowIndices(user)) scores[i] = float.NegativeInfinity;
+        var heap = new TopK(10);
+        heap.PushAll(scores);
+        return heap.Drain().Select(r => r.Index);
+    }
+
+    private static void Write(string dir, JsonObject report) =>
+        File.WriteAllText(Path.Combine(dir, "gpu-check.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Logging.Abstractions;
+using RecSys.Engine.Als;
+using RecSys.Engine.Data;
+using RecSys.Engine.Model;
+using RecSys.Engine.Sparse;
+using RecSys.Server.Contracts;
+using RecSys.Server.Endpoints;
+using RecSys.Server.Hosting;
+using RecSys.Server.Metadata;
+
+namespace RecSys.Bench.Suites;
+
+/// <summary>
+/// The /ml and /similar handler path in-process (no sockets, no response cache): model lookup,
+/// HNSW retrieval, metadata and JSON serialisation, on the demo catalog (10k users × 50k tracks × 64
+/// factors). The socket-level numbers come from bench/load/run.sh.
+/// </summary>
+public class ServerHandlerBenchmarks
+{
+    private RecommendationService _service = null!;
+    private long[] _users = null!;
+    private long[] _tracks = null!;
+    private int _next;
+    private string _storage = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var demoOptions = new DemoOptions();
+        var demo = DemoCatalog.Generate(demoOptions);
+        var data = demo.ToInteractions();
+        var matrix = InteractionMatrix.Build(data.Table);
+        var training = new AlsOptions { Iterations = 5 };
+        var model = ModelBuilder.Build(matrix, ModelBuilder.Train(matrix.UserItems, training), training, data.Source);
+        _storage = Path.Combine(Path.GetTempPath(), $"recsys-bench-store-{Environment.ProcessId}");
+        var options = new ServerOptions { Storage = _storage };
+        var store = new ModelStore(_storage);
+        var host = new ModelHost(store, options, TimeProvider.System, NullLogger<ModelHost>.Instance);
+        host.SetCatalog(TrackCatalog.FromDemo(demo));
+        string version = store.Add(model, v => new ModelManifest { Version = v });
+        if (!host.TryPromote(version).Ok) throw new InvalidOperationException("model did not load");
+        _service = new RecommendationService(host, new NoUserPlays(), options, TimeProvider.System);
+        _users = Enumerable.Range(0, model.UserCount).Where(u => model.UserItems!.RowLength(u) >= options.ColdStartThreshold).Select(u => model.UserIds[u]).ToArray();
+        _tracks = model.TrackIds;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(_storage, true);
+
+    [Benchmark]
+    public int PersonalMl()
+    {
+        long user = _users[_next++ % _users.Length];
+        var (items, _) = _service.ForUserAsync(user, 20, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Default.TrackRecommendationArray).Length;
+    }
+
+    [Benchmark]
+    public int SimilarTracks()
+    {
+        long track = _tracks[(int)((uint)(_next++ * 7919) % (uint)_tracks.Length)];
+        var items = _service.Similar(track, 10)!;
+        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Default.TrackRecommendationArray).Length;
+    }
+}
