@@ -17,9 +17,10 @@ internal static class AdminEndpoints
                 title: "Unauthorized", detail: "a valid 'Authorization: Bearer <token>' header is required",
                 statusCode: StatusCodes.Status401Unauthorized));
 
-        admin.MapPost("/reload", (ModelHost host) =>
+        admin.MapPost("/reload", async (ModelHost host) =>
         {
-            var outcome = host.ReloadCurrent();
+            // Loading a model and its index takes a while for large catalogs: keep it off the socket threads.
+            var outcome = await Task.Run(host.ReloadCurrent);
             return outcome.Ok
                 ? Results.Json(new JsonObject { ["ok"] = true, ["version"] = outcome.Version, ["message"] = outcome.Message })
                 : Results.Problem(title: "Reload failed", detail: outcome.Message + " (the previous model keeps serving)", statusCode: StatusCodes.Status409Conflict);
