@@ -13,18 +13,35 @@ public static class Evaluator
     /// <summary>Fills scores (one per item) for a user.</summary>
     public delegate void Scorer(int user, Span<float> scores);
 
-    public static RankingMetrics Evaluate(Scorer scorer, CsrMatrix train, CsrMatrix test, int k, int threads = 0)
+    /// <param name="maxUsers">
+    /// Evaluate at most this many users (a seeded sample of those with held-out items; 0 = all). Each
+    /// evaluated user costs a scan of every item, so large catalogs sample.
+    /// </param>
+    public static RankingMetrics Evaluate(Scorer scorer, CsrMatrix train, CsrMatrix test, int k, int threads = 0, int maxUsers = 0, ulong seed = 42)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        int users = test.Rows;
+        int[] candidates = Enumerable.Range(0, test.Rows).Where(u => test.RowLength(u) > 0).ToArray();
+        if (maxUsers > 0 && candidates.Length > maxUsers)
+        {
+            var rng = new Data.SplitMix(seed, 0xE7A1);
+            for (int i = 0; i < maxUsers; i++)
+            {
+                int j = i + rng.NextInt(candidates.Length - i);
+                (candidates[i], candidates[j]) = (candidates[j], candidates[i]);
+            }
+            candidates = candidates[..maxUsers];
+            Array.Sort(candidates);
+        }
+        int users = candidates.Length;
         var sums = new double[users, 5];
         var evaluated = new bool[users];
         RowScheduler.Run(users, threads > 0 ? threads : Environment.ProcessorCount, 16,
             () => (Scores: new float[train.Cols], Heap: new TopK(k)),
             (start, end, s) =>
             {
-                for (int u = start; u < end; u++)
+                for (int slot = start; slot < end; slot++)
                 {
+                    int u = candidates[slot];
                     var relevant = test.RowIndices(u);
                     if (relevant.IsEmpty) continue;
                     var seen = train.RowIndices(u);
@@ -35,12 +52,12 @@ public static class Evaluator
                     s.Heap.PushAll(s.Scores);
                     int[] ranked = s.Heap.Drain().Select(r => r.Index).ToArray();
                     var (p, r, ndcg, ap) = RankingMetrics.ForUser(ranked, relevant, k);
-                    sums[u, 0] = p;
-                    sums[u, 1] = r;
-                    sums[u, 2] = ndcg;
-                    sums[u, 3] = ap;
-                    sums[u, 4] = auc;
-                    evaluated[u] = true;
+                    sums[slot, 0] = p;
+                    sums[slot, 1] = r;
+                    sums[slot, 2] = ndcg;
+                    sums[slot, 3] = ap;
+                    sums[slot, 4] = auc;
+                    evaluated[slot] = true;
                 }
             });
         int n = evaluated.Count(e => e);

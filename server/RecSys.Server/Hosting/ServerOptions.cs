@@ -55,6 +55,9 @@ public sealed class ServerOptions
     /// <summary>Fraction of interactions held out to evaluate each trained model.</summary>
     public double HoldoutFraction { get; set; } = 0.1;
 
+    /// <summary>Users sampled for the holdout evaluation of each trained model (each costs a scan of the catalog).</summary>
+    public int EvaluationUsers { get; set; } = 2_000;
+
     /// <summary>Train a model at start-up when the store has none.</summary>
     public bool TrainIfMissing { get; set; } = true;
 
@@ -75,6 +78,7 @@ public sealed class ServerOptions
         if (ColdStartThreshold < 0) problems.Add($"RecSys:ColdStartThreshold must be >= 0 (got {ColdStartThreshold})");
         if (MaxLimit is < 1 or > 100_000) problems.Add($"RecSys:MaxLimit must be in 1..100000 (got {MaxLimit})");
         if (ResponseCacheEntries < 0) problems.Add($"RecSys:ResponseCacheEntries must be >= 0 (got {ResponseCacheEntries})");
+        if (EvaluationUsers < 1) problems.Add($"RecSys:EvaluationUsers must be >= 1 (got {EvaluationUsers})");
         if (KeepVersions < 1) problems.Add($"RecSys:KeepVersions must be >= 1 (got {KeepVersions})");
         if (!(NdcgTolerance >= 0)) problems.Add($"RecSys:NdcgTolerance must be >= 0 (got {NdcgTolerance})");
         if (!(HoldoutFraction > 0 && HoldoutFraction < 1)) problems.Add($"RecSys:HoldoutFraction must be in (0, 1) (got {HoldoutFraction})");

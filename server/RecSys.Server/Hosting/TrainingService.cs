@@ -53,14 +53,15 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, TimeP
             var device = Engine.Compute.Gpu.DeviceSelector.Parse(options.Device);
             var evalFactors = ModelBuilder.Train(split.Train, options.Training, device, out string deviceUsed);
             log.LogInformation("training on {Device}", deviceUsed);
-            var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, options.Training.Threads);
-            var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, 10, options.Training.Threads);
+            var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, options.Training.Threads, options.EvaluationUsers, options.Training.Seed);
+            var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, 10, options.Training.Threads, options.EvaluationUsers, options.Training.Seed);
             var factors = ModelBuilder.Train(matrix.UserItems, options.Training, device, out _);
             var model = ModelBuilder.Build(matrix, factors, options.Training, data.Source);
 
             var metrics = EvalCommand.ToJson(als);
             metrics["popularity"] = EvalCommand.ToJson(popularity);
             metrics["holdout_fraction"] = options.HoldoutFraction;
+            metrics["users_evaluated"] = als.Users;
             string version = host.Store.Add(model, v => new ModelManifest
             {
                 Version = v,

@@ -56,6 +56,20 @@ public sealed class EvaluationTests
     }
 
     [Fact]
+    public void Evaluation_can_sample_users_deterministically()
+    {
+        var m = AlsTestData.Random(300, 50, 3000, 9);
+        var split = Splits.Random(m, 0.3, 1);
+        var scorer = Evaluator.Popularity(split.Train);
+        var all = Evaluator.Evaluate(scorer, split.Train, split.Test, 5);
+        var sample = Evaluator.Evaluate(scorer, split.Train, split.Test, 5, maxUsers: 40, seed: 3);
+        Assert.Equal(40, sample.Users);
+        Assert.True(all.Users > 40);
+        Assert.Equal(sample, Evaluator.Evaluate(scorer, split.Train, split.Test, 5, maxUsers: 40, seed: 3));
+        Assert.Equal(all, Evaluator.Evaluate(scorer, split.Train, split.Test, 5, maxUsers: all.Users + 10));
+    }
+
+    [Fact]
     public void Random_split_partitions_every_interaction_once()
     {
         var m = AlsTestData.Random(200, 100, 3000, 7);
