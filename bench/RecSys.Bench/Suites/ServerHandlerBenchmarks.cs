@@ -54,7 +54,7 @@ public class ServerHandlerBenchmarks
     {
         long user = _users[_next++ % _users.Length];
         var (items, _) = _service.ForUserAsync(user, 20, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Default.TrackRecommendationArray).Length;
+        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray).Length;
     }
 
     [Benchmark]
@@ -62,6 +62,6 @@ public class ServerHandlerBenchmarks
     {
         long track = _tracks[(int)((uint)(_next++ * 7919) % (uint)_tracks.Length)];
         var items = _service.Similar(track, 10)!;
-        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Default.TrackRecommendationArray).Length;
+        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray).Length;
     }
 }

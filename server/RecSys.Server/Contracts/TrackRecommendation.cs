@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace RecSys.Server.Contracts;
@@ -17,4 +18,14 @@ public sealed record TrackRecommendation(
 /// <summary>Source-generated serialisation for the hot endpoints (no reflection per request).</summary>
 [JsonSerializable(typeof(TrackRecommendation[]))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-public sealed partial class ApiJsonContext : JsonSerializerContext;
+public sealed partial class ApiJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context the API writes with: URLs and titles keep '+', '&amp;' and non-ASCII letters as they
+    /// are (the default encoder escapes them for HTML embedding, which a JSON API does not need).
+    /// </summary>
+    public static ApiJsonContext Api { get; } = new(new JsonSerializerOptions
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -35,11 +35,11 @@ internal static class RecommendEndpoints
         // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
         if (source == RecommendationSource.Ml && serving is not null && cache.Enabled)
         {
-            byte[] body = JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Default.TrackRecommendationArray);
+            byte[] body = JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray);
             cache.Add(serving, ResponseCache.Personal, id, n, body);
             return Results.Bytes(body, JsonContentType);
         }
-        return Results.Json(items, ApiJsonContext.Default.TrackRecommendationArray);
+        return Results.Json(items, ApiJsonContext.Api.TrackRecommendationArray);
     }
 
     private const string JsonContentType = "application/json; charset=utf-8";
@@ -70,7 +70,7 @@ internal static class RecommendEndpoints
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Default.TrackRecommendationArray);
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray);
         cache.Add(serving, ResponseCache.Similar, id, n, body);
         return Results.Bytes(body, JsonContentType);
     }
@@ -80,6 +80,6 @@ internal static class RecommendEndpoints
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
         http.Response.Headers[SourceHeader] = RecommendationSource.Legacy;
-        return Results.Json(service.Legacy(id, n), ApiJsonContext.Default.TrackRecommendationArray);
+        return Results.Json(service.Legacy(id, n), ApiJsonContext.Api.TrackRecommendationArray);
     }
 }

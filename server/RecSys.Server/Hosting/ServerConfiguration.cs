@@ -1,3 +1,5 @@
+using System.Collections;
+
 namespace RecSys.Server.Hosting;
 
 /// <summary>
@@ -7,16 +9,29 @@ namespace RecSys.Server.Hosting;
 /// </summary>
 public static class ServerConfiguration
 {
-    public static IConfigurationRoot Build(IReadOnlyDictionary<string, string?> overrides)
+    public static IConfigurationRoot Build(IReadOnlyDictionary<string, string?> overrides, IDictionary? environment = null)
     {
         var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables("RECSYS__")
-            .AddInMemoryCollection(Environment.GetEnvironmentVariable("RECSYS_DB") is { Length: > 0 } db
-                ? new Dictionary<string, string?> { [$"{ServerOptions.Section}:Db"] = db }
-                : [])
+            .AddInMemoryCollection(FromEnvironment(environment ?? Environment.GetEnvironmentVariables()))
             .AddInMemoryCollection(overrides);
         return builder.Build();
+    }
+
+    /// <summary>RECSYS__A__B=v becomes RecSys:A:B=v; RECSYS_DB becomes RecSys:Db.</summary>
+    private static Dictionary<string, string?> FromEnvironment(IDictionary environment)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry e in environment)
+        {
+            string key = e.Key.ToString() ?? "";
+            if (key.StartsWith("RECSYS__", StringComparison.OrdinalIgnoreCase) && key.Length > 8)
+            {
+                settings[$"{ServerOptions.Section}:{key[8..].Replace("__", ":", StringComparison.Ordinal)}"] = e.Value?.ToString();
+            }
+        }
+        if (environment["RECSYS_DB"] is string db && db.Length > 0) settings[$"{ServerOptions.Section}:Db"] = db;
+        return settings;
     }
 
     /// <summary>Binds and validates; throws with every problem listed when the configuration is invalid.</summary>
@@ -27,8 +42,6 @@ public static class ServerConfiguration
         try
         {
             section.Bind(options);
-            // RECSYS__PORT style variables arrive at the root (the prefix is stripped); bind those too.
-            configuration.Bind(options);
         }
         catch (InvalidOperationException e)
         {

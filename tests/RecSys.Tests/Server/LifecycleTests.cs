@@ -137,6 +137,27 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void Configuration_layers_environment_under_the_command_line()
+    {
+        var env = new System.Collections.Hashtable
+        {
+            ["RECSYS__PORT"] = "9100",
+            ["RECSYS__TRAINING__FACTORS"] = "96",
+            ["RECSYS_DB"] = "Host=db.example;Database=rec",
+            ["UNRELATED"] = "x",
+        };
+        var fromEnv = ServerConfiguration.Bind(ServerConfiguration.Build(new Dictionary<string, string?>(), env));
+        Assert.Equal(9100, fromEnv.Port);
+        Assert.Equal(96, fromEnv.Training.Factors);
+        Assert.Equal("Host=db.example;Database=rec", fromEnv.Db);
+        var overridden = ServerConfiguration.Bind(ServerConfiguration.Build(new Dictionary<string, string?> { ["RecSys:Port"] = "9200" }, env));
+        Assert.Equal(9200, overridden.Port);
+        var bad = Assert.Throws<InvalidOperationException>(() =>
+            ServerConfiguration.Bind(ServerConfiguration.Build(new Dictionary<string, string?> { ["RecSys:Port"] = "99999" }, env)));
+        Assert.Contains("RecSys:Port", bad.Message);
+    }
+
+    [Fact]
     public void Invalid_options_are_named()
     {
         var o = TestServer.SmallOptions("x");
