@@ -5,9 +5,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using RecSys.Engine.Als;
-using RecSys.Engine.Compute;
 using RecSys.Engine.Compute.Gpu;
-using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
 
 namespace RecSys.Bench.Experiments;
@@ -101,7 +99,7 @@ public static class GpuCheck
         var gpu = trainer.Fit(c, t);
         double overlap = 0;
         const int sample = 500;
-        for (int u = 0; u < sample; u++) overlap += Top(cpu, c, u).Intersect(Top(gpu, c, u)).Count() / 10.0;
+        for (int u = 0; u < sample; u++) overlap += cpu.TopItems(u, 10, c.RowIndices(u)).Intersect(gpu.TopItems(u, 10, c.RowIndices(u))).Count() / 10.0;
         return new JsonObject
         {
             ["users"] = c.Rows,
@@ -114,16 +112,6 @@ public static class GpuCheck
             ["cpu_seconds_per_iteration"] = Math.Round(cpu.SecondsPerIteration, 4),
             ["gpu_seconds_per_iteration"] = Math.Round(gpu.SecondsPerIteration, 4),
         };
-    }
-
-    private static IEnumerable<int> Top(AlsFactors f, CsrMatrix c, int user)
-    {
-        var scores = new float[f.Items];
-        Kernels.MatVec(f.ItemFactors, f.Factors, f.UserFactors.AsSpan(user * f.Factors, f.Factors), scores);
-        foreach (int i in c.RowIndices(user)) scores[i] = float.NegativeInfinity;
-        var heap = new TopK(10);
-        heap.PushAll(scores);
-        return heap.Drain().Select(r => r.Index);
     }
 
     private static void Write(string dir, JsonObject report) =>

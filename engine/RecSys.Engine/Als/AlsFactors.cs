@@ -12,6 +12,17 @@ public sealed record AlsFactors(
     public int Users => UserFactors.Length / Factors;
     public int Items => ItemFactors.Length / Factors;
 
+    /// <summary>A user's k best items by dot product, excluding the given items (comparisons between trainers, quick checks).</summary>
+    public int[] TopItems(int user, int k, ReadOnlySpan<int> exclude)
+    {
+        var scores = new float[Items];
+        Compute.Kernels.MatVec(ItemFactors, Factors, UserFactors.AsSpan(user * Factors, Factors), scores);
+        foreach (int i in exclude) scores[i] = float.NegativeInfinity;
+        var heap = new Recommend.TopK(Math.Min(k, Items));
+        heap.PushAll(scores);
+        return heap.Drain().Select(r => r.Index).ToArray();
+    }
+
     /// <summary>Median seconds per iteration (robust against a slow first iteration while the JIT warms up).</summary>
     public double SecondsPerIteration
     {

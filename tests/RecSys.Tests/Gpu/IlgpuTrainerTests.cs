@@ -3,9 +3,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using RecSys.Engine.Als;
-using RecSys.Engine.Compute;
 using RecSys.Engine.Compute.Gpu;
-using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
 using RecSys.Tests.Als;
 
@@ -67,7 +65,7 @@ public abstract class IlgpuTrainerTests : IDisposable
         double overlap = 0;
         for (int user = 0; user < u; user++)
         {
-            overlap += Top(cpu, c, user).Intersect(Top(dev, c, user)).Count() / 10.0;
+            overlap += cpu.TopItems(user, 10, c.RowIndices(user)).Intersect(dev.TopItems(user, 10, c.RowIndices(user))).Count() / 10.0;
         }
         Assert.True(overlap / u >= 0.9, $"mean top-10 overlap {overlap / u:F3}");
     }
@@ -81,16 +79,6 @@ public abstract class IlgpuTrainerTests : IDisposable
         var f = gpu.Fit(c, c.Transpose());
         Assert.All(f.UserFactors, v => Assert.True(float.IsFinite(v)));
         Assert.All(f.ItemFactors, v => Assert.True(float.IsFinite(v)));
-    }
-
-    private static IEnumerable<int> Top(AlsFactors f, CsrMatrix c, int user)
-    {
-        var scores = new float[f.Items];
-        Kernels.MatVec(f.ItemFactors, f.Factors, f.UserFactors.AsSpan(user * f.Factors, f.Factors), scores);
-        foreach (int i in c.RowIndices(user)) scores[i] = float.NegativeInfinity;
-        var heap = new TopK(Math.Min(10, f.Items));
-        heap.PushAll(scores);
-        return heap.Drain().Select(r => r.Index);
     }
 }
 
