@@ -83,6 +83,24 @@ public sealed partial class HnswRetriever
     public static HnswRetriever Load(string path, float[] vectors, int dimensions, RetrievalMetric metric, InnerProductMode mode = InnerProductMode.Transform, int? efSearch = null)
     {
         if (!File.Exists(path)) throw new IndexFormatException($"{path}: no index file");
+        // Hashing the factors and preparing the search vectors do not depend on the file: run them
+        // beside reading and checking it.
+        var factorsHash = Task.Run(() => HashFactors(vectors, dimensions));
+        var store = Task.Run(() => Prepare(vectors, dimensions, metric, mode));
+        try
+        {
+            return LoadChecked(path, vectors, dimensions, metric, mode, efSearch, factorsHash, store);
+        }
+        finally
+        {
+            // Never leave the helpers running past a refusal.
+            Task.WaitAll(factorsHash, store);
+        }
+    }
+
+    private static HnswRetriever LoadChecked(string path, float[] vectors, int dimensions, RetrievalMetric metric, InnerProductMode mode, int? efSearch,
+        Task<ulong> currentHash, Task<VectorStore> store)
+    {
         byte[] bytes = File.ReadAllBytes(path);
         ReadOnlySpan<byte> span = bytes;
         if (span.Length < HeaderBytes + 8 || !span[..8].SequenceEqual(Magic)) throw new IndexFormatException($"{path}: not a RecSys HNSW index (bad magic)");
@@ -97,12 +115,12 @@ public sealed partial class HnswRetriever
         for (int h = 0; h < header.Length; h++, o += 4) header[h] = BinaryPrimitives.ReadInt32LittleEndian(span[o..]);
         int dims = header[0], count = header[1], m = header[2], efConstruction = header[3], entry = header[4], topLevel = header[5];
         ulong seed = BinaryPrimitives.ReadUInt64LittleEndian(span[o..]); o += 8;
-        ulong factorsHash = BinaryPrimitives.ReadUInt64LittleEndian(span[o..]); o += 8;
+        ulong savedHash = BinaryPrimitives.ReadUInt64LittleEndian(span[o..]); o += 8;
         if (fileMetric != metric || (metric == RetrievalMetric.InnerProduct && fileMode != mode))
             throw new IndexFormatException($"{path}: built for {fileMetric}/{fileMode}, wanted {metric}/{mode}");
         if (dims != dimensions || count != vectors.Length / dimensions)
             throw new IndexFormatException($"{path}: built for {count} × {dims} vectors, the model has {vectors.Length / dimensions} × {dimensions} (stale)");
-        if (factorsHash != HashFactors(vectors, dimensions))
+        if (savedHash != currentHash.GetAwaiter().GetResult())
             throw new IndexFormatException($"{path}: built from other factors (stale)");
         if (m is < 2 or > 128 || entry < -1 || entry >= Math.Max(count, 1)) throw new IndexFormatException($"{path}: implausible parameters");
 
@@ -118,8 +136,7 @@ public sealed partial class HnswRetriever
         Validate(links0, upper, levels, count, m, path);
 
         var options = new HnswOptions { M = m, EfConstruction = Math.Max(1, efConstruction), Seed = seed, EfSearch = efSearch ?? new HnswOptions().EfSearch };
-        var store = Prepare(vectors, dimensions, metric, mode);
-        var graph = HnswGraph.Restore(store, m, levels, links0, upper, entry, topLevel);
+        var graph = HnswGraph.Restore(store.GetAwaiter().GetResult(), m, levels, links0, upper, entry, topLevel);
         return new HnswRetriever(graph, vectors, dimensions, metric, mode, options) { EfSearch = options.EfSearch };
     }
 
