@@ -3,20 +3,20 @@ using System.Runtime.CompilerServices;
 namespace RecSys.Engine.Ann;
 
 /// <summary>Orders a <see cref="DistanceQueue{TOrder}"/>: closest first or furthest first.</summary>
-public interface IDistanceOrder
+internal interface IDistanceOrder
 {
     static abstract bool Before(float a, float b);
 }
 
 /// <summary>Smallest distance at the top (the candidate queue).</summary>
-public readonly struct ClosestFirst : IDistanceOrder
+internal readonly struct ClosestFirst : IDistanceOrder
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Before(float a, float b) => a < b;
 }
 
 /// <summary>Largest distance at the top (the bounded result set).</summary>
-public readonly struct FurthestFirst : IDistanceOrder
+internal readonly struct FurthestFirst : IDistanceOrder
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Before(float a, float b) => a > b;
@@ -26,7 +26,7 @@ public readonly struct FurthestFirst : IDistanceOrder
 /// A binary heap of (distance, node) pairs kept in one array of 8-byte entries, specialised by the
 /// JIT for its order (no per-comparison branch on the direction); reused across searches.
 /// </summary>
-public sealed class DistanceQueue<TOrder>(int capacity = 64) where TOrder : struct, IDistanceOrder
+internal sealed class DistanceQueue<TOrder>(int capacity = 64) where TOrder : struct, IDistanceOrder
 {
     private Entry[] _items = new Entry[capacity];
 

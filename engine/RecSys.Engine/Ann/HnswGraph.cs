@@ -109,15 +109,10 @@ internal sealed partial class HnswGraph
     {
         lock (_locks[node % LockStripes])
         {
-            return CopyNeighbors(node, level, buffer);
+            var (array, offset) = List(node, level);
+            int count = array[offset];
+            Array.Copy(array, offset + 1, buffer, 0, count);
+            return count;
         }
-    }
-
-    private int CopyNeighbors(int node, int level, int[] buffer)
-    {
-        var (array, offset) = List(node, level);
-        int count = array[offset];
-        Array.Copy(array, offset + 1, buffer, 0, count);
-        return count;
     }
 }

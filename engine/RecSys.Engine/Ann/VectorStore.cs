@@ -9,7 +9,7 @@ namespace RecSys.Engine.Ann;
 /// The vectors a graph is built over, in rows padded with zeros to a multiple of 16 floats so the
 /// distance is a fixed number of full-width FMAs. Distance is 1 − dot (unit vectors: cosine distance).
 /// </summary>
-public sealed class VectorStore
+internal sealed class VectorStore
 {
     public VectorStore(int count, int dimensions)
     {

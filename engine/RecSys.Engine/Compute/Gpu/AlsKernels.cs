@@ -78,16 +78,7 @@ public static class AlsKernels
             r[j] = -s;
         }
         Group.Barrier();
-        for (int n = begin; n < end; n++)
-        {
-            long y = (long)indices[n] * k;
-            float partial = 0;
-            for (int j = t; j < k; j += g) partial += fixedFactors[y + j] * x[j];
-            float dot = Sum(partial, reduce, t, g);
-            float c = confidence[n];
-            float coefficient = c - (c - 1f) * dot;
-            for (int j = t; j < k; j += g) r[j] += coefficient * fixedFactors[y + j];
-        }
+        AccumulateRow(begin, end, indices, confidence, fixedFactors, k, x, r, 1f, -1f, reduce, t, g);
         Group.Barrier();
 
         float rr = 0;
@@ -108,15 +99,7 @@ public static class AlsKernels
                     ap[j] = s;
                 }
                 Group.Barrier();
-                for (int n = begin; n < end; n++)
-                {
-                    long y = (long)indices[n] * k;
-                    float partial = 0;
-                    for (int j = t; j < k; j += g) partial += fixedFactors[y + j] * p[j];
-                    float dot = Sum(partial, reduce, t, g);
-                    float scale = (confidence[n] - 1f) * dot;
-                    for (int j = t; j < k; j += g) ap[j] += scale * fixedFactors[y + j];
-                }
+                AccumulateRow(begin, end, indices, confidence, fixedFactors, k, p, ap, 0f, 1f, reduce, t, g);
                 Group.Barrier();
                 float pap = 0;
                 for (int j = t; j < k; j += g) pap += p[j] * ap[j];
@@ -140,6 +123,25 @@ public static class AlsKernels
         }
         Group.Barrier();
         for (int j = t; j < k; j += g) target[offset + j] = x[j];
+    }
+
+    /// <summary>
+    /// The CPU kernel's AccumulateWeighted, per group: for each interaction of the row,
+    /// acc += (baseScale·c + dotScale·(c − 1)·(y·v))·y, with the dot product reduced over the group.
+    /// </summary>
+    private static void AccumulateRow(int begin, int end, ArrayView<int> indices, ArrayView<float> confidence, ArrayView<float> factors, int k,
+        ArrayView<float> v, ArrayView<float> acc, float baseScale, float dotScale, ArrayView<float> reduce, int t, int g)
+    {
+        for (int n = begin; n < end; n++)
+        {
+            long y = (long)indices[n] * k;
+            float partial = 0;
+            for (int j = t; j < k; j += g) partial += factors[y + j] * v[j];
+            float dot = Sum(partial, reduce, t, g);
+            float c = confidence[n];
+            float scale = baseScale * c + dotScale * (c - 1f) * dot;
+            for (int j = t; j < k; j += g) acc[j] += scale * factors[y + j];
+        }
     }
 
     /// <summary>The group's sum of one value per thread (tree reduction in shared memory); every thread gets it.</summary>
