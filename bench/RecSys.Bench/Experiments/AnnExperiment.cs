@@ -82,6 +82,10 @@ public static class AnnExperiment
             results.Add(row);
         }
         report["results"] = results;
+        if (metric == RetrievalMetric.InnerProduct && Experiment.Arg(args, "--norm-scan") is { } budgets)
+        {
+            report["norm_scan"] = NormScan(data, k, budgets, Experiment.Arg(args, "--fallback-ef"), index, scorer);
+        }
 
         if (Experiment.Arg(args, "--save") is { } savePath)
         {
@@ -102,6 +106,36 @@ public static class AnnExperiment
 
         Console.WriteLine(args.Contains("--json") ? report.ToJsonString() : report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
+    }
+
+    /// <summary>
+    /// The norm-ordered scan per budget ("all" = exact): alone, and with the HNSW index as fallback at
+    /// ef <paramref name="fallbackEf"/> when one is given.
+    /// </summary>
+    private static JsonArray NormScan(AnnData data, int k, string budgets, string? fallbackEf, HnswRetriever index, Scorer scorer)
+    {
+        var rows = new JsonArray();
+        var variants = new List<(int Budget, HnswRetriever? Fallback)>();
+        foreach (string b in budgets.Split(','))
+        {
+            int budget = b == "all" ? int.MaxValue : int.Parse(b);
+            variants.Add((budget, null));
+            if (fallbackEf is not null && budget < data.ItemCount) variants.Add((budget, index));
+        }
+        if (fallbackEf is not null) index.EfSearch = int.Parse(fallbackEf);
+        foreach (var (budget, fallback) in variants)
+        {
+            var scan = new NormPrunedRetriever(data.Items, data.Dimensions, budget, fallback);
+            var found = new int[data.QueryCount][];
+            var times = Time(data, q => scan.Search(Query(data, q), k, Self(data, q)), found);
+            var row = Summary(times, data.QueryCount);
+            row.Insert(0, "budget", budget == int.MaxValue ? "all" : budget.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            row.Insert(1, "fallback_ef", fallback is null ? null : fallback.EfSearch);
+            row.Insert(2, $"recall@{k}", Math.Round(scorer.Recall(found), 4));
+            row["exact_share"] = Math.Round(scan.ExactShare(data.Queries.AsSpan(0, data.QueryCount * data.Dimensions), k), 4);
+            rows.Add(row);
+        }
+        return rows;
     }
 
     internal static ReadOnlySpan<float> Query(AnnData d, int q) => d.Queries.AsSpan(q * d.Dimensions, d.Dimensions);

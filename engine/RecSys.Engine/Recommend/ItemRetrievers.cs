@@ -7,6 +7,8 @@ namespace RecSys.Engine.Recommend;
 /// The two retrieval indexes a model needs: inner product over item factors (user top-N) and cosine
 /// over item factors (similar tracks). Exact below the configured catalog size, HNSW above it; a saved
 /// HNSW index beside the model is used when it matches the factors, otherwise rebuilt (and saved).
+/// User top-N scans items by falling norm first (<see cref="NormPrunedRetriever"/>) when that proves
+/// most sampled users' answers exact within the budget, with the graph as the fallback.
 /// </summary>
 public sealed class ItemRetrievers
 {
@@ -26,10 +28,8 @@ public sealed class ItemRetrievers
     /// <summary>What happened while creating them (index loaded, rebuilt and why), for logs.</summary>
     public IReadOnlyList<string> Notes { get; }
 
-    public bool Approximate => UserTopN is HnswRetriever;
-
     public static ItemRetrievers Exact(RecModel model) => new(
-        new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.InnerProduct),
+        new NormPrunedRetriever(model.ItemFactors, model.Factors),
         new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.Cosine),
         ["exact retrieval"]);
 
@@ -43,14 +43,41 @@ public sealed class ItemRetrievers
         if (model.ItemCount < options.AnnThreshold)
         {
             return new(
-                new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.InnerProduct),
+                new NormPrunedRetriever(model.ItemFactors, model.Factors),
                 new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.Cosine),
                 [$"exact retrieval: {model.ItemCount} items is below the HNSW threshold of {options.AnnThreshold}"]);
         }
         var notes = new List<string>();
-        var ip = LoadOrBuild(model, RetrievalMetric.InnerProduct, options, indexDirectory, InnerProductFile, options.EfSearchInnerProduct, notes);
+        IItemRetriever ip = LoadOrBuild(model, RetrievalMetric.InnerProduct, options, indexDirectory, InnerProductFile, options.EfSearchInnerProduct, notes);
         var cos = LoadOrBuild(model, RetrievalMetric.Cosine, options, indexDirectory, CosineFile, options.EfSearchCosine, notes);
+        if (options.NormScanBudget > 0)
+        {
+            var scan = new NormPrunedRetriever(model.ItemFactors, model.Factors, options.NormScanBudget, ip);
+            double share = scan.ExactShare(SampleUsers(model, NormScanSampleUsers), NormScanSampleK);
+            bool use = share >= options.NormScanMinExactShare;
+            notes.Add($"norm-ordered scan proves {share:P1} of {Math.Min(model.UserCount, NormScanSampleUsers)} sampled users exact within {options.NormScanBudget} items: "
+                + (use ? "user top-N scans first, HNSW for the rest" : "user top-N uses HNSW alone"));
+            if (use) ip = scan;
+        }
         return new(ip, cos, notes);
+    }
+
+    private const int NormScanSampleUsers = 256;
+
+    /// <summary>The /ml endpoint's default limit.</summary>
+    private const int NormScanSampleK = 20;
+
+    /// <summary>Evenly spaced users (deterministic): the queries the scan is judged on.</summary>
+    private static float[] SampleUsers(RecModel model, int count)
+    {
+        int n = Math.Min(count, model.UserCount);
+        var sample = new float[n * model.Factors];
+        for (int i = 0; i < n; i++)
+        {
+            int user = (int)((long)i * model.UserCount / n);
+            model.UserFactors.AsSpan(user * model.Factors, model.Factors).CopyTo(sample.AsSpan(i * model.Factors));
+        }
+        return sample;
     }
 
     private static HnswRetriever LoadOrBuild(RecModel model, RetrievalMetric metric, RetrievalOptions options, string? directory, string file, int ef, List<string> notes)

@@ -20,6 +20,18 @@ public sealed record RetrievalOptions
     /// <summary>ef for similar tracks (cosine).</summary>
     public int EfSearchCosine { get; init; } = 32;
 
+    /// <summary>
+    /// Items the norm-ordered scan reads for a user before asking the inner-product graph; 0 turns the
+    /// scan off (graph alone).
+    /// </summary>
+    public int NormScanBudget { get; init; } = 2_048;
+
+    /// <summary>
+    /// The scan is used when at least this share of sampled users' top-20 is proven exact within the
+    /// budget (otherwise most queries would pay for the scan and the graph).
+    /// </summary>
+    public double NormScanMinExactShare { get; init; } = 0.5;
+
     /// <summary>How the inner-product graph is built.</summary>
     public InnerProductMode InnerProductMode { get; init; } = InnerProductMode.Native;
 
@@ -28,6 +40,8 @@ public sealed record RetrievalOptions
         if (AnnThreshold < 0) throw new ArgumentOutOfRangeException(nameof(AnnThreshold), AnnThreshold, "ann threshold must be >= 0");
         if (EfSearchInnerProduct < 1) throw new ArgumentOutOfRangeException(nameof(EfSearchInnerProduct), EfSearchInnerProduct, "ef must be >= 1");
         if (EfSearchCosine < 1) throw new ArgumentOutOfRangeException(nameof(EfSearchCosine), EfSearchCosine, "ef must be >= 1");
+        if (NormScanBudget < 0) throw new ArgumentOutOfRangeException(nameof(NormScanBudget), NormScanBudget, "norm scan budget must be >= 0 (0 turns it off)");
+        if (!(NormScanMinExactShare >= 0 && NormScanMinExactShare <= 1)) throw new ArgumentOutOfRangeException(nameof(NormScanMinExactShare), NormScanMinExactShare, "must be between 0 and 1");
         Hnsw.Validate();
     }
 }

@@ -24,6 +24,9 @@ public sealed class TopK
 
     public void Clear() => Count = 0;
 
+    /// <summary>The lowest kept score (the one the next push must beat); −∞ while empty.</summary>
+    public float WorstScore => Count > 0 ? _scores[0] : float.NegativeInfinity;
+
     public void Push(float score, int index)
     {
         if (Count < _scores.Length)

@@ -40,6 +40,9 @@ public sealed class ServerOptions
     /// <summary>Run request handlers on the socket threads (fewer thread switches; handlers never block).</summary>
     public bool InlineScheduling { get; set; } = true;
 
+    /// <summary>Socket I/O threads (Kestrel's IOQueueCount); 0 leaves Kestrel's default (one per core, at most 16).</summary>
+    public int IoThreads { get; set; }
+
     /// <summary>Bearer token of POST /admin/reload and /admin/train; without one those endpoints do not exist.</summary>
     public string? AdminToken { get; set; }
 
@@ -77,6 +80,7 @@ public sealed class ServerOptions
         if (string.IsNullOrWhiteSpace(Storage)) problems.Add("RecSys:Storage must not be empty");
         if (ColdStartThreshold < 0) problems.Add($"RecSys:ColdStartThreshold must be >= 0 (got {ColdStartThreshold})");
         if (MaxLimit is < 1 or > 100_000) problems.Add($"RecSys:MaxLimit must be in 1..100000 (got {MaxLimit})");
+        if (IoThreads < 0) problems.Add($"RecSys:IoThreads must be >= 0 (got {IoThreads})");
         if (ResponseCacheEntries < 0) problems.Add($"RecSys:ResponseCacheEntries must be >= 0 (got {ResponseCacheEntries})");
         if (EvaluationUsers < 1) problems.Add($"RecSys:EvaluationUsers must be >= 1 (got {EvaluationUsers})");
         if (KeepVersions < 1) problems.Add($"RecSys:KeepVersions must be >= 1 (got {KeepVersions})");

@@ -6,11 +6,12 @@ namespace RecSys.Tests.Recommend;
 
 public sealed class ItemRetrieversTests
 {
-    private static RecModel Model(int items, ulong seed)
+    /// <summary>Gaussian factors; with <paramref name="skewed"/>, item norms fall off with the index like popularity.</summary>
+    private static RecModel Model(int items, ulong seed, bool skewed = false)
     {
         var rng = new RecSys.Engine.Data.SplitMix(seed);
         const int k = 16;
-        var itf = Enumerable.Range(0, items * k).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var itf = Enumerable.Range(0, items * k).Select(i => (float)(rng.NextGaussian() * (skewed ? 1.0 / (1 + i / k) : 1.0))).ToArray();
         var uf = Enumerable.Range(0, 10 * k).Select(_ => (float)rng.NextGaussian()).ToArray();
         return new RecModel(k, uf, itf, Enumerable.Range(1, 10).Select(i => (long)i).ToArray(), Enumerable.Range(1, items).Select(i => (long)i).ToArray());
     }
@@ -19,8 +20,10 @@ public sealed class ItemRetrieversTests
     public void Below_the_threshold_retrieval_is_exact_above_it_hnsw()
     {
         var model = Model(600, 1);
-        Assert.IsType<ExactRetriever>(ItemRetrievers.Create(model, new RetrievalOptions { AnnThreshold = 601 }).UserTopN);
-        var ann = ItemRetrievers.Create(model, new RetrievalOptions { AnnThreshold = 600 });
+        var small = ItemRetrievers.Create(model, new RetrievalOptions { AnnThreshold = 601 });
+        Assert.Null(Assert.IsType<NormPrunedRetriever>(small.UserTopN).Fallback);
+        Assert.IsType<ExactRetriever>(small.Similar);
+        var ann = ItemRetrievers.Create(model, new RetrievalOptions { AnnThreshold = 600, NormScanBudget = 0 });
         Assert.IsType<HnswRetriever>(ann.UserTopN);
         Assert.IsType<HnswRetriever>(ann.Similar);
         Assert.Equal(RetrievalMetric.InnerProduct, ann.UserTopN.Metric);
@@ -28,10 +31,22 @@ public sealed class ItemRetrieversTests
     }
 
     [Fact]
+    public void User_top_n_scans_by_norm_first_only_where_that_usually_ends_the_search()
+    {
+        var options = new RetrievalOptions { AnnThreshold = 1, NormScanBudget = 300 };
+        var skewed = ItemRetrievers.Create(Model(3000, 5, skewed: true), options);
+        Assert.IsType<HnswRetriever>(Assert.IsType<NormPrunedRetriever>(skewed.UserTopN).Fallback);
+        Assert.Contains(skewed.Notes, n => n.Contains("scans first"));
+        var flat = ItemRetrievers.Create(Model(3000, 5), options);
+        Assert.IsType<HnswRetriever>(flat.UserTopN);
+        Assert.Contains(flat.Notes, n => n.Contains("HNSW alone"));
+    }
+
+    [Fact]
     public void Indexes_are_saved_reused_and_rebuilt_when_stale()
     {
         using var dir = new TempDir();
-        var options = new RetrievalOptions { AnnThreshold = 1 };
+        var options = new RetrievalOptions { AnnThreshold = 1, NormScanBudget = 0 };
         var first = ItemRetrievers.Create(Model(500, 2), options, dir.Path);
         Assert.True(File.Exists(dir.File(ItemRetrievers.InnerProductFile)));
         Assert.True(File.Exists(dir.File(ItemRetrievers.CosineFile)));

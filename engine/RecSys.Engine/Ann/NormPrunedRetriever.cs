@@ -1,0 +1,165 @@
+using System.Numerics.Tensors;
+using RecSys.Engine.Compute;
+using RecSys.Engine.Recommend;
+
+namespace RecSys.Engine.Ann;
+
+/// <summary>
+/// Inner-product top-k by scanning items in order of falling norm and stopping once no item left can
+/// win: q·y ≤ ‖q‖‖y‖ (Cauchy–Schwarz), so when ‖q‖ times the next norm is below the k-th best score
+/// so far, the answer is exact. ALS factors of popular items have much larger norms than the long
+/// tail's, so on skewed catalogs the scan ends after a few hundred items (docs/tuning.md).
+/// <para>
+/// A scan that has not ended after <see cref="Budget"/> items asks the <see cref="Fallback"/> (HNSW)
+/// and keeps the better of both per item, so a user whose answers lie in the tail costs one graph
+/// search, not a full scan. Without a fallback the budget makes the search approximate.
+/// </para>
+/// </summary>
+public sealed class NormPrunedRetriever : IItemRetriever
+{
+    private const int Block = 32;
+
+    /// <summary>Float rounding of the dot product may exceed ‖q‖‖y‖ by a few ulps; the bound is widened by this.</summary>
+    private const float BoundSlack = 1e-5f;
+
+    private readonly float[] _sorted;
+    private readonly float[] _norms;
+    private readonly int[] _order;
+    private readonly int[] _position;
+
+    [ThreadStatic] private static ScanScratch? t_scratch;
+
+    public NormPrunedRetriever(float[] vectors, int dimensions, int budget = int.MaxValue, IItemRetriever? fallback = null)
+    {
+        if (dimensions < 1 || vectors.Length % dimensions != 0) throw new ArgumentException("vector array is not a whole number of rows");
+        ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
+        if (fallback is not null && (fallback.Metric != RetrievalMetric.InnerProduct || fallback.Count != vectors.Length / dimensions || fallback.Dimensions != dimensions))
+        {
+            throw new ArgumentException("the fallback must be an inner-product retriever over the same items", nameof(fallback));
+        }
+        Dimensions = dimensions;
+        Count = vectors.Length / dimensions;
+        Budget = budget;
+        Fallback = fallback;
+        var norms = new float[Count];
+        for (int i = 0; i < Count; i++) norms[i] = TensorPrimitives.Norm(vectors.AsSpan(i * dimensions, dimensions));
+        _order = new int[Count];
+        for (int i = 0; i < Count; i++) _order[i] = i;
+        // Largest norm first; equal norms by index, so the scan order (and any tie) is deterministic.
+        Array.Sort(_order, (a, b) => norms[a] != norms[b] ? norms[b].CompareTo(norms[a]) : a.CompareTo(b));
+        _position = new int[Count];
+        _norms = new float[Count];
+        _sorted = new float[vectors.Length];
+        for (int p = 0; p < Count; p++)
+        {
+            int item = _order[p];
+            _position[item] = p;
+            _norms[p] = norms[item];
+            vectors.AsSpan(item * dimensions, dimensions).CopyTo(_sorted.AsSpan(p * dimensions, dimensions));
+        }
+    }
+
+    public RetrievalMetric Metric => RetrievalMetric.InnerProduct;
+    public int Count { get; }
+    public int Dimensions { get; }
+
+    /// <summary>Items scanned before the fallback is asked (or, without one, before the scan gives up).</summary>
+    public int Budget { get; set; }
+
+    public IItemRetriever? Fallback { get; }
+
+    public ScoredIndex[] Search(ReadOnlySpan<float> query, int k, ReadOnlySpan<int> exclude = default)
+    {
+        if (query.Length != Dimensions) throw new ArgumentException($"query has {query.Length} dimensions, the index {Dimensions}");
+        if (k <= 0 || Count == 0) return [];
+        var scratch = Scratch(Math.Min(k, Count));
+        var (scanned, exact) = Scan(query, exclude, scratch);
+        var heap = scratch.Heap;
+        if (!exact && Fallback is not null)
+        {
+            foreach (var found in Fallback.Search(query, k, exclude))
+            {
+                // Items inside the scanned prefix are already in the heap (or lost to better ones).
+                if (_position[found.Index] >= scanned) heap.Push(found.Score, found.Index);
+            }
+        }
+        return heap.Drain();
+    }
+
+    /// <summary>
+    /// The share of <paramref name="queries"/> (row-major) whose top-k the scan proves exact within the
+    /// budget: how often the fallback would be needed on such queries.
+    /// </summary>
+    public double ExactShare(ReadOnlySpan<float> queries, int k)
+    {
+        int rows = queries.Length / Dimensions;
+        if (rows == 0 || k <= 0 || Count == 0) return 1;
+        var scratch = Scratch(Math.Min(k, Count));
+        int exact = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            if (Scan(queries.Slice(r * Dimensions, Dimensions), default, scratch).Exact) exact++;
+        }
+        return (double)exact / rows;
+    }
+
+    /// <summary>Scans blocks until the bound proves the heap exact or the budget is spent.</summary>
+    private (int Scanned, bool Exact) Scan(ReadOnlySpan<float> query, ReadOnlySpan<int> exclude, ScanScratch scratch)
+    {
+        var heap = scratch.Heap;
+        heap.Clear();
+        int epoch = scratch.MarkExcluded(exclude, _position);
+        float queryNorm = TensorPrimitives.Norm(query) * (1 + BoundSlack);
+        Span<float> scores = scratch.Scores;
+        int budget = Math.Min(Budget, Count);
+        int p = 0;
+        while (p < Count)
+        {
+            if (heap.Count == heap.Capacity && queryNorm * _norms[p] < heap.WorstScore) return (p, true);
+            if (p >= budget) return (p, false);
+            int n = Math.Min(Block, Count - p);
+            Kernels.MatVec(_sorted.AsSpan(p * Dimensions, n * Dimensions), Dimensions, query, scores[..n]);
+            for (int i = 0; i < n; i++)
+            {
+                if (epoch != 0 && scratch.Excluded[p + i] == epoch) continue;
+                heap.Push(scores[i], _order[p + i]);
+            }
+            p += n;
+        }
+        return (Count, true);
+    }
+
+    private ScanScratch Scratch(int capacity)
+    {
+        var scratch = t_scratch;
+        if (scratch is null || scratch.Excluded.Length < Count) t_scratch = scratch = new ScanScratch(Count);
+        if (scratch.Heap.Capacity != capacity) scratch.Heap = new TopK(capacity);
+        return scratch;
+    }
+
+    /// <summary>Per-thread buffers: the block's scores, the heap, and epoch-tagged exclusion marks by scan position.</summary>
+    private sealed class ScanScratch(int count)
+    {
+        private int _epoch;
+
+        public float[] Scores { get; } = new float[Block];
+        public TopK Heap { get; set; } = new(0);
+        public int[] Excluded { get; } = new int[count];
+
+        /// <summary>Marks the excluded items' scan positions; returns the epoch that marks them, 0 for none.</summary>
+        public int MarkExcluded(ReadOnlySpan<int> exclude, int[] position)
+        {
+            if (exclude.IsEmpty) return 0;
+            if (++_epoch == int.MaxValue)
+            {
+                Array.Clear(Excluded);
+                _epoch = 1;
+            }
+            foreach (int item in exclude)
+            {
+                if ((uint)item < (uint)position.Length) Excluded[position[item]] = _epoch;
+            }
+            return _epoch;
+        }
+    }
+}
