@@ -23,6 +23,9 @@ public static class Experiment
             case "gpu-check":
                 exitCode = GpuCheck.Run(args[1..]);
                 return true;
+            case "topn":
+                exitCode = TopNExperiment.Run(args[1..]);
+                return true;
             case "csr":
                 exitCode = CsrExperiment.Run(args[1..]);
                 return true;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using RecSys.Engine.Als;
@@ -54,7 +53,7 @@ public class ServerHandlerBenchmarks
     {
         long user = _users[_next++ % _users.Length];
         var (items, _) = _service.ForUserAsync(user, 20, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray).Length;
+        return RecommendationJson.Serialize(items).Length;
     }
 
     [Benchmark]
@@ -62,6 +61,6 @@ public class ServerHandlerBenchmarks
     {
         long track = _tracks[(int)((uint)(_next++ * 7919) % (uint)_tracks.Length)];
         var items = _service.Similar(track, 10)!;
-        return JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray).Length;
+        return RecommendationJson.Serialize(items).Length;
     }
 }

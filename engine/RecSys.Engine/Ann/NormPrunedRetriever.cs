@@ -86,11 +86,14 @@ public sealed class NormPrunedRetriever : IItemRetriever
         return heap.Drain();
     }
 
+    /// <summary>The items a query row must not return (a user's heard tracks).</summary>
+    public delegate ReadOnlySpan<int> Exclusions(int row);
+
     /// <summary>
     /// The share of <paramref name="queries"/> (row-major) whose top-k the scan proves exact within the
-    /// budget: how often the fallback would be needed on such queries.
+    /// budget, each query with its own exclusions: how often the fallback would be needed on such queries.
     /// </summary>
-    public double ExactShare(ReadOnlySpan<float> queries, int k)
+    public double ExactShare(ReadOnlySpan<float> queries, int k, Exclusions? exclusions = null)
     {
         int rows = queries.Length / Dimensions;
         if (rows == 0 || k <= 0 || Count == 0) return 1;
@@ -98,7 +101,7 @@ public sealed class NormPrunedRetriever : IItemRetriever
         int exact = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (Scan(queries.Slice(r * Dimensions, Dimensions), default, scratch).Exact) exact++;
+            if (Scan(queries.Slice(r * Dimensions, Dimensions), exclusions is null ? default : exclusions(r), scratch).Exact) exact++;
         }
         return (double)exact / rows;
     }

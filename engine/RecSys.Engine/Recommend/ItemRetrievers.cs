@@ -53,7 +53,9 @@ public sealed class ItemRetrievers
         if (options.NormScanBudget > 0)
         {
             var scan = new NormPrunedRetriever(model.ItemFactors, model.Factors, options.NormScanBudget, ip);
-            double share = scan.ExactShare(SampleUsers(model, NormScanSampleUsers), NormScanSampleK);
+            var (sample, users) = SampleUsers(model, NormScanSampleUsers);
+            // Judged as served: each sampled user's heard tracks are excluded, which pushes the scan deeper.
+            double share = scan.ExactShare(sample, NormScanSampleK, model.UserItems is { } heard ? row => heard.RowIndices(users[row]) : null);
             bool use = share >= options.NormScanMinExactShare;
             notes.Add($"norm-ordered scan proves {share:P1} of {Math.Min(model.UserCount, NormScanSampleUsers)} sampled users exact within {options.NormScanBudget} items: "
                 + (use ? "user top-N scans first, HNSW for the rest" : "user top-N uses HNSW alone"));
@@ -67,17 +69,18 @@ public sealed class ItemRetrievers
     /// <summary>The /ml endpoint's default limit.</summary>
     private const int NormScanSampleK = 20;
 
-    /// <summary>Evenly spaced users (deterministic): the queries the scan is judged on.</summary>
-    private static float[] SampleUsers(RecModel model, int count)
+    /// <summary>Evenly spaced users (deterministic): the queries the scan is judged on, and who they are.</summary>
+    private static (float[] Vectors, int[] Users) SampleUsers(RecModel model, int count)
     {
         int n = Math.Min(count, model.UserCount);
         var sample = new float[n * model.Factors];
+        var users = new int[n];
         for (int i = 0; i < n; i++)
         {
-            int user = (int)((long)i * model.UserCount / n);
+            int user = users[i] = (int)((long)i * model.UserCount / n);
             model.UserFactors.AsSpan(user * model.Factors, model.Factors).CopyTo(sample.AsSpan(i * model.Factors));
         }
-        return sample;
+        return (sample, users);
     }
 
     private static HnswRetriever LoadOrBuild(RecModel model, RetrievalMetric metric, RetrievalOptions options, string? directory, string file, int ef, List<string> notes)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RecSys.Server.Contracts;
 using RecSys.Server.Hosting;
 
@@ -35,11 +34,11 @@ internal static class RecommendEndpoints
         // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
         if (source == RecommendationSource.Ml && serving is not null && cache.Enabled)
         {
-            byte[] body = JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray);
+            byte[] body = RecommendationJson.Serialize(items);
             cache.Add(serving, ResponseCache.Personal, id, n, body);
             return Results.Bytes(body, JsonContentType);
         }
-        return Results.Json(items, ApiJsonContext.Api.TrackRecommendationArray);
+        return Results.Bytes(RecommendationJson.Serialize(items), JsonContentType);
     }
 
     private const string JsonContentType = "application/json; charset=utf-8";
@@ -70,7 +69,7 @@ internal static class RecommendEndpoints
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(items, ApiJsonContext.Api.TrackRecommendationArray);
+        byte[] body = RecommendationJson.Serialize(items);
         cache.Add(serving, ResponseCache.Similar, id, n, body);
         return Results.Bytes(body, JsonContentType);
     }
@@ -80,6 +79,6 @@ internal static class RecommendEndpoints
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
         http.Response.Headers[SourceHeader] = RecommendationSource.Legacy;
-        return Results.Json(service.Legacy(id, n), ApiJsonContext.Api.TrackRecommendationArray);
+        return Results.Bytes(RecommendationJson.Serialize(service.Legacy(id, n)), JsonContentType);
     }
 }

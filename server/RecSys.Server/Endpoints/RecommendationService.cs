@@ -76,7 +76,7 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
     public TrackRecommendation[] Legacy(long userId, int limit)
     {
         var catalog = host.Catalog;
-        long[] pool = catalog.Count > 0 ? catalog.TrackIds.Order().ToArray() : host.Current?.Model.TrackIds.Order().ToArray() ?? [];
+        long[] pool = catalog.Count > 0 ? catalog.SortedTrackIds : host.Current?.SortedTrackIds ?? [];
         if (pool.Length == 0) return [];
         var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).DayNumber;
         var rng = new Engine.Data.SplitMix((ulong)userId, (ulong)day);
@@ -102,7 +102,10 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
 
     private static TrackRecommendation Describe(long trackId, float score, TrackCatalog catalog)
     {
-        var t = catalog.Find(trackId);
-        return new TrackRecommendation(trackId, score, t?.Title, t?.ArtistName, t?.ArtistId, t?.AlbumId, t?.DurationMs, t?.PreviewUrl, t?.CoverUrl);
+        if (!catalog.TryFind(trackId, out var t, out var fields))
+        {
+            return new TrackRecommendation(trackId, score, null, null, null, null, null, null, null) { RenderedFields = RecommendationJson.NoMetadataFields };
+        }
+        return new TrackRecommendation(trackId, score, t.Title, t.ArtistName, t.ArtistId, t.AlbumId, t.DurationMs, t.PreviewUrl, t.CoverUrl) { RenderedFields = fields };
     }
 }

@@ -15,6 +15,11 @@ public sealed class ServingModel(string version, ModelManifest? manifest, RecMod
     public Recommender Recommender { get; } = recommender;
     public DateTime LoadedAtUtc { get; } = loadedAtUtc;
 
+    private long[]? _sortedTrackIds;
+
+    /// <summary>The model's track ids in ascending order (computed once; the legacy service draws from them).</summary>
+    public long[] SortedTrackIds => _sortedTrackIds ??= Model.TrackIds.Order().ToArray();
+
     /// <summary>How many tracks a known user has in the model's training data.</summary>
     public int InteractionCount(int user) => Model.UserItems?.RowLength(user) ?? int.MaxValue;
 }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 using RecSys.Engine.Data;
+using RecSys.Server.Contracts;
 
 namespace RecSys.Server.Metadata;
 
@@ -14,21 +15,79 @@ public sealed class TrackCatalog
 {
     public static readonly TrackCatalog Empty = new([], "none");
 
-    private readonly FrozenDictionary<long, TrackInfo> _tracks;
+    /// <summary>Rendered fields are packed into segments of this size (few large arrays, nothing for the GC to trace).</summary>
+    private const int SegmentBytes = 64 << 20;
+
+    private readonly FrozenDictionary<long, int> _index;
+    private readonly TrackInfo[] _infos;
+    private readonly ReadOnlyMemory<byte>[] _fields;
+    private long[]? _sortedIds;
 
     public TrackCatalog(IEnumerable<TrackInfo> tracks, string source)
     {
-        var map = new Dictionary<long, TrackInfo>();
-        foreach (var t in tracks) map[t.TrackId] = t;
-        _tracks = map.ToFrozenDictionary();
+        var map = new Dictionary<long, int>();
+        var infos = new List<TrackInfo>();
+        foreach (var t in tracks)
+        {
+            if (map.TryGetValue(t.TrackId, out int at)) infos[at] = t;
+            else
+            {
+                map[t.TrackId] = infos.Count;
+                infos.Add(t);
+            }
+        }
+        _index = map.ToFrozenDictionary();
+        _infos = infos.ToArray();
+        _fields = Render(_infos);
         Source = source;
     }
 
-    public int Count => _tracks.Count;
+    public int Count => _infos.Length;
     public string Source { get; }
-    public IEnumerable<long> TrackIds => _tracks.Keys;
+    public IEnumerable<long> TrackIds => _index.Keys;
 
-    public TrackInfo? Find(long trackId) => _tracks.GetValueOrDefault(trackId);
+    /// <summary>Every track id in ascending order (computed once).</summary>
+    public long[] SortedTrackIds => _sortedIds ??= _index.Keys.Order().ToArray();
+
+    public TrackInfo? Find(long trackId) => _index.TryGetValue(trackId, out int i) ? _infos[i] : null;
+
+    /// <summary>
+    /// A track's metadata and its response fields as <see cref="RecommendationJson"/> writes them
+    /// (rendered once, when the catalog is loaded, so requests only copy bytes); false when unknown.
+    /// </summary>
+    public bool TryFind(long trackId, out TrackInfo info, out ReadOnlyMemory<byte> jsonFields)
+    {
+        if (_index.TryGetValue(trackId, out int i))
+        {
+            info = _infos[i];
+            jsonFields = _fields[i];
+            return true;
+        }
+        info = null!;
+        jsonFields = default;
+        return false;
+    }
+
+    private static ReadOnlyMemory<byte>[] Render(TrackInfo[] infos)
+    {
+        var fields = new ReadOnlyMemory<byte>[infos.Length];
+        var scratch = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        byte[] segment = [];
+        int used = 0;
+        for (int i = 0; i < infos.Length; i++)
+        {
+            var rendered = RecommendationJson.RenderFields(infos[i], scratch);
+            if (used + rendered.Length > segment.Length)
+            {
+                segment = new byte[Math.Max(rendered.Length, (int)Math.Min(SegmentBytes, Math.Max(4096L, (long)(infos.Length - i) * (rendered.Length + 16))))];
+                used = 0;
+            }
+            rendered.CopyTo(segment.AsSpan(used));
+            fields[i] = segment.AsMemory(used, rendered.Length);
+            used += rendered.Length;
+        }
+        return fields;
+    }
 
     public static TrackCatalog FromDemo(DemoCatalog demo) => new(demo.Tracks, $"demo(seed={demo.Options.Seed})");
 

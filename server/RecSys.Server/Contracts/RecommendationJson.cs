@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text.Json;
+using RecSys.Engine.Data;
+
+namespace RecSys.Server.Contracts;
+
+/// <summary>
+/// Writes recommendation arrays byte for byte as <see cref="JsonSerializer"/> does with
+/// <see cref="ApiJsonContext.Api"/>, but each track's metadata fields are rendered (escaped, UTF-8)
+/// once per catalog and copied afterwards: a response is then ids, scores and memory copies.
+/// Tests compare the output with the serializer's.
+/// </summary>
+public static class RecommendationJson
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = ApiJsonContext.Api.Options.Encoder };
+    private static readonly byte[] NoMetadata = RenderFields(null, null, null, null, null, null, null, new ArrayBufferWriter<byte>()).ToArray();
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_fields;
+
+    /// <summary>The fields of a track without metadata (all null).</summary>
+    public static ReadOnlyMemory<byte> NoMetadataFields => NoMetadata;
+
+    /// <summary>
+    /// The fields after score of a track with this metadata, through the closing brace
+    /// (<c>"title":…,"cover_url":…}</c>), into <paramref name="scratch"/>, which is reset first.
+    /// </summary>
+    public static ReadOnlySpan<byte> RenderFields(TrackInfo t, ArrayBufferWriter<byte> scratch) =>
+        RenderFields(t.Title, t.ArtistName, t.ArtistId, t.AlbumId, t.DurationMs, t.PreviewUrl, t.CoverUrl, scratch);
+
+    private static ReadOnlySpan<byte> RenderFields(string? title, string? artistName, long? artistId, long? albumId, int? durationMs, string? previewUrl, string? coverUrl, ArrayBufferWriter<byte> scratch)
+    {
+        scratch.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(scratch, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteString("title", title);
+            w.WriteString("artist_name", artistName);
+            WriteNullable(w, "artist_id", artistId);
+            WriteNullable(w, "album_id", albumId);
+            WriteNullable(w, "duration_ms", durationMs);
+            w.WriteString("preview_url", previewUrl);
+            w.WriteString("cover_url", coverUrl);
+            w.WriteEndObject();
+        }
+        // Without the opening brace: track_id and score come first.
+        return scratch.WrittenSpan[1..];
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is { } v) w.WriteNumber(name, v);
+        else w.WriteNull(name);
+    }
+
+    public static byte[] Serialize(TrackRecommendation[] items)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
+        buffer.ResetWrittenCount();
+        Write(buffer, items);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void Write(IBufferWriter<byte> output, TrackRecommendation[] items)
+    {
+        Append(output, "["u8);
+        for (int i = 0; i < items.Length; i++)
+        {
+            var item = items[i];
+            if (!float.IsFinite(item.Score)) throw new ArgumentException($"track {item.TrackId} has a non-finite score", nameof(items));
+            Append(output, i == 0 ? "{\"track_id\":"u8 : ",{\"track_id\":"u8);
+            var span = output.GetSpan(64);
+            Utf8Formatter.TryFormat(item.TrackId, span, out int written);
+            Append(span, written, ",\"score\":"u8, out int more);
+            // The serializer's float format: shortest round-trip, invariant culture.
+            item.Score.TryFormat(span[(written + more)..], out int scoreLength, default, CultureInfo.InvariantCulture);
+            output.Advance(written + more + scoreLength);
+            Append(output, ","u8);
+            if (item.RenderedFields is { IsEmpty: false } fields) Append(output, fields.Span);
+            else Append(output, RenderFields(item.Title, item.ArtistName, item.ArtistId, item.AlbumId, item.DurationMs, item.PreviewUrl, item.CoverUrl, t_fields ??= new ArrayBufferWriter<byte>(512)));
+        }
+        Append(output, "]"u8);
+    }
+
+    private static void Append(Span<byte> span, int offset, ReadOnlySpan<byte> bytes, out int written)
+    {
+        bytes.CopyTo(span[offset..]);
+        written = bytes.Length;
+    }
+
+    private static void Append(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
+    }
+}
