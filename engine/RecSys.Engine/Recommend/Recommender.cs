@@ -84,6 +84,9 @@ public sealed class Recommender
     /// The factors of a user not in the model, from their (item index, raw weight) plays, by the exact
     /// least-squares solve a training step would make (implicit's recalculate_user).
     /// </summary>
+    /// <summary>The k × k system of a fold-in, per thread (32 KB at 64 factors: too much to allocate per request).</summary>
+    [ThreadStatic] private static Cholesky.Scratch? t_foldInScratch;
+
     public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
     {
         if (items.Length != weights.Length) throw new ArgumentException("items and weights differ in length");
@@ -107,7 +110,8 @@ public sealed class Recommender
         var x = new float[_model.Factors];
         if (idx.Length > 0)
         {
-            Cholesky.SolveRow(_itemGram.Value, _model.ItemFactors, _model.Factors, idx, conf, x, new Cholesky.Scratch(_model.Factors));
+            var scratch = t_foldInScratch is { } s && s.B.Length == _model.Factors ? s : t_foldInScratch = new Cholesky.Scratch(_model.Factors);
+            Cholesky.SolveRow(_itemGram.Value, _model.ItemFactors, _model.Factors, idx, conf, x, scratch);
         }
         return x;
     }

@@ -69,19 +69,31 @@ public static class RecommendationJson
         for (int i = 0; i < items.Length; i++)
         {
             var item = items[i];
-            if (!float.IsFinite(item.Score)) throw new ArgumentException($"track {item.TrackId} has a non-finite score", nameof(items));
-            Append(output, i == 0 ? "{\"track_id\":"u8 : ",{\"track_id\":"u8);
-            var span = output.GetSpan(64);
-            Utf8Formatter.TryFormat(item.TrackId, span, out int written);
-            Append(span, written, ",\"score\":"u8, out int more);
-            // The serializer's float format: shortest round-trip, invariant culture.
-            item.Score.TryFormat(span[(written + more)..], out int scoreLength, default, CultureInfo.InvariantCulture);
-            output.Advance(written + more + scoreLength);
-            Append(output, ","u8);
-            if (item.RenderedFields is { IsEmpty: false } fields) Append(output, fields.Span);
-            else Append(output, RenderFields(item.Title, item.ArtistName, item.ArtistId, item.AlbumId, item.DurationMs, item.PreviewUrl, item.CoverUrl, t_fields ??= new ArrayBufferWriter<byte>(512)));
+            var fields = item.RenderedFields.IsEmpty
+                ? RenderFields(item.Title, item.ArtistName, item.ArtistId, item.AlbumId, item.DurationMs, item.PreviewUrl, item.CoverUrl, t_fields ??= new ArrayBufferWriter<byte>(512))
+                : item.RenderedFields.Span;
+            WriteItem(output, i == 0, item.TrackId, item.Score, fields);
         }
         Append(output, "]"u8);
+    }
+
+    public static void StartArray(IBufferWriter<byte> output) => Append(output, "["u8);
+
+    public static void EndArray(IBufferWriter<byte> output) => Append(output, "]"u8);
+
+    /// <summary>One array element: <c>{"track_id":…,"score":…,</c> then the rendered fields (which close the object).</summary>
+    public static void WriteItem(IBufferWriter<byte> output, bool first, long trackId, float score, ReadOnlySpan<byte> fields)
+    {
+        if (!float.IsFinite(score)) throw new ArgumentException($"track {trackId} has a non-finite score", nameof(score));
+        Append(output, first ? "{\"track_id\":"u8 : ",{\"track_id\":"u8);
+        var span = output.GetSpan(64);
+        Utf8Formatter.TryFormat(trackId, span, out int written);
+        Append(span, written, ",\"score\":"u8, out int more);
+        // The serializer's float format: shortest round-trip, invariant culture.
+        score.TryFormat(span[(written + more)..], out int scoreLength, default, CultureInfo.InvariantCulture);
+        output.Advance(written + more + scoreLength);
+        Append(output, ","u8);
+        Append(output, fields);
     }
 
     private static void Append(Span<byte> span, int offset, ReadOnlySpan<byte> bytes, out int written)

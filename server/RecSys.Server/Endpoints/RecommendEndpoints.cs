@@ -1,3 +1,4 @@
+using System.Buffers;
 using RecSys.Server.Contracts;
 using RecSys.Server.Hosting;
 
@@ -24,61 +25,89 @@ internal static class RecommendEndpoints
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
-        if (serving is not null && cache.TryGet(serving, ResponseCache.Personal, id, n, out byte[] cached))
+        if (serving is not null && TryCached(cache, serving, ResponseCache.Personal, id, n, out var cached))
         {
-            return Cached(http, cached, RecommendationSource.Ml);
+            http.Response.Headers[SourceHeader] = RecommendationSource.Ml;
+            ServerMetrics.Sources.WithLabels(RecommendationSource.Ml).Inc();
+            return Send(http, cached);
         }
-        var (items, source) = await service.ForUserAsync(id, n, http.RequestAborted);
+        var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted);
         http.Response.Headers[SourceHeader] = source;
         ServerMetrics.Sources.WithLabels(source).Inc();
         // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
-        if (source == RecommendationSource.Ml && serving is not null && cache.Enabled)
-        {
-            byte[] body = RecommendationJson.Serialize(items);
-            cache.Add(serving, ResponseCache.Personal, id, n, body);
-            return Results.Bytes(body, JsonContentType);
-        }
-        return Results.Bytes(RecommendationJson.Serialize(items), JsonContentType);
+        return Respond(http, ranked, source == RecommendationSource.Ml ? serving : null, cache, ResponseCache.Personal, id, n);
     }
 
     private const string JsonContentType = "application/json; charset=utf-8";
 
-    private static IResult Cached(HttpContext http, byte[] body, string source)
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_body;
+
+    /// <summary>
+    /// This thread's response buffer, emptied. Take it only where no await follows before
+    /// <see cref="Send"/>: after an await the request may run on another thread.
+    /// </summary>
+    private static ArrayBufferWriter<byte> Body()
     {
-        http.Response.Headers[SourceHeader] = source;
-        ServerMetrics.Sources.WithLabels(source).Inc();
-        return Results.Bytes(body, JsonContentType);
+        var buffer = t_body ??= new ArrayBufferWriter<byte>(16 * 1024);
+        buffer.ResetWrittenCount();
+        return buffer;
     }
 
-    private static IResult Similar(string track_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
+    private static bool TryCached(ResponseCache cache, object model, int kind, long id, int n, out ArrayBufferWriter<byte> body)
+    {
+        body = Body();
+        return cache.TryCopy(model, kind, id, n, body);
+    }
+
+    /// <summary>
+    /// Writes the answer into the response (built in the per-thread buffer, copied once: nothing is
+    /// allocated per request), keeping a copy in the cache when it belongs to a model.
+    /// </summary>
+    private static IResult Respond(HttpContext http, RankedTracks ranked, object? cacheOwner, ResponseCache cache, int kind, long id, int n)
+    {
+        var buffer = Body();
+        ranked.WriteJson(buffer);
+        if (cacheOwner is not null) cache.Add(cacheOwner, kind, id, n, buffer.WrittenSpan);
+        return Send(http, buffer);
+    }
+
+    /// <summary>The buffer as the JSON response, with its length (no chunked encoding).</summary>
+    private static IResult Send(HttpContext http, ArrayBufferWriter<byte> buffer)
+    {
+        var response = http.Response;
+        response.ContentType = JsonContentType;
+        response.ContentLength = buffer.WrittenCount;
+        response.BodyWriter.Write(buffer.WrittenSpan);
+        return Results.Empty;
+    }
+
+    private static IResult Similar(HttpContext http, string track_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
     {
         if (!ApiParameters.TryId(track_id, "track_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 10, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
-        if (serving is not null && cache.TryGet(serving, ResponseCache.Similar, id, n, out byte[] cached))
+        if (serving is not null && TryCached(cache, serving, ResponseCache.Similar, id, n, out var cached))
         {
-            return Results.Bytes(cached, JsonContentType);
+            return Send(http, cached);
         }
         if (serving is null)
         {
             return Results.Problem(title: "No model loaded", detail: "similar tracks need a trained model; see /model", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-        var items = service.Similar(id, n);
-        if (items is null)
+        var ranked = service.RankSimilar(id, n);
+        if (ranked is null)
         {
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        byte[] body = RecommendationJson.Serialize(items);
-        cache.Add(serving, ResponseCache.Similar, id, n, body);
-        return Results.Bytes(body, JsonContentType);
+        return Respond(http, ranked.Value, serving, cache, ResponseCache.Similar, id, n);
     }
 
-    private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options)
+    private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ResponseCache cache)
     {
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
         http.Response.Headers[SourceHeader] = RecommendationSource.Legacy;
-        return Results.Bytes(RecommendationJson.Serialize(service.Legacy(id, n)), JsonContentType);
+        return Respond(http, service.RankLegacy(id, n), null, cache, 0, id, n);
     }
 }

@@ -23,14 +23,26 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
 {
     public async ValueTask<(TrackRecommendation[] Items, string Source)> ForUserAsync(long userId, int limit, CancellationToken ct)
     {
+        var (ranked, source) = await RankForUserAsync(userId, limit, ct);
+        return (ranked.Describe(), source);
+    }
+
+    /// <summary>Similar tracks; null when the track is not in the model (or no model is loaded).</summary>
+    public TrackRecommendation[]? Similar(long trackId, int limit) => RankSimilar(trackId, limit)?.Describe();
+
+    /// <inheritdoc cref="RankLegacy"/>
+    public TrackRecommendation[] Legacy(long userId, int limit) => RankLegacy(userId, limit).Describe();
+
+    public async ValueTask<(RankedTracks Ranked, string Source)> RankForUserAsync(long userId, int limit, CancellationToken ct)
+    {
         var serving = host.Current;
-        if (serving is null) return (Legacy(userId, limit), RecommendationSource.Legacy);
+        if (serving is null) return (RankLegacy(userId, limit), RecommendationSource.Legacy);
         var model = serving.Model;
         var catalog = host.Catalog;
         int user = model.UserIndex.IndexOf(userId);
         if (user >= 0 && serving.InteractionCount(user) >= options.ColdStartThreshold)
         {
-            return (Describe(serving.Recommender.RecommendUser(user, limit), model.TrackIds, catalog), RecommendationSource.Ml);
+            return (new RankedTracks(serving.Recommender.RecommendUser(user, limit), model.TrackIds, catalog), RecommendationSource.Ml);
         }
 
         int[] heard;
@@ -54,58 +66,42 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
         if (heard.Length > 0)
         {
             var vector = serving.Recommender.FoldIn(heard, weights);
-            return (Describe(serving.Recommender.RecommendVector(vector, limit, heard), model.TrackIds, catalog), RecommendationSource.FoldIn);
+            return (new RankedTracks(serving.Recommender.RecommendVector(vector, limit, heard), model.TrackIds, catalog), RecommendationSource.FoldIn);
         }
-        return (Describe(serving.Recommender.Popular(limit), model.TrackIds, catalog), RecommendationSource.Popularity);
+        return (new RankedTracks(serving.Recommender.Popular(limit), model.TrackIds, catalog), RecommendationSource.Popularity);
     }
 
     /// <summary>Similar tracks; null when the track is not in the model (or no model is loaded).</summary>
-    public TrackRecommendation[]? Similar(long trackId, int limit)
+    public RankedTracks? RankSimilar(long trackId, int limit)
     {
         var serving = host.Current;
         if (serving is null) return null;
         int item = serving.Model.TrackIndex.IndexOf(trackId);
         if (item < 0) return null;
-        return Describe(serving.Recommender.SimilarItems(item, limit), serving.Model.TrackIds, host.Catalog);
+        return new RankedTracks(serving.Recommender.SimilarItems(item, limit), serving.Model.TrackIds, host.Catalog);
     }
 
     /// <summary>
     /// The legacy service: pseudo-random tracks, the same for a user all day (seeded by user and UTC
     /// date), drawn from the catalog (or the model's tracks when there is no catalog).
     /// </summary>
-    public TrackRecommendation[] Legacy(long userId, int limit)
+    public RankedTracks RankLegacy(long userId, int limit)
     {
         var catalog = host.Catalog;
         long[] pool = catalog.Count > 0 ? catalog.SortedTrackIds : host.Current?.SortedTrackIds ?? [];
-        if (pool.Length == 0) return [];
+        if (pool.Length == 0) return RankedTracks.Empty;
         var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).DayNumber;
         var rng = new Engine.Data.SplitMix((ulong)userId, (ulong)day);
         int n = Math.Min(limit, pool.Length);
-        var chosen = new HashSet<long>();
-        var result = new TrackRecommendation[n];
+        var chosen = new HashSet<int>();
+        var ranked = new ScoredIndex[n];
         for (int i = 0; i < n; i++)
         {
-            long id;
-            do id = pool[rng.NextInt(pool.Length)];
-            while (!chosen.Add(id));
-            result[i] = Describe(id, 1f - (float)i / n, catalog);
+            int at;
+            do at = rng.NextInt(pool.Length);
+            while (!chosen.Add(at));
+            ranked[i] = new ScoredIndex(at, 1f - (float)i / n);
         }
-        return result;
-    }
-
-    private static TrackRecommendation[] Describe(ScoredIndex[] ranked, long[] trackIds, TrackCatalog catalog)
-    {
-        var result = new TrackRecommendation[ranked.Length];
-        for (int i = 0; i < ranked.Length; i++) result[i] = Describe(trackIds[ranked[i].Index], ranked[i].Score, catalog);
-        return result;
-    }
-
-    private static TrackRecommendation Describe(long trackId, float score, TrackCatalog catalog)
-    {
-        if (!catalog.TryFind(trackId, out var t, out var fields))
-        {
-            return new TrackRecommendation(trackId, score, null, null, null, null, null, null, null) { RenderedFields = RecommendationJson.NoMetadataFields };
-        }
-        return new TrackRecommendation(trackId, score, t.Title, t.ArtistName, t.ArtistId, t.AlbumId, t.DurationMs, t.PreviewUrl, t.CoverUrl) { RenderedFields = fields };
+        return new RankedTracks(ranked, pool, catalog);
     }
 }

@@ -1,47 +1,117 @@
-using System.Collections.Concurrent;
+using System.Buffers;
 
 namespace RecSys.Server.Endpoints;
 
 /// <summary>
 /// Serialised responses of the deterministic endpoints (ML top-N of a known user, similar tracks),
-/// keyed by request and tied to one serving model: a model swap starts a fresh cache, so a cached
-/// answer never outlives the model that computed it. Bounded: when full, it is cleared and refills
-/// with what is asked now (cheaper than LRU bookkeeping on every hit, and hot keys come back at once).
+/// keyed by request and tied to one serving model: a model swap starts afresh, so a cached answer
+/// never outlives the model that computed it.
+/// <para>
+/// Bodies live in one byte slab and the index is an open-addressing table of plain structs, both
+/// allocated once: the garbage collector has nothing to trace or promote, however many entries come
+/// and go (a dictionary of byte arrays made every gen-0 collection of a large server slower and left
+/// each clear-out to a full collection). When the table or the slab is full, the cache empties and
+/// refills with what is asked now (cheaper than LRU bookkeeping; hot keys come back at once).
+/// One lock guards both; a hit holds it for one copy of a few kilobytes.
+/// </para>
 /// </summary>
-public sealed class ResponseCache(int maxEntries)
+public sealed class ResponseCache
 {
-    private Generation _generation = new(null);
-
-    private sealed class Generation(object? owner)
-    {
-        public object? Owner { get; } = owner;
-        public ConcurrentDictionary<(int Kind, long Id, int Limit), byte[]> Entries { get; } = new();
-    }
-
     public const int Personal = 0;
     public const int Similar = 1;
 
-    public bool Enabled => maxEntries > 0;
+    private readonly object _lock = new();
+    private readonly int _maxEntries;
+    private readonly int _slabBytes;
+    private Entry[] _table = [];
+    private byte[] _slab = [];
+    private int _used;
+    private int _count;
+    private object? _owner;
 
-    public bool TryGet(object model, int kind, long id, int limit, out byte[] body)
+    private struct Entry
     {
-        var g = Volatile.Read(ref _generation);
-        if (ReferenceEquals(g.Owner, model) && g.Entries.TryGetValue((kind, id, limit), out body!)) return true;
-        body = null!;
-        return false;
+        public long Id;
+        public int Kind;
+        public int Limit;
+        public int Offset;
+        public int Length; // 0: empty slot
     }
 
-    public void Add(object model, int kind, long id, int limit, byte[] body)
+    public ResponseCache(int maxEntries, int slabBytes = 64 << 20)
     {
-        if (!Enabled) return;
-        var g = Volatile.Read(ref _generation);
-        if (!ReferenceEquals(g.Owner, model))
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
+        ArgumentOutOfRangeException.ThrowIfNegative(slabBytes);
+        _maxEntries = maxEntries;
+        _slabBytes = slabBytes;
+    }
+
+    public bool Enabled => _maxEntries > 0 && _slabBytes > 0;
+
+    /// <summary>Entries held now (for tests and metrics).</summary>
+    public int Count
+    {
+        get
         {
-            var fresh = new Generation(model);
-            g = Interlocked.CompareExchange(ref _generation, fresh, g) == g ? fresh : Volatile.Read(ref _generation);
-            if (!ReferenceEquals(g.Owner, model)) return;
+            lock (_lock) return _count;
         }
-        if (g.Entries.Count >= maxEntries) g.Entries.Clear();
-        g.Entries[(kind, id, limit)] = body;
+    }
+
+    /// <summary>Appends the cached body for the request to <paramref name="output"/>; false when there is none for this model.</summary>
+    public bool TryCopy(object model, int kind, long id, int limit, IBufferWriter<byte> output)
+    {
+        if (!Enabled) return false;
+        lock (_lock)
+        {
+            if (!ReferenceEquals(_owner, model)) return false;
+            int slot = Find(kind, id, limit);
+            if (slot < 0) return false;
+            ref var e = ref _table[slot];
+            var body = _slab.AsSpan(e.Offset, e.Length);
+            body.CopyTo(output.GetSpan(body.Length));
+            output.Advance(body.Length);
+            return true;
+        }
+    }
+
+    public void Add(object model, int kind, long id, int limit, ReadOnlySpan<byte> body)
+    {
+        if (!Enabled || body.IsEmpty || body.Length > _slabBytes) return;
+        lock (_lock)
+        {
+            if (_table.Length == 0)
+            {
+                // Load factor at most 1/2: probes stay short.
+                _table = new Entry[(int)Math.Min(1L << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_maxEntries * 2u))];
+                _slab = new byte[_slabBytes];
+            }
+            if (!ReferenceEquals(_owner, model) || _count >= _maxEntries || _used + body.Length > _slab.Length)
+            {
+                Array.Clear(_table);
+                _used = 0;
+                _count = 0;
+                _owner = model;
+            }
+            if (Find(kind, id, limit) >= 0) return;
+            int slot = Slot(kind, id, limit);
+            while (_table[slot].Length != 0) slot = (slot + 1) & (_table.Length - 1);
+            body.CopyTo(_slab.AsSpan(_used));
+            _table[slot] = new Entry { Id = id, Kind = kind, Limit = limit, Offset = _used, Length = body.Length };
+            _used += body.Length;
+            _count++;
+        }
+    }
+
+    private int Slot(int kind, long id, int limit) => HashCode.Combine(kind, id, limit) & (_table.Length - 1);
+
+    private int Find(int kind, long id, int limit)
+    {
+        if (_table.Length == 0) return -1;
+        for (int slot = Slot(kind, id, limit); ; slot = (slot + 1) & (_table.Length - 1))
+        {
+            ref var e = ref _table[slot];
+            if (e.Length == 0) return -1;
+            if (e.Id == id && e.Limit == limit && e.Kind == kind) return slot;
+        }
     }
 }

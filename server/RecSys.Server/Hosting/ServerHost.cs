@@ -33,7 +33,7 @@ public static class ServerHost
         services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());
         services.AddHostedService<StartupService>();
         services.AddSingleton<RecommendationService>();
-        services.AddSingleton(new ResponseCache(options.ResponseCacheEntries));
+        services.AddSingleton(new ResponseCache(options.ResponseCacheEntries, options.ResponseCacheMegabytes << 20));
         if (!string.IsNullOrWhiteSpace(options.Db))
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(options.Db));

@@ -37,6 +37,9 @@ public sealed class ServerOptions
     /// <summary>Serialised responses kept per model (0 turns the cache off).</summary>
     public int ResponseCacheEntries { get; set; } = 100_000;
 
+    /// <summary>Memory for the cached bodies (one slab, allocated on first use); 0 turns the cache off.</summary>
+    public int ResponseCacheMegabytes { get; set; } = 64;
+
     /// <summary>Run request handlers on the socket threads (fewer thread switches; handlers never block).</summary>
     public bool InlineScheduling { get; set; } = true;
 
@@ -80,6 +83,7 @@ public sealed class ServerOptions
         if (string.IsNullOrWhiteSpace(Storage)) problems.Add("RecSys:Storage must not be empty");
         if (ColdStartThreshold < 0) problems.Add($"RecSys:ColdStartThreshold must be >= 0 (got {ColdStartThreshold})");
         if (MaxLimit is < 1 or > 100_000) problems.Add($"RecSys:MaxLimit must be in 1..100000 (got {MaxLimit})");
+        if (ResponseCacheMegabytes is < 0 or > 1024) problems.Add($"RecSys:ResponseCacheMegabytes must be between 0 and 1024 (got {ResponseCacheMegabytes})");
         if (IoThreads < 0) problems.Add($"RecSys:IoThreads must be >= 0 (got {IoThreads})");
         if (ResponseCacheEntries < 0) problems.Add($"RecSys:ResponseCacheEntries must be >= 0 (got {ResponseCacheEntries})");
         if (EvaluationUsers < 1) problems.Add($"RecSys:EvaluationUsers must be >= 1 (got {EvaluationUsers})");
