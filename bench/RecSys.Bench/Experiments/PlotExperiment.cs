@@ -4,7 +4,7 @@ namespace RecSys.Bench.Experiments;
 
 /// <summary>
 /// <c>plot --out recall-qps.png name=result.json [name=result.json …]</c>: draws recall@k against
-/// queries per second from <c>ann --json</c> outputs (and their USearch rows, when present).
+/// queries per second from <c>ann --json</c> outputs (and their USearch and norm-scan rows, when present).
 /// </summary>
 public static class PlotExperiment
 {
@@ -18,6 +18,13 @@ public static class PlotExperiment
             var report = JsonNode.Parse(File.ReadAllText(spec[(name.Length + 1)..]))!;
             Add(plot, name, report["results"]!.AsArray());
             if (report["usearch"]?["results"] is JsonArray usearch) Add(plot, name + " (USearch)", usearch);
+            if (report["norm_scan"] is JsonArray scan)
+            {
+                var alone = scan.Where(r => r!["fallback_ef"] is null).ToArray();
+                var hybrid = scan.Where(r => r!["fallback_ef"] is not null).ToArray();
+                if (alone.Length > 0) Add(plot, name + " (norm scan, by budget)", new JsonArray(alone.Select(r => r!.DeepClone()).ToArray()));
+                if (hybrid.Length > 0) Add(plot, name + " (norm scan + HNSW fallback)", new JsonArray(hybrid.Select(r => r!.DeepClone()).ToArray()));
+            }
         }
         plot.XLabel("recall@10");
         plot.YLabel("queries per second (one thread, one query at a time)");

@@ -38,7 +38,7 @@ public sealed class ResponseCache
         public int Length; // 0: empty slot
     }
 
-    public ResponseCache(int maxEntries, int slabBytes = 64 << 20)
+    public ResponseCache(int maxEntries, int slabBytes = 256 << 20)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
         ArgumentOutOfRangeException.ThrowIfNegative(slabBytes);

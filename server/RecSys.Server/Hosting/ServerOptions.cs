@@ -38,7 +38,7 @@ public sealed class ServerOptions
     public int ResponseCacheEntries { get; set; } = 100_000;
 
     /// <summary>Memory for the cached bodies (one slab, allocated on first use); 0 turns the cache off.</summary>
-    public int ResponseCacheMegabytes { get; set; } = 64;
+    public int ResponseCacheMegabytes { get; set; } = 256;
 
     /// <summary>Run request handlers on the socket threads (fewer thread switches; handlers never block).</summary>
     public bool InlineScheduling { get; set; } = true;
