@@ -151,14 +151,10 @@ public static class AnnExperiment
     /// <summary>Runs every query once, one at a time; returns per-query microseconds and fills the found ids.</summary>
     internal static double[] Time(AnnData data, QueryRun run, int[][] found)
     {
-        // Warm-up: full passes for at least half a second, so the JIT's tiered and PGO-optimised code
-        // (promoted in the background after a delay) is what gets timed, not tier-0 code.
-        var warm = Stopwatch.StartNew();
-        do
+        Experiment.WarmUp(() =>
         {
             for (int q = 0; q < data.QueryCount; q++) run(q);
-        }
-        while (warm.ElapsedMilliseconds < 500);
+        });
         var micros = new double[data.QueryCount];
         for (int q = 0; q < data.QueryCount; q++)
         {

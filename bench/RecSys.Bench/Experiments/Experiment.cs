@@ -34,6 +34,17 @@ public static class Experiment
         }
     }
 
+    /// <summary>
+    /// Runs full passes for at least half a second before timing, so the JIT's tiered and
+    /// PGO-optimised code (promoted in the background after a delay) is what gets timed.
+    /// </summary>
+    public static void WarmUp(Action pass)
+    {
+        var warm = System.Diagnostics.Stopwatch.StartNew();
+        do pass();
+        while (warm.ElapsedMilliseconds < 500);
+    }
+
     /// <summary>Reads "--name value" from an argument list.</summary>
     public static string? Arg(string[] args, string name)
     {

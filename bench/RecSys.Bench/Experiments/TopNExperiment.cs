@@ -57,13 +57,10 @@ public static class TopNExperiment
 
     private static double[] Time(int[] users, Func<int, ScoredIndex[]> run, ScoredIndex[][] results)
     {
-        // Warm-up as in the ann command: long enough for tiered compilation to finish.
-        var warm = Stopwatch.StartNew();
-        do
+        Experiment.WarmUp(() =>
         {
             foreach (int u in users) run(u);
-        }
-        while (warm.ElapsedMilliseconds < 500);
+        });
         var micros = new double[users.Length];
         for (int i = 0; i < users.Length; i++)
         {

@@ -35,10 +35,7 @@ internal static class CliOptions
     public static Option<long> DemoPlays() => new("--demo-plays") { Description = "Demo catalog: plays (about)", DefaultValueFactory = _ => new DemoOptions().Plays };
     public static Option<ulong> DemoSeed() => new("--demo-seed") { Description = "Demo catalog: seed", DefaultValueFactory = _ => new DemoOptions().Seed };
 
-    public static string RequireDb(string? db) =>
-        !string.IsNullOrWhiteSpace(db) ? db
-        : Environment.GetEnvironmentVariable("RECSYS_DB") is { Length: > 0 } env ? env
-        : throw new CliException("No database configured: pass --db \"Host=...;Database=...\" or set RECSYS_DB.");
+    public static string RequireDb(string? db) => Sources.InteractionSources.RequireDb(db);
 }
 
 /// <summary>A user-facing error: printed as one line on stderr, exit code 1.</summary>

@@ -7,6 +7,8 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 
+using RecSys.Server.Contracts;
+
 namespace RecSys.Server.Cli;
 
 /// <summary><c>recsys eval</c>: train on a split, report ranking metrics of ALS and of the popularity baseline.</summary>
@@ -62,8 +64,8 @@ internal static class EvalCommand
         var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, k, options.Threads);
         return new JsonObject
         {
-            ["als"] = ToJson(alsMetrics),
-            ["popularity"] = ToJson(popularity),
+            ["als"] = MetricsJson.ToJson(alsMetrics),
+            ["popularity"] = MetricsJson.ToJson(popularity),
             ["seconds_per_iteration"] = Math.Round(factors.SecondsPerIteration, 5),
             ["device"] = deviceUsed,
             ["users_evaluated"] = alsMetrics.Users,
@@ -71,15 +73,6 @@ internal static class EvalCommand
             ["test_interactions"] = split.Test.Nnz,
         };
     }
-
-    public static JsonObject ToJson(RankingMetrics m) => new()
-    {
-        [$"precision@{m.K}"] = Math.Round(m.Precision, 6),
-        [$"recall@{m.K}"] = Math.Round(m.Recall, 6),
-        [$"ndcg@{m.K}"] = Math.Round(m.Ndcg, 6),
-        [$"map@{m.K}"] = Math.Round(m.Map, 6),
-        ["auc"] = Math.Round(m.Auc, 6),
-    };
 
     /// <summary>A train and a test file over one id space; items or users only in the test file cannot be hit but still count.</summary>
     private static Split PairedFiles(InteractionData train, InteractionData test)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RecSys.Engine.Data;
+using RecSys.Server.Sources;
 
 namespace RecSys.Server.Cli;
 
@@ -36,33 +37,5 @@ internal sealed class InputOptions
         string input = r.GetValue(Input)!;
         return await InteractionSources.LoadAsync(
             input, DelimitedLayout.ParseFormat(r.GetValue(Format)!), r.GetValue(SkipBadRows), r.GetValue(Db), Demo(r), cancellationToken);
-    }
-}
-
-/// <summary>Resolves an --input value to a source.</summary>
-internal static class InteractionSources
-{
-    public static async Task<InteractionData> LoadAsync(
-        string input, DelimitedFormat format, bool skipBadRows, string? db, DemoOptions demo, CancellationToken cancellationToken)
-    {
-        switch (input)
-        {
-            case "demo":
-                return DemoCatalog.Generate(demo).ToInteractions();
-            case "db":
-            case "postgres":
-                return await new PostgresInteractionSource(CliOptions.RequireDb(db)).ReadAsync(cancellationToken);
-            default:
-                var data = new DelimitedFileReader(input, format, skipBadRows).Read(cancellationToken);
-                if (data.SkippedRows > 0)
-                {
-                    Console.Error.WriteLine($"warning: skipped {data.SkippedRows} malformed row(s) in {input}");
-                    foreach (string example in data.SkippedExamples ?? [])
-                    {
-                        Console.Error.WriteLine($"  {example}");
-                    }
-                }
-                return data;
-        }
     }
 }

@@ -5,6 +5,7 @@ using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
+using RecSys.Server.Contracts;
 
 namespace RecSys.Server.Cli;
 
@@ -59,7 +60,7 @@ internal static class TuneCommand
             var report = new JsonObject
             {
                 ["best"] = Settings(best.Options),
-                ["validation"] = EvalCommand.ToJson(best.Metrics),
+                ["validation"] = MetricsJson.ToJson(best.Metrics),
                 ["test"] = final["als"]!.DeepClone(),
                 ["popularity_test"] = final["popularity"]!.DeepClone(),
                 ["trials"] = new JsonArray(results.OrderByDescending(x => x.Metrics.Ndcg)

@@ -4,7 +4,8 @@ using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
-using RecSys.Server.Cli;
+using RecSys.Server.Contracts;
+using RecSys.Server.Sources;
 
 namespace RecSys.Server.Hosting;
 
@@ -58,8 +59,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, TimeP
             var factors = ModelBuilder.Train(matrix.UserItems, options.Training, device, out _);
             var model = ModelBuilder.Build(matrix, factors, options.Training, data.Source);
 
-            var metrics = EvalCommand.ToJson(als);
-            metrics["popularity"] = EvalCommand.ToJson(popularity);
+            var metrics = MetricsJson.ToJson(als);
+            metrics["popularity"] = MetricsJson.ToJson(popularity);
             metrics["holdout_fraction"] = options.HoldoutFraction;
             metrics["users_evaluated"] = als.Users;
             string version = host.Store.Add(model, v => new ModelManifest
