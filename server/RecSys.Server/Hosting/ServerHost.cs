@@ -91,6 +91,14 @@ public static class ServerHost
                 log.LogError("could not load track metadata ({Message}); tracks are served without it", e.Message);
             }
             var outcome = host.ReloadCurrent();
+            if (outcome.Ok)
+            {
+                // Loading left its garbage (parsed files, the demo generator's plays) and its survivors
+                // in the young generations: collect once now, before the first request, instead of
+                // in the first seconds of traffic (on a 1M-track catalog those collections lifted the
+                // p99 from 0.8 ms to 2–3 ms until they were done).
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
             if (!outcome.Ok && host.Store.Current is null && options.TrainIfMissing)
             {
                 log.LogInformation("no model yet: training one from {Source} in the background (legacy answers until it is ready)", options.SourceName);
