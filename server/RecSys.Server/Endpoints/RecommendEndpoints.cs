@@ -35,7 +35,7 @@ internal static class RecommendEndpoints
         http.Response.Headers[SourceHeader] = source;
         ServerMetrics.Sources.WithLabels(source).Inc();
         // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
-        return Respond(http, ranked, source == RecommendationSource.Ml ? serving : null, cache, ResponseCache.Personal, id, n);
+        return Respond(http, ranked, source == RecommendationSource.Ml ? StillServing(serving, host) : null, cache, ResponseCache.Personal, id, n);
     }
 
     private const string JsonContentType = "application/json; charset=utf-8";
@@ -71,6 +71,13 @@ internal static class RecommendEndpoints
         return Send(http, buffer);
     }
 
+    /// <summary>
+    /// The model an answer was computed on, if it is still the one serving: an answer finished on a
+    /// model that was swapped out meanwhile is sent but not cached (it would empty the new model's cache).
+    /// </summary>
+    private static ServingModel? StillServing(ServingModel? computedOn, ModelHost host) =>
+        computedOn is not null && ReferenceEquals(computedOn, host.Current) ? computedOn : null;
+
     /// <summary>The buffer as the JSON response, with its length (no chunked encoding).</summary>
     private static IResult Send(HttpContext http, ArrayBufferWriter<byte> buffer)
     {
@@ -100,7 +107,7 @@ internal static class RecommendEndpoints
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        return Respond(http, ranked.Value, serving, cache, ResponseCache.Similar, id, n);
+        return Respond(http, ranked.Value, StillServing(serving, host), cache, ResponseCache.Similar, id, n);
     }
 
     private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ResponseCache cache)
