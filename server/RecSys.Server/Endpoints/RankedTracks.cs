@@ -19,15 +19,19 @@ public readonly record struct RankedTracks(ScoredIndex[] Ranked, long[] TrackIds
 
     public float Score(int i) => Ranked[i].Score;
 
-    /// <summary>The rendered metadata fields of the i-th track (all null when the catalog does not know it).</summary>
-    public ReadOnlySpan<byte> Fields(int i) =>
-        Catalog.TryFind(TrackId(i), out _, out var fields) ? fields.Span : RecommendationJson.NoMetadataFields.Span;
-
     /// <summary>Writes the answer as the response's JSON array.</summary>
-    public void WriteJson(System.Buffers.IBufferWriter<byte> output)
+    public void WriteJson(System.Buffers.IBufferWriter<byte> output) => WriteJson(output, Ranked, TrackIds, Catalog);
+
+    /// <summary>Writes a ranking (indexes into <paramref name="trackIds"/>) as the response's JSON array.</summary>
+    public static void WriteJson(System.Buffers.IBufferWriter<byte> output, ReadOnlySpan<ScoredIndex> ranked, long[] trackIds, TrackCatalog catalog)
     {
         RecommendationJson.StartArray(output);
-        for (int i = 0; i < Count; i++) RecommendationJson.WriteItem(output, i == 0, TrackId(i), Score(i), Fields(i));
+        for (int i = 0; i < ranked.Length; i++)
+        {
+            long id = trackIds[ranked[i].Index];
+            var fields = catalog.TryFind(id, out _, out var rendered) ? rendered.Span : RecommendationJson.NoMetadataFields.Span;
+            RecommendationJson.WriteItem(output, i == 0, id, ranked[i].Score, fields);
+        }
         RecommendationJson.EndArray(output);
     }
 

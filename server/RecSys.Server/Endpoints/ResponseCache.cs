@@ -3,16 +3,17 @@ using System.Buffers;
 namespace RecSys.Server.Endpoints;
 
 /// <summary>
-/// Serialised responses of the deterministic endpoints (ML top-N of a known user, similar tracks),
-/// keyed by request and tied to one serving model: a model swap starts afresh, so a cached answer
-/// never outlives the model that computed it.
+/// Answers of the deterministic endpoints (ML top-N of a known user, similar tracks) as opaque bytes
+/// — the endpoints store rankings, 8 bytes a track, and render JSON on a hit — keyed by request and
+/// tied to one serving model: a model swap starts afresh, so a cached answer never outlives the
+/// model that computed it.
 /// <para>
-/// Bodies live in one byte slab and the index is an open-addressing table of plain structs, both
+/// Answers live in one byte slab and the index is an open-addressing table of plain structs, both
 /// allocated once: the garbage collector has nothing to trace or promote, however many entries come
 /// and go (a dictionary of byte arrays made every gen-0 collection of a large server slower and left
 /// each clear-out to a full collection). When the table or the slab is full, the cache empties and
 /// refills with what is asked now (cheaper than LRU bookkeeping; hot keys come back at once).
-/// One lock guards both; a hit holds it for one copy of a few kilobytes.
+/// One lock guards both; a hit holds it for one copy of a few hundred bytes.
 /// </para>
 /// </summary>
 public sealed class ResponseCache
@@ -27,18 +28,21 @@ public sealed class ResponseCache
     private byte[] _slab = [];
     private int _used;
     private int _count;
+    private int _generation = 1;
     private object? _owner;
 
+    /// <summary>A slot holds an entry only when its generation is the cache's; emptying the cache is one increment.</summary>
     private struct Entry
     {
+        public int Generation;
         public long Id;
         public int Kind;
         public int Limit;
         public int Offset;
-        public int Length; // 0: empty slot
+        public int Length;
     }
 
-    public ResponseCache(int maxEntries, int slabBytes = 256 << 20)
+    public ResponseCache(int maxEntries, int slabBytes = 64 << 20)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
         ArgumentOutOfRangeException.ThrowIfNegative(slabBytes);
@@ -74,6 +78,7 @@ public sealed class ResponseCache
         }
     }
 
+    /// <summary>Keeps <paramref name="body"/> for the request; an empty body is not kept (a miss and an empty answer look alike).</summary>
     public void Add(object model, int kind, long id, int limit, ReadOnlySpan<byte> body)
     {
         if (!Enabled || body.IsEmpty || body.Length > _slabBytes) return;
@@ -87,16 +92,21 @@ public sealed class ResponseCache
             }
             if (!ReferenceEquals(_owner, model) || _count >= _maxEntries || _used + body.Length > _slab.Length)
             {
-                Array.Clear(_table);
+                // O(1), not a pass over the table (which held every request for milliseconds on a large one).
+                if (++_generation == int.MaxValue)
+                {
+                    Array.Clear(_table);
+                    _generation = 1;
+                }
                 _used = 0;
                 _count = 0;
                 _owner = model;
             }
             if (Find(kind, id, limit) >= 0) return;
             int slot = Slot(kind, id, limit);
-            while (_table[slot].Length != 0) slot = (slot + 1) & (_table.Length - 1);
+            while (_table[slot].Generation == _generation) slot = (slot + 1) & (_table.Length - 1);
             body.CopyTo(_slab.AsSpan(_used));
-            _table[slot] = new Entry { Id = id, Kind = kind, Limit = limit, Offset = _used, Length = body.Length };
+            _table[slot] = new Entry { Generation = _generation, Id = id, Kind = kind, Limit = limit, Offset = _used, Length = body.Length };
             _used += body.Length;
             _count++;
         }
@@ -110,7 +120,7 @@ public sealed class ResponseCache
         for (int slot = Slot(kind, id, limit); ; slot = (slot + 1) & (_table.Length - 1))
         {
             ref var e = ref _table[slot];
-            if (e.Length == 0) return -1;
+            if (e.Generation != _generation) return -1;
             if (e.Id == id && e.Limit == limit && e.Kind == kind) return slot;
         }
     }

@@ -34,11 +34,11 @@ public sealed class ServerOptions
 
     public int MaxLimit { get; set; } = 500;
 
-    /// <summary>Serialised responses kept per model (0 turns the cache off).</summary>
-    public int ResponseCacheEntries { get; set; } = 100_000;
+    /// <summary>Answers (rankings of /ml for known users and of /similar) kept per model (0 turns the cache off).</summary>
+    public int ResponseCacheEntries { get; set; } = 500_000;
 
-    /// <summary>Memory for the cached bodies (one slab, allocated on first use); 0 turns the cache off.</summary>
-    public int ResponseCacheMegabytes { get; set; } = 256;
+    /// <summary>Memory for the cached rankings (one slab, allocated on first use; 160 bytes per 20-track answer); 0 turns the cache off.</summary>
+    public int ResponseCacheMegabytes { get; set; } = 64;
 
     /// <summary>Run request handlers on the socket threads (fewer thread switches; handlers never block).</summary>
     public bool InlineScheduling { get; set; } = true;

@@ -46,6 +46,29 @@ public sealed class EndpointTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task A_cached_answer_carries_the_current_catalogs_metadata()
+    {
+        var model = S.Host.Current!.Model;
+        int user = Enumerable.Range(0, model.UserCount).Last(u => model.UserItems!.RowLength(u) >= 10);
+        string path = $"/recommend/user/{model.UserIds[user]}/ml?limit=5";
+        var (_, first) = await GetJson(path);
+        var original = S.Host.Catalog;
+        try
+        {
+            var renamed = model.TrackIds.Select(id => new RecSys.Engine.Data.TrackInfo(id, $"renamed {id}", 1, "artist", null, null, null, null));
+            S.Host.SetCatalog(new RecSys.Server.Metadata.TrackCatalog(renamed, "test"));
+            var (r, second) = await GetJson(path);
+            Assert.Equal("ml", Source(r));
+            Assert.Equal(first.EnumerateArray().Select(e => e.GetProperty("track_id").GetInt64()), second.EnumerateArray().Select(e => e.GetProperty("track_id").GetInt64()));
+            Assert.All(second.EnumerateArray(), e => Assert.Equal($"renamed {e.GetProperty("track_id").GetInt64()}", e.GetProperty("title").GetString()));
+        }
+        finally
+        {
+            S.Host.SetCatalog(original);
+        }
+    }
+
+    [Fact]
     public async Task Cold_known_user_gets_fold_in_and_unknown_user_popularity()
     {
         var model = S.Host.Current!.Model;
