@@ -11,7 +11,9 @@ namespace RecSys.Bench.Experiments;
 /// (or <c>--model model.npz</c>, or <c>--synthetic N --dims 64</c>). Recall@k against exact search and
 /// one-thread, one-query-at-a-time speed per ef; <c>--compare usearch</c> runs USearch on the same
 /// vectors in the same process. Options: --m, --ef-construction, --threads (build), --mode
-/// transform|native, --max-queries, --save (also time saving and loading the index).
+/// transform|native, --max-queries, --save (also time saving and loading the index), and for inner
+/// products --norm-scan B1,B2,…,all [--fallback-ef E]: the norm-ordered scan per budget, alone and
+/// with the graph as its fallback.
 /// </summary>
 public static class AnnExperiment
 {
