@@ -60,8 +60,8 @@ internal static class RecommendEndpoints
 
     /// <summary>
     /// A cached ranking for the request, written as JSON with the current catalog's metadata into
-    /// <paramref name="body"/>. The cache keeps rankings (8 bytes a track), not bodies (~250): ten
-    /// times the answers in the same memory, and metadata is never stale.
+    /// <paramref name="body"/>. The cache keeps rankings (8 bytes a track), not JSON (~250 bytes a
+    /// track): thirty times the answers in the same memory, and metadata is never stale.
     /// </summary>
     private static bool TryCached(ResponseCache cache, ServingModel model, TrackCatalog catalog, int kind, long id, int n, out ArrayBufferWriter<byte> body)
     {
