@@ -28,10 +28,12 @@ public sealed class ItemRetrievers
     /// <summary>What happened while creating them (index loaded, rebuilt and why), for logs.</summary>
     public IReadOnlyList<string> Notes { get; }
 
-    public static ItemRetrievers Exact(RecModel model) => new(
+    public static ItemRetrievers Exact(RecModel model) => Exact(model, "exact retrieval");
+
+    private static ItemRetrievers Exact(RecModel model, string note) => new(
         new NormPrunedRetriever(model.ItemFactors, model.Factors),
         new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.Cosine),
-        ["exact retrieval"]);
+        [note]);
 
     /// <summary>
     /// Creates the retrievers for a model. With an <paramref name="indexDirectory"/>, HNSW indexes are
@@ -42,10 +44,7 @@ public sealed class ItemRetrievers
         options.Validate();
         if (model.ItemCount < options.AnnThreshold)
         {
-            return new(
-                new NormPrunedRetriever(model.ItemFactors, model.Factors),
-                new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.Cosine),
-                [$"exact retrieval: {model.ItemCount} items is below the HNSW threshold of {options.AnnThreshold}"]);
+            return Exact(model, $"exact retrieval: {model.ItemCount} items is below the HNSW threshold of {options.AnnThreshold}");
         }
         var notes = new List<string>();
         IItemRetriever ip = LoadOrBuild(model, RetrievalMetric.InnerProduct, options, indexDirectory, InnerProductFile, options.EfSearchInnerProduct, notes);

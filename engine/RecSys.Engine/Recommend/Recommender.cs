@@ -80,13 +80,13 @@ public sealed class Recommender
         return _userCosine.Value.Search(_model.UserVector(user), k, [user]);
     }
 
+    /// <summary>The k × k system of a fold-in, per thread (32 KB at 64 factors: too much to allocate per request).</summary>
+    [ThreadStatic] private static Cholesky.Scratch? t_foldInScratch;
+
     /// <summary>
     /// The factors of a user not in the model, from their (item index, raw weight) plays, by the exact
     /// least-squares solve a training step would make (implicit's recalculate_user).
     /// </summary>
-    /// <summary>The k × k system of a fold-in, per thread (32 KB at 64 factors: too much to allocate per request).</summary>
-    [ThreadStatic] private static Cholesky.Scratch? t_foldInScratch;
-
     public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
     {
         if (items.Length != weights.Length) throw new ArgumentException("items and weights differ in length");

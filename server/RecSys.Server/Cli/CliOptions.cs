@@ -34,8 +34,6 @@ internal static class CliOptions
     public static Option<int> DemoTracks() => new("--demo-tracks") { Description = "Demo catalog: tracks", DefaultValueFactory = _ => new DemoOptions().Tracks };
     public static Option<long> DemoPlays() => new("--demo-plays") { Description = "Demo catalog: plays (about)", DefaultValueFactory = _ => new DemoOptions().Plays };
     public static Option<ulong> DemoSeed() => new("--demo-seed") { Description = "Demo catalog: seed", DefaultValueFactory = _ => new DemoOptions().Seed };
-
-    public static string RequireDb(string? db) => Sources.InteractionSources.RequireDb(db);
 }
 
 /// <summary>A user-facing error: printed as one line on stderr, exit code 1.</summary>

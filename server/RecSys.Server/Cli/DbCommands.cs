@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Sources;
 
 namespace RecSys.Server.Cli;
 
@@ -23,7 +24,7 @@ internal static class DbCommands
         cmd.Options.Add(dbOption);
         cmd.SetAction(async (r, ct) =>
         {
-            await using var connection = new NpgsqlConnection(CliOptions.RequireDb(r.GetValue(dbOption)));
+            await using var connection = new NpgsqlConnection(InteractionSources.RequireDb(r.GetValue(dbOption)));
             await connection.OpenAsync(ct);
             await PostgresSchema.CreateAsync(connection, ct);
             Console.WriteLine($"schema ready in {connection.Database} on {connection.Host}:{connection.Port}");
@@ -43,7 +44,7 @@ internal static class DbCommands
         cmd.Options.Add(json);
         cmd.SetAction(async (r, ct) =>
         {
-            string connectionString = CliOptions.RequireDb(r.GetValue(input.Db));
+            string connectionString = InteractionSources.RequireDb(r.GetValue(input.Db));
             string source = r.GetValue(input.Input)!;
             if (source is "db" or "postgres")
             {

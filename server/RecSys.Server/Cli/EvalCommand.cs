@@ -6,7 +6,6 @@ using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
-
 using RecSys.Server.Contracts;
 
 namespace RecSys.Server.Cli;

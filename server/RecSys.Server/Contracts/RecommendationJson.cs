@@ -17,9 +17,6 @@ public static class RecommendationJson
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = ApiJsonContext.Api.Options.Encoder };
     private static readonly byte[] NoMetadata = RenderFields(null, null, null, null, null, null, null, new ArrayBufferWriter<byte>()).ToArray();
 
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_fields;
-
     /// <summary>The fields of a track without metadata (all null).</summary>
     public static ReadOnlyMemory<byte> NoMetadataFields => NoMetadata;
 
@@ -55,26 +52,20 @@ public static class RecommendationJson
         else w.WriteNull(name);
     }
 
+    /// <summary>Response objects as JSON, their fields rendered on the spot (the endpoints write <c>RankedTracks</c> instead).</summary>
     public static byte[] Serialize(TrackRecommendation[] items)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
-        buffer.ResetWrittenCount();
-        Write(buffer, items);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    public static void Write(IBufferWriter<byte> output, TrackRecommendation[] items)
-    {
-        Append(output, "["u8);
+        var output = new ArrayBufferWriter<byte>(8192);
+        var scratch = new ArrayBufferWriter<byte>(512);
+        StartArray(output);
         for (int i = 0; i < items.Length; i++)
         {
             var item = items[i];
-            var fields = item.RenderedFields.IsEmpty
-                ? RenderFields(item.Title, item.ArtistName, item.ArtistId, item.AlbumId, item.DurationMs, item.PreviewUrl, item.CoverUrl, t_fields ??= new ArrayBufferWriter<byte>(512))
-                : item.RenderedFields.Span;
+            var fields = RenderFields(item.Title, item.ArtistName, item.ArtistId, item.AlbumId, item.DurationMs, item.PreviewUrl, item.CoverUrl, scratch);
             WriteItem(output, i == 0, item.TrackId, item.Score, fields);
         }
-        Append(output, "]"u8);
+        EndArray(output);
+        return output.WrittenSpan.ToArray();
     }
 
     public static void StartArray(IBufferWriter<byte> output) => Append(output, "["u8);

@@ -13,15 +13,7 @@ public sealed record TrackRecommendation(
     [property: JsonPropertyName("album_id")] long? AlbumId,
     [property: JsonPropertyName("duration_ms")] int? DurationMs,
     [property: JsonPropertyName("preview_url")] string? PreviewUrl,
-    [property: JsonPropertyName("cover_url")] string? CoverUrl)
-{
-    /// <summary>
-    /// The metadata fields as <see cref="RecommendationJson"/> writes them, rendered once per catalog
-    /// entry; empty when built without a catalog (then rendered from the properties above).
-    /// </summary>
-    [JsonIgnore]
-    internal ReadOnlyMemory<byte> RenderedFields { get; init; }
-}
+    [property: JsonPropertyName("cover_url")] string? CoverUrl);
 
 /// <summary>Source-generated serialisation for the hot endpoints (no reflection per request).</summary>
 [JsonSerializable(typeof(TrackRecommendation[]))]

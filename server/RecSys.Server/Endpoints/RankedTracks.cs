@@ -29,8 +29,7 @@ public readonly record struct RankedTracks(ScoredIndex[] Ranked, long[] TrackIds
         for (int i = 0; i < ranked.Length; i++)
         {
             long id = trackIds[ranked[i].Index];
-            var fields = catalog.TryFind(id, out _, out var rendered) ? rendered.Span : RecommendationJson.NoMetadataFields.Span;
-            RecommendationJson.WriteItem(output, i == 0, id, ranked[i].Score, fields);
+            RecommendationJson.WriteItem(output, i == 0, id, ranked[i].Score, catalog.JsonFields(id));
         }
         RecommendationJson.EndArray(output);
     }
@@ -42,9 +41,8 @@ public readonly record struct RankedTracks(ScoredIndex[] Ranked, long[] TrackIds
         for (int i = 0; i < result.Length; i++)
         {
             long id = TrackId(i);
-            result[i] = Catalog.TryFind(id, out var t, out var fields)
-                ? new TrackRecommendation(id, Score(i), t.Title, t.ArtistName, t.ArtistId, t.AlbumId, t.DurationMs, t.PreviewUrl, t.CoverUrl) { RenderedFields = fields }
-                : new TrackRecommendation(id, Score(i), null, null, null, null, null, null, null) { RenderedFields = RecommendationJson.NoMetadataFields };
+            var t = Catalog.Find(id);
+            result[i] = new TrackRecommendation(id, Score(i), t?.Title, t?.ArtistName, t?.ArtistId, t?.AlbumId, t?.DurationMs, t?.PreviewUrl, t?.CoverUrl);
         }
         return result;
     }

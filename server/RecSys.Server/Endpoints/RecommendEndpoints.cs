@@ -38,7 +38,8 @@ internal static class RecommendEndpoints
         http.Response.Headers[SourceHeader] = source;
         ServerMetrics.Sources.WithLabels(source).Inc();
         // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
-        return Respond(http, ranked, source == RecommendationSource.Ml ? StillServing(serving, host) : null, cache, ResponseCache.Personal, id, n);
+        if (source == RecommendationSource.Ml) Keep(cache, host, serving, ResponseCache.Personal, id, n, ranked);
+        return Respond(http, ranked);
     }
 
     private const string JsonContentType = "application/json; charset=utf-8";
@@ -73,24 +74,22 @@ internal static class RecommendEndpoints
         return true;
     }
 
-    /// <summary>
-    /// Writes the answer into the response (built in the per-thread buffer, copied once: nothing is
-    /// allocated per request), keeping its ranking in the cache when it belongs to the serving model.
-    /// </summary>
-    private static IResult Respond(HttpContext http, RankedTracks ranked, object? cacheOwner, ResponseCache cache, int kind, long id, int n)
+    /// <summary>Writes the answer into the response (built in the per-thread buffer and copied once: nothing is allocated per request).</summary>
+    private static IResult Respond(HttpContext http, RankedTracks ranked)
     {
         var buffer = Body();
         ranked.WriteJson(buffer);
-        if (cacheOwner is not null) cache.Add(cacheOwner, kind, id, n, MemoryMarshal.AsBytes(ranked.Ranked.AsSpan()));
         return Send(http, buffer);
     }
 
     /// <summary>
-    /// The model an answer was computed on, if it is still the one serving: an answer finished on a
-    /// model that was swapped out meanwhile is sent but not cached (it would empty the new model's cache).
+    /// Caches the ranking of an answer computed on <paramref name="computedOn"/> if that is still the
+    /// serving model: one finished on a model swapped out meanwhile would empty the new model's cache.
     /// </summary>
-    private static ServingModel? StillServing(ServingModel? computedOn, ModelHost host) =>
-        computedOn is not null && ReferenceEquals(computedOn, host.Current) ? computedOn : null;
+    private static void Keep(ResponseCache cache, ModelHost host, ServingModel? computedOn, int kind, long id, int n, RankedTracks ranked)
+    {
+        if (computedOn is not null && ReferenceEquals(computedOn, host.Current)) cache.Add(computedOn, kind, id, n, MemoryMarshal.AsBytes(ranked.Ranked.AsSpan()));
+    }
 
     /// <summary>The buffer as the JSON response, with its length (no chunked encoding).</summary>
     private static IResult Send(HttpContext http, ArrayBufferWriter<byte> buffer)
@@ -121,14 +120,15 @@ internal static class RecommendEndpoints
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        return Respond(http, ranked.Value, StillServing(serving, host), cache, ResponseCache.Similar, id, n);
+        Keep(cache, host, serving, ResponseCache.Similar, id, n, ranked.Value);
+        return Respond(http, ranked.Value);
     }
 
-    private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ResponseCache cache)
+    private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options)
     {
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
         http.Response.Headers[SourceHeader] = RecommendationSource.Legacy;
-        return Respond(http, service.RankLegacy(id, n), null, cache, 0, id, n);
+        return Respond(http, service.RankLegacy(id, n));
     }
 }

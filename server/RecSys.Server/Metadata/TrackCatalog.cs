@@ -52,21 +52,11 @@ public sealed class TrackCatalog
     public TrackInfo? Find(long trackId) => _index.TryGetValue(trackId, out int i) ? _infos[i] : null;
 
     /// <summary>
-    /// A track's metadata and its response fields as <see cref="RecommendationJson"/> writes them
-    /// (rendered once, when the catalog is loaded, so requests only copy bytes); false when unknown.
+    /// A track's response fields as <see cref="RecommendationJson"/> writes them (rendered once, when
+    /// the catalog is loaded, so requests only copy bytes); all null for a track the catalog does not know.
     /// </summary>
-    public bool TryFind(long trackId, out TrackInfo info, out ReadOnlyMemory<byte> jsonFields)
-    {
-        if (_index.TryGetValue(trackId, out int i))
-        {
-            info = _infos[i];
-            jsonFields = _fields[i];
-            return true;
-        }
-        info = null!;
-        jsonFields = default;
-        return false;
-    }
+    public ReadOnlySpan<byte> JsonFields(long trackId) =>
+        _index.TryGetValue(trackId, out int i) ? _fields[i].Span : RecommendationJson.NoMetadataFields.Span;
 
     private static ReadOnlyMemory<byte>[] Render(TrackInfo[] infos)
     {

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using RecSys.Engine.Data;
+using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
+using RecSys.Server.Endpoints;
 using RecSys.Server.Metadata;
 
 namespace RecSys.Tests.Server;
@@ -53,16 +55,11 @@ public sealed class RecommendationJsonTests
         Assert.Equal(200, catalog.Count);
         Assert.Equal("replaced", catalog.Find(5)!.Title);
         // Tracks 1..200 have metadata, 201..210 do not (null fields); a later duplicate id replaces the earlier one.
-        var items = Enumerable.Range(1, 210).Select(id =>
-        {
-            float score = (float)rng.NextGaussian();
-            bool known = catalog.TryFind(id, out var t, out var fields);
-            return new TrackRecommendation(id, score, t?.Title, t?.ArtistName, t?.ArtistId, t?.AlbumId, t?.DurationMs, t?.PreviewUrl, t?.CoverUrl)
-            {
-                RenderedFields = known ? fields : RecommendationJson.NoMetadataFields,
-            };
-        }).ToArray();
-        Assert.Equal(Expected(items), System.Text.Encoding.UTF8.GetString(RecommendationJson.Serialize(items)));
+        long[] ids = Enumerable.Range(1, 210).Select(i => (long)i).ToArray();
+        var ranked = new RankedTracks(Enumerable.Range(0, 210).Select(i => new ScoredIndex(i, (float)rng.NextGaussian())).ToArray(), ids, catalog);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        ranked.WriteJson(output);
+        Assert.Equal(Expected(ranked.Describe()), System.Text.Encoding.UTF8.GetString(output.WrittenSpan));
         Assert.Equal("[]", System.Text.Encoding.UTF8.GetString(RecommendationJson.Serialize([])));
     }
 
