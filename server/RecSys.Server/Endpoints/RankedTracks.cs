@@ -5,34 +5,29 @@ using RecSys.Server.Metadata;
 namespace RecSys.Server.Endpoints;
 
 /// <summary>
-/// An answer before it becomes JSON: ranked indexes into <see cref="TrackIds"/> and the catalog that
-/// describes them. The endpoints write it straight to the response (<see cref="RecommendationJson"/>),
-/// so a request allocates no per-track objects.
+/// An answer before it becomes JSON: ranked indexes into the track ids of <see cref="Tracks"/>,
+/// which also know the catalog that describes them. The endpoints write it straight to the response
+/// (<see cref="TrackFields.WriteJson"/>), so a request allocates no per-track objects.
 /// </summary>
-public readonly record struct RankedTracks(ScoredIndex[] Ranked, long[] TrackIds, TrackCatalog Catalog)
+public readonly record struct RankedTracks(ScoredIndex[] Ranked, TrackFields Tracks)
 {
-    public static readonly RankedTracks Empty = new([], [], TrackCatalog.Empty);
+    public static readonly RankedTracks Empty = new([], TrackFields.Empty);
+
+    /// <summary>An answer over track ids not bound to the catalog yet (binds them: for tests and one-off callers).</summary>
+    public RankedTracks(ScoredIndex[] ranked, long[] trackIds, TrackCatalog catalog) : this(ranked, new TrackFields(trackIds, catalog))
+    {
+    }
 
     public int Count => Ranked.Length;
 
-    public long TrackId(int i) => TrackIds[Ranked[i].Index];
+    public TrackCatalog Catalog => Tracks.Catalog;
+
+    public long TrackId(int i) => Tracks.TrackIds[Ranked[i].Index];
 
     public float Score(int i) => Ranked[i].Score;
 
     /// <summary>Writes the answer as the response's JSON array.</summary>
-    public void WriteJson(System.Buffers.IBufferWriter<byte> output) => WriteJson(output, Ranked, TrackIds, Catalog);
-
-    /// <summary>Writes a ranking (indexes into <paramref name="trackIds"/>) as the response's JSON array.</summary>
-    public static void WriteJson(System.Buffers.IBufferWriter<byte> output, ReadOnlySpan<ScoredIndex> ranked, long[] trackIds, TrackCatalog catalog)
-    {
-        RecommendationJson.StartArray(output);
-        for (int i = 0; i < ranked.Length; i++)
-        {
-            long id = trackIds[ranked[i].Index];
-            RecommendationJson.WriteItem(output, i == 0, id, ranked[i].Score, catalog.JsonFields(id));
-        }
-        RecommendationJson.EndArray(output);
-    }
+    public void WriteJson(System.Buffers.IBufferWriter<byte> output) => Tracks.WriteJson(output, Ranked);
 
     /// <summary>The same answer as response objects (for callers that want them rather than JSON).</summary>
     public TrackRecommendation[] Describe()

@@ -70,7 +70,7 @@ internal static class RecommendEndpoints
         ranking.ResetWrittenCount();
         body = Body();
         if (!cache.TryCopy(model, kind, id, n, ranking)) return false;
-        RankedTracks.WriteJson(body, MemoryMarshal.Cast<byte, ScoredIndex>(ranking.WrittenSpan), model.Model.TrackIds, catalog);
+        model.Fields(catalog).WriteJson(body, MemoryMarshal.Cast<byte, ScoredIndex>(ranking.WrittenSpan));
         return true;
     }
 

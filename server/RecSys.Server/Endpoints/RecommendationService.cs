@@ -38,11 +38,11 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
         var serving = host.Current;
         if (serving is null) return (RankLegacy(userId, limit), RecommendationSource.Legacy);
         var model = serving.Model;
-        var catalog = host.Catalog;
+        var tracks = serving.Fields(host.Catalog);
         int user = model.UserIndex.IndexOf(userId);
         if (user >= 0 && serving.InteractionCount(user) >= options.ColdStartThreshold)
         {
-            return (new RankedTracks(serving.Recommender.RecommendUser(user, limit), model.TrackIds, catalog), RecommendationSource.Ml);
+            return (new RankedTracks(serving.Recommender.RecommendUser(user, limit), tracks), RecommendationSource.Ml);
         }
 
         int[] heard;
@@ -66,9 +66,9 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
         if (heard.Length > 0)
         {
             var vector = serving.Recommender.FoldIn(heard, weights);
-            return (new RankedTracks(serving.Recommender.RecommendVector(vector, limit, heard), model.TrackIds, catalog), RecommendationSource.FoldIn);
+            return (new RankedTracks(serving.Recommender.RecommendVector(vector, limit, heard), tracks), RecommendationSource.FoldIn);
         }
-        return (new RankedTracks(serving.Recommender.Popular(limit), model.TrackIds, catalog), RecommendationSource.Popularity);
+        return (new RankedTracks(serving.Recommender.Popular(limit), tracks), RecommendationSource.Popularity);
     }
 
     /// <summary>Similar tracks; null when the track is not in the model (or no model is loaded).</summary>
@@ -78,7 +78,7 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
         if (serving is null) return null;
         int item = serving.Model.TrackIndex.IndexOf(trackId);
         if (item < 0) return null;
-        return new RankedTracks(serving.Recommender.SimilarItems(item, limit), serving.Model.TrackIds, host.Catalog);
+        return new RankedTracks(serving.Recommender.SimilarItems(item, limit), serving.Fields(host.Catalog));
     }
 
     /// <summary>
@@ -88,20 +88,20 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
     public RankedTracks RankLegacy(long userId, int limit)
     {
         var catalog = host.Catalog;
-        long[] pool = catalog.Count > 0 ? catalog.SortedTrackIds : host.Current?.SortedTrackIds ?? [];
-        if (pool.Length == 0) return RankedTracks.Empty;
+        var pool = catalog.Count > 0 ? catalog.SortedFields : host.Current?.SortedTracks ?? TrackFields.Empty;
+        if (pool.TrackIds.Length == 0) return RankedTracks.Empty;
         var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).DayNumber;
         var rng = new Engine.Data.SplitMix((ulong)userId, (ulong)day);
-        int n = Math.Min(limit, pool.Length);
+        int n = Math.Min(limit, pool.TrackIds.Length);
         var chosen = new HashSet<int>();
         var ranked = new ScoredIndex[n];
         for (int i = 0; i < n; i++)
         {
             int at;
-            do at = rng.NextInt(pool.Length);
+            do at = rng.NextInt(pool.TrackIds.Length);
             while (!chosen.Add(at));
             ranked[i] = new ScoredIndex(at, 1f - (float)i / n);
         }
-        return new RankedTracks(ranked, pool, catalog);
+        return new RankedTracks(ranked, pool);
     }
 }

@@ -23,7 +23,11 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     public ModelStore Store => store;
     public LoadOutcome? LastReload { get; private set; }
 
-    public void SetCatalog(TrackCatalog catalog) => _catalog = catalog;
+    public void SetCatalog(TrackCatalog catalog)
+    {
+        _current?.Fields(catalog);
+        _catalog = catalog;
+    }
 
     /// <summary>Loads the store's current version (start-up and POST /admin/reload).</summary>
     public LoadOutcome ReloadCurrent()
@@ -80,7 +84,9 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         if (model.ItemCount == 0) throw new InvalidOperationException($"{version} has no items");
         var retrievers = ItemRetrievers.Create(model, options.Retrieval, dir);
         var recommender = new Recommender(model, retrievers: retrievers);
-        return new ServingModel(version, store.ReadManifest(version), model, recommender, time.GetUtcNow().UtcDateTime);
+        var serving = new ServingModel(version, store.ReadManifest(version), model, recommender, time.GetUtcNow().UtcDateTime);
+        serving.Fields(_catalog);
+        return serving;
     }
 
     private void Swap(ServingModel next)

@@ -40,7 +40,10 @@ public sealed class ServerOptions
     /// <summary>Memory for the cached rankings (one slab, allocated on first use; 160 bytes per 20-track answer); 0 turns the cache off.</summary>
     public int ResponseCacheMegabytes { get; set; } = 64;
 
-    /// <summary>Run request handlers on the socket threads (fewer thread switches; handlers never block).</summary>
+    /// <summary>
+    /// Run request handlers on the socket threads (fewer thread switches; handlers never block);
+    /// <c>recsys serve</c> then also has the runtime complete socket reads inline.
+    /// </summary>
     public bool InlineScheduling { get; set; } = true;
 
     /// <summary>Socket I/O threads (Kestrel's IOQueueCount); 0 leaves Kestrel's default (one per core, at most 16).</summary>

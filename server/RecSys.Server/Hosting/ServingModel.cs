@@ -1,5 +1,6 @@
 using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
+using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Hosting;
 
@@ -15,10 +16,22 @@ public sealed class ServingModel(string version, ModelManifest? manifest, RecMod
     public Recommender Recommender { get; } = recommender;
     public DateTime LoadedAtUtc { get; } = loadedAtUtc;
 
-    private long[]? _sortedTrackIds;
+    private TrackFields? _fields;
+    private TrackFields? _sortedFields;
 
-    /// <summary>The model's track ids in ascending order (computed once; the legacy service draws from them).</summary>
-    public long[] SortedTrackIds => _sortedTrackIds ??= Model.TrackIds.Order().ToArray();
+    /// <summary>
+    /// The model's tracks bound to <paramref name="catalog"/>. Bound once per catalog: the host binds
+    /// a model before it serves it, and the current model again before a new catalog is published.
+    /// </summary>
+    public TrackFields Fields(TrackCatalog catalog)
+    {
+        var fields = _fields;
+        if (fields is null || !ReferenceEquals(fields.Catalog, catalog)) _fields = fields = new TrackFields(Model.TrackIds, catalog);
+        return fields;
+    }
+
+    /// <summary>The model's track ids in ascending order, without metadata (computed once; the legacy service draws from them when there is no catalog).</summary>
+    public TrackFields SortedTracks => _sortedFields ??= new TrackFields(Model.TrackIds.Order().ToArray(), TrackCatalog.Empty);
 
     /// <summary>How many tracks a known user has in the model's training data.</summary>
     public int InteractionCount(int user) => Model.UserItems?.RowLength(user) ?? int.MaxValue;
