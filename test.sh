@@ -62,18 +62,21 @@ else
   echo "test.sh: no test results (build failed?)"; failed=$((failed + 1))
 fi
 
-# 2. The SIMD kernel tests again without AVX-512 (the Vector256 paths) and without any hardware
-#    intrinsics (the scalar fallbacks), so every path is exercised on every machine.
-for variant in "DOTNET_EnableAVX512F=0" "DOTNET_EnableHWIntrinsic=0"; do
+# 2. Reruns under other runtime settings: the SIMD kernel tests without AVX-512 (the Vector256
+#    paths) and without any hardware intrinsics (the scalar fallbacks), so every path is exercised
+#    on every machine; the server tests with inline socket completions, as `recsys serve` runs.
+for rerun in "DOTNET_EnableAVX512F=0|Category=Simd" "DOTNET_EnableHWIntrinsic=0|Category=Simd" \
+             "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|FullyQualifiedName~RecSys.Tests.Server"; do
+  variant=${rerun%%|*}; filter=${rerun#*|}
   name=$(echo "$variant" | tr '=' '-')
-  env "$variant" dotnet test "$root/tests/RecSys.Tests/RecSys.Tests.csproj" -c Release --no-build --filter "Category=Simd" \
-    --logger "trx;LogFileName=simd-$name.trx" --results-directory "$results" >"$results/simd-$name.log" 2>&1
+  env "$variant" dotnet test "$root/tests/RecSys.Tests/RecSys.Tests.csproj" -c Release --no-build --filter "$filter" \
+    --logger "trx;LogFileName=rerun-$name.trx" --results-directory "$results" >"$results/rerun-$name.log" 2>&1
   rc=$?
-  counters=$(grep -o '<Counters [^>]*>' "$results/simd-$name.trx" 2>/dev/null | head -1)
+  counters=$(grep -o '<Counters [^>]*>' "$results/rerun-$name.trx" 2>/dev/null | head -1)
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  echo "test.sh: SIMD tests with $variant: ${p:-0} passed, ${f:-0} failed"
+  echo "test.sh: $filter with $variant: ${p:-0} passed, ${f:-0} failed"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); tail -30 "$results/simd-$name.log"; fi
+  if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); tail -30 "$results/rerun-$name.log"; fi
 done
 
 # 3. Every benchmark once, in-process, so none rots.

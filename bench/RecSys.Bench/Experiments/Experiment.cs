@@ -29,6 +29,9 @@ public static class Experiment
             case "csr":
                 exitCode = CsrExperiment.Run(args[1..]);
                 return true;
+            case "floor-server":
+                exitCode = FloorServer.Run(args[1..]);
+                return true;
             default:
                 return false;
         }

@@ -31,5 +31,41 @@ internal static class ApiParameters
         return false;
     }
 
+    /// <summary>
+    /// The query's limit as a string handler parameter receives it (several values joined by commas,
+    /// null when absent). The usual query, none or exactly <c>?limit=</c> and digits, is read from the
+    /// request line; anything else goes through the request's query collection, which costs four
+    /// allocations a request to build.
+    /// </summary>
+    public static string? LimitQuery(HttpRequest request)
+    {
+        const string Plain = "?limit=";
+        string? query = request.QueryString.Value;
+        if (string.IsNullOrEmpty(query)) return null;
+        if (query.Length > Plain.Length && query.Length <= Plain.Length + 9 && query.StartsWith(Plain, StringComparison.Ordinal)
+            && !query.AsSpan(Plain.Length).ContainsAnyExceptInRange('0', '9'))
+        {
+            return query[Plain.Length..];
+        }
+        var values = request.Query["limit"];
+        return values.Count == 0 ? null : values.ToString();
+    }
+
+    /// <summary>Documents the optional <c>limit</c> query parameter (read by <see cref="LimitQuery"/>, not bound by the framework).</summary>
+    public static RouteHandlerBuilder WithLimit(this RouteHandlerBuilder endpoint, int fallback) =>
+        endpoint.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+            {
+                Name = "limit",
+                In = Microsoft.OpenApi.ParameterLocation.Query,
+                Required = false,
+                Description = $"How many tracks (default {fallback}, at most RecSys:MaxLimit)",
+                Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int32" },
+            });
+            return Task.CompletedTask;
+        });
+
     private static string Shorten(string? s) => s is null ? "" : s.Length <= 40 ? s : s[..40] + "…";
 }

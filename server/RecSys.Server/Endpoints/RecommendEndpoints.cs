@@ -14,16 +14,25 @@ internal static class RecommendEndpoints
 
     public static void Map(WebApplication app)
     {
+        // The services are singletons, taken here once: as handler parameters they would be resolved
+        // per request from a request scope (three allocations a request).
+        var service = app.Services.GetRequiredService<RecommendationService>();
+        var options = app.Services.GetRequiredService<ServerOptions>();
+        var host = app.Services.GetRequiredService<ModelHost>();
+        var cache = app.Services.GetRequiredService<ResponseCache>();
         var group = app.MapGroup("/recommend");
-        group.MapGet("/user/{user_id}/ml", PersonalAsync).WithName("PersonalRecommendations")
+        group.MapGet("/user/{user_id}/ml", (HttpContext http, string user_id) => PersonalAsync(http, user_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache))
+            .WithName("PersonalRecommendations").WithLimit(20)
             .WithSummary("Personal ML recommendations with metadata (fold-in or popularity for cold users)");
-        group.MapGet("/similar/{track_id}", Similar).WithName("SimilarTracks")
+        group.MapGet("/similar/{track_id}", (HttpContext http, string track_id) => Similar(http, track_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache))
+            .WithName("SimilarTracks").WithLimit(10)
             .WithSummary("Tracks similar to a track (cosine over item factors)");
-        group.MapGet("/user/{user_id}", Legacy).WithName("LegacyRecommendations")
+        group.MapGet("/user/{user_id}", (HttpContext http, string user_id) => Legacy(http, user_id, ApiParameters.LimitQuery(http.Request), service, options))
+            .WithName("LegacyRecommendations").WithLimit(20)
             .WithSummary("Legacy pseudo-random recommendations, stable for a user within a UTC day");
     }
 
-    private static async Task<IResult> PersonalAsync(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
+    private static async ValueTask<IResult> PersonalAsync(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
     {
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;

@@ -162,7 +162,10 @@ public sealed class EndpointTests(ServerFixture fixture) : IClassFixture<ServerF
 
         var (openapi, doc) = await GetJson("/openapi/v1.json");
         Assert.Equal(HttpStatusCode.OK, openapi.StatusCode);
-        Assert.True(doc.GetProperty("paths").TryGetProperty("/recommend/user/{user_id}/ml", out _));
+        Assert.True(doc.GetProperty("paths").TryGetProperty("/recommend/user/{user_id}/ml", out var ml));
+        var parameters = ml.GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Contains("user_id", parameters);
+        Assert.Contains("limit", parameters);
     }
 
     [Fact]
@@ -178,7 +181,52 @@ public sealed class EndpointTests(ServerFixture fixture) : IClassFixture<ServerF
     [Fact]
     public async Task Unknown_routes_are_404_not_500()
     {
-        Assert.Equal(HttpStatusCode.NotFound, (await S.Http.GetAsync("/recommend/nothing/here")).StatusCode);
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await S.Http.PostAsync("/recommend/user/5/ml", null)).StatusCode);
+        var missing = await S.Http.GetAsync("/recommend/nothing/here");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(404, problem.GetProperty("status").GetInt32());
+        Assert.Equal("Not Found", problem.GetProperty("title").GetString());
+        var wrongMethod = await S.Http.PostAsync("/recommend/user/5/ml", null);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>
+    /// The limit is read from the request line when the query is just "?limit=digits"; every other
+    /// form goes through the query collection and must mean what the framework's binding meant
+    /// (answers recorded from the server before the fast path).
+    /// </summary>
+    [Theory]
+    [InlineData("", 200, 20)]
+    [InlineData("?limit=5", 200, 5)]
+    [InlineData("?limit=05", 200, 5)]
+    [InlineData("?LIMIT=5", 200, 5)]
+    [InlineData("?limit=%35", 200, 5)]
+    [InlineData("?x=1&limit=5", 200, 5)]
+    [InlineData("?limit=5&x=1", 200, 5)]
+    [InlineData("?limit=", 400, 0)]
+    [InlineData("?limit=5&limit=6", 400, 0)]
+    [InlineData("?limit=+5", 400, 0)]
+    [InlineData("?limit=5%20", 400, 0)]
+    [InlineData("?limit=1234567890", 400, 0)]
+    public async Task Every_form_of_the_limit_query_means_what_the_framework_binding_meant(string query, int status, int count)
+    {
+        var model = S.Host.Current!.Model;
+        int user = Enumerable.Range(0, model.UserCount).First(u => model.UserItems!.RowLength(u) >= 10);
+        foreach (string path in new[] { $"/recommend/user/{model.UserIds[user]}/ml", $"/recommend/similar/{model.TrackIds[0]}", "/recommend/user/42" })
+        {
+            var (r, body) = await GetJson(path + query);
+            Assert.Equal(status, (int)r.StatusCode);
+            if (status == 200)
+            {
+                int expected = query.Length == 0 && path.Contains("similar", StringComparison.Ordinal) ? 10 : count;
+                Assert.Equal(expected, body.GetArrayLength());
+            }
+            else
+            {
+                Assert.Equal("limit", body.GetProperty("parameter").GetString());
+            }
+        }
     }
 }
