@@ -2,6 +2,10 @@
 # Load test of a running server over loopback with wrk (apt-get install wrk):
 #   bench/load/run.sh [url] [connections] [seconds]
 # Runs /ml and /similar, each after a warm-up pass, and prints wrk's latency distribution.
+# The baseline, what Kestrel and loopback do here with no work per request, is the bench project's
+# floor server (same paths, a fixed answer of the same size), measured in the same session:
+#   dotnet bench/RecSys.Bench/bin/Release/net10.0/RecSys.Bench.dll floor-server --inline --bytes 5514 &
+#   bench/load/run.sh http://127.0.0.1:8001
 set -euo pipefail
 url=${1:-http://127.0.0.1:8000}; connections=${2:-4}; seconds=${3:-10}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

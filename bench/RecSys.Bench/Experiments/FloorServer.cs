@@ -9,7 +9,8 @@ namespace RecSys.Bench.Experiments;
 
 /// <summary>
 /// <c>floor-server [--port 8001] [--bytes 5500] [--inline]</c>: a minimal Kestrel app that answers
-/// <c>GET /recommend/user/{id}/ml</c> with a fixed JSON array of about the size of a 20-track answer.
+/// <c>GET /recommend/user/{id}/ml</c> and <c>/recommend/similar/{id}</c> with a fixed JSON array of
+/// about the size of a 20-track answer.
 /// It is the baseline for the load tests: what this machine's Kestrel and loopback do with no work
 /// per request, measured in the same session as the server (bench/load/run.sh against both ports).
 /// <c>--inline</c> takes the socket settings <c>recsys serve</c> uses.
@@ -29,13 +30,15 @@ public static class FloorServer
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = inline);
         var app = builder.Build();
-        app.MapGet("/recommend/user/{user_id}/ml", (HttpContext http, string user_id) =>
+        IResult Answer(HttpContext http)
         {
             http.Response.ContentType = "application/json; charset=utf-8";
             http.Response.ContentLength = body.Length;
             http.Response.BodyWriter.Write(body);
             return Results.Empty;
-        });
+        }
+        app.MapGet("/recommend/user/{user_id}/ml", (HttpContext http, string user_id) => Answer(http));
+        app.MapGet("/recommend/similar/{track_id}", (HttpContext http, string track_id) => Answer(http));
         Console.WriteLine($"floor server on http://127.0.0.1:{port}: {body.Length}-byte answers, inline {(inline ? "on" : "off")}");
         app.Run();
         return 0;

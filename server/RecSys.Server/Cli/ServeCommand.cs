@@ -49,7 +49,7 @@ internal static class ServeCommand
             {
                 throw new CliException(e.Message);
             }
-            if (options.InlineScheduling) PreferInlineSocketCompletions();
+            if (options.InlineScheduling) PreferInlineSocketCompletions(options.IoThreads);
             var app = ServerHost.Build(options);
             await app.RunAsync(ct);
             return 0;
@@ -58,15 +58,22 @@ internal static class ServeCommand
     }
 
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    private const string SocketThreads = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
     /// <summary>
     /// Inline scheduling runs a request on the thread that completed its socket read; the runtime
     /// completes reads on its epoll threads (instead of queueing them to the thread pool) only with
     /// this variable, read when the process makes its first socket, so it is set before the server
-    /// is built, unless the environment already says otherwise. Measured in docs/benchmarks.md.
+    /// is built, unless the environment already says otherwise. Requests then run on the runtime's
+    /// socket threads (one per core unless <paramref name="ioThreads"/> says how many). Measured in
+    /// docs/benchmarks.md.
     /// </summary>
-    private static void PreferInlineSocketCompletions()
+    private static void PreferInlineSocketCompletions(int ioThreads)
     {
         if (Environment.GetEnvironmentVariable(InlineCompletions) is null) Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        if (ioThreads > 0 && Environment.GetEnvironmentVariable(SocketThreads) is null)
+        {
+            Environment.SetEnvironmentVariable(SocketThreads, ioThreads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 }

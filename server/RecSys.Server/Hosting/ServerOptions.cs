@@ -46,7 +46,10 @@ public sealed class ServerOptions
     /// </summary>
     public bool InlineScheduling { get; set; } = true;
 
-    /// <summary>Socket I/O threads (Kestrel's IOQueueCount); 0 leaves Kestrel's default (one per core, at most 16).</summary>
+    /// <summary>
+    /// Socket threads, 0 for the default (one per core): Kestrel's IOQueueCount and, with inline
+    /// scheduling under <c>recsys serve</c>, the runtime's socket threads that run the requests.
+    /// </summary>
     public int IoThreads { get; set; }
 
     /// <summary>Bearer token of POST /admin/reload and /admin/train; without one those endpoints do not exist.</summary>
