@@ -51,17 +51,16 @@ public sealed class PostgresImporter(string connectionString)
             await writer.CompleteAsync(cancellationToken);
         }
 
-        long plays = 0;
-        using (var writer = connection.BeginBinaryImport(CopyPlaysSql))
+        long plays = await CopyPlaysAsync(connection, writer =>
         {
-            // The generator calls back synchronously; the synchronous writer avoids a task per row.
+            long count = 0;
             catalog.GeneratePlays(p =>
             {
                 WritePlay(writer, p);
-                plays++;
+                count++;
             });
-            writer.Complete();
-        }
+            return count;
+        }, cancellationToken);
         await AnalyzeAsync(connection, cancellationToken);
         return new ImportResult(plays, catalog.Tracks.Count, catalog.Artists.Count);
     }
@@ -88,19 +87,34 @@ public sealed class PostgresImporter(string connectionString)
     public async Task<long> ImportPlaysAsync(IEnumerable<Play> plays, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        long count = 0;
-        using (var writer = connection.BeginBinaryImport(CopyPlaysSql))
+        long count = await CopyPlaysAsync(connection, writer =>
         {
+            long n = 0;
             foreach (var p in plays)
             {
                 WritePlay(writer, p);
-                count++;
+                n++;
             }
-            writer.Complete();
-        }
+            return n;
+        }, cancellationToken);
         await AnalyzeAsync(connection, cancellationToken);
         return count;
     }
+
+    /// <summary>
+    /// Copies plays with the synchronous writer (a task per row costs more than the row) on a pool
+    /// thread. After an awaited socket read this code may run on the runtime's socket thread (with
+    /// inline socket completions, as a server sets them), where a synchronous socket wait would wait
+    /// for that same thread.
+    /// </summary>
+    private static Task<long> CopyPlaysAsync(NpgsqlConnection connection, Func<NpgsqlBinaryImporter, long> write, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            using var writer = connection.BeginBinaryImport(CopyPlaysSql);
+            long count = write(writer);
+            writer.Complete();
+            return count;
+        }, cancellationToken);
 
     private const string CopyPlaysSql =
         "COPY interactions (user_id, track_id, milestone, is_completed, created_at) FROM STDIN (FORMAT BINARY)";
