@@ -12,6 +12,9 @@ internal static class RecommendEndpoints
 {
     public const string SourceHeader = "X-Recommendation-Source";
 
+    /// <summary>The original design's default limits.</summary>
+    private const int PersonalLimit = 20, SimilarLimit = 10;
+
     public static void Map(WebApplication app)
     {
         // The services are singletons, taken here once: as handler parameters they would be resolved
@@ -22,20 +25,20 @@ internal static class RecommendEndpoints
         var cache = app.Services.GetRequiredService<ResponseCache>();
         var group = app.MapGroup("/recommend");
         group.MapGet("/user/{user_id}/ml", (HttpContext http, string user_id) => PersonalAsync(http, user_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache))
-            .WithName("PersonalRecommendations").WithLimit(20)
+            .WithName("PersonalRecommendations").WithLimit(PersonalLimit)
             .WithSummary("Personal ML recommendations with metadata (fold-in or popularity for cold users)");
         group.MapGet("/similar/{track_id}", (HttpContext http, string track_id) => Similar(http, track_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache))
-            .WithName("SimilarTracks").WithLimit(10)
+            .WithName("SimilarTracks").WithLimit(SimilarLimit)
             .WithSummary("Tracks similar to a track (cosine over item factors)");
         group.MapGet("/user/{user_id}", (HttpContext http, string user_id) => Legacy(http, user_id, ApiParameters.LimitQuery(http.Request), service, options))
-            .WithName("LegacyRecommendations").WithLimit(20)
+            .WithName("LegacyRecommendations").WithLimit(PersonalLimit)
             .WithSummary("Legacy pseudo-random recommendations, stable for a user within a UTC day");
     }
 
     private static async ValueTask<IResult> PersonalAsync(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
     {
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
-        if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
+        if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
         if (serving is not null && TryCached(cache, serving, host.Catalog, ResponseCache.Personal, id, n, out var cached))
         {
@@ -113,7 +116,7 @@ internal static class RecommendEndpoints
     private static IResult Similar(HttpContext http, string track_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
     {
         if (!ApiParameters.TryId(track_id, "track_id", out long id, out var problem)) return problem!;
-        if (!ApiParameters.TryLimit(limit, 10, options.MaxLimit, out int n, out problem)) return problem!;
+        if (!ApiParameters.TryLimit(limit, SimilarLimit, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
         if (serving is not null && TryCached(cache, serving, host.Catalog, ResponseCache.Similar, id, n, out var cached))
         {
@@ -136,7 +139,7 @@ internal static class RecommendEndpoints
     private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options)
     {
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
-        if (!ApiParameters.TryLimit(limit, 20, options.MaxLimit, out int n, out problem)) return problem!;
+        if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return problem!;
         http.Response.Headers[SourceHeader] = RecommendationSource.Legacy;
         return Respond(http, service.RankLegacy(id, n));
     }

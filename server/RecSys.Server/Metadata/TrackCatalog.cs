@@ -73,28 +73,27 @@ public sealed class TrackCatalog
         return _segments[at.Segment].AsSpan(at.Offset, at.Length);
     }
 
+    /// <summary>Most slots <see cref="Preload"/> takes at once.</summary>
+    public const int MaxPreload = 64;
+
     /// <summary>
-    /// Reads one byte of every cache line of these tracks' fields. The reads of all tracks are
-    /// independent, so on a catalog larger than the CPU caches their misses overlap here instead of
-    /// stalling one copy after another when the response is written.
+    /// Reads one byte of every cache line of these tracks' fields (at most <see cref="MaxPreload"/>).
+    /// The reads of all tracks are independent, so on a catalog larger than the CPU caches their
+    /// misses overlap here instead of stalling one copy after another when the response is written.
     /// </summary>
     public void Preload(ReadOnlySpan<int> slots)
     {
-        const int MaxSlots = 64;
         const int CacheLine = 64;
-        Span<FieldsAt> at = stackalloc FieldsAt[Math.Min(slots.Length, MaxSlots)];
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(slots.Length, MaxPreload);
+        Span<FieldsAt> at = stackalloc FieldsAt[slots.Length];
+        for (int i = 0; i < slots.Length; i++) at[i] = slots[i] < 0 ? default : _at[slots[i]];
         int touched = 0;
-        for (int start = 0; start < slots.Length; start += MaxSlots)
+        foreach (var place in at)
         {
-            var batch = slots.Slice(start, Math.Min(MaxSlots, slots.Length - start));
-            for (int i = 0; i < batch.Length; i++) at[i] = batch[i] < 0 ? default : _at[batch[i]];
-            for (int i = 0; i < batch.Length; i++)
-            {
-                if (at[i].Length == 0) continue;
-                var fields = _segments[at[i].Segment].AsSpan(at[i].Offset, at[i].Length);
-                for (int b = 0; b < fields.Length; b += CacheLine) touched += fields[b];
-                touched += fields[^1];
-            }
+            if (place.Length == 0) continue;
+            var fields = _segments[place.Segment].AsSpan(place.Offset, place.Length);
+            for (int b = 0; b < fields.Length; b += CacheLine) touched += fields[b];
+            touched += fields[^1];
         }
         // Kept (per thread: a shared field would bounce between cores) so the reads are not optimised away.
         t_preloaded = touched;

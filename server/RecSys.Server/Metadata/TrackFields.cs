@@ -13,7 +13,7 @@ public sealed class TrackFields
     public static readonly TrackFields Empty = new([], TrackCatalog.Empty);
 
     /// <summary>Tracks written per round of <see cref="TrackCatalog.Preload"/>.</summary>
-    private const int Batch = 32;
+    private const int Batch = TrackCatalog.MaxPreload / 2;
 
     private readonly int[] _slots;
 
