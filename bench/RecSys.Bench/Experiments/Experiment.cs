@@ -32,6 +32,9 @@ public static class Experiment
             case "floor-server":
                 exitCode = FloorServer.Run(args[1..]);
                 return true;
+            case "load":
+                exitCode = Load.LoadDriver.Run(args[1..]);
+                return true;
             default:
                 return false;
         }

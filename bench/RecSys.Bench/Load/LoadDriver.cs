@@ -1,0 +1,230 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using RecSys.Bench.Experiments;
+
+namespace RecSys.Bench.Load;
+
+/// <summary>
+/// <c>load [--url http://127.0.0.1:8000] [--endpoint ml|similar] [--ids 10000] [--connections 4]
+/// [--seconds 8] [--warmup 2]</c>: a closed-loop HTTP/1.1 load driver with wrk's shape — one thread,
+/// keep-alive connections each with one request in flight, ids walked as bench/load/*.lua walk them —
+/// that reports every request's latency exactly, both as measured and corrected for coordinated
+/// omission the way wrk corrects it, so the two can be told apart (docs/benchmarks.md).
+/// </summary>
+public static class LoadDriver
+{
+    private static readonly double[] Percentiles = [50, 90, 99, 99.9];
+
+    public static int Run(string[] args)
+    {
+        var options = new LoadOptions(
+            new Uri(Experiment.Arg(args, "--url") ?? "http://127.0.0.1:8000"),
+            Experiment.Arg(args, "--endpoint") ?? "ml",
+            IntArg(args, "--ids", 10_000),
+            IntArg(args, "--connections", 4),
+            TimeSpan.FromSeconds(double.Parse(Experiment.Arg(args, "--seconds") ?? "8", CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(double.Parse(Experiment.Arg(args, "--warmup") ?? "2", CultureInfo.InvariantCulture)));
+        LoadReport report = Measure(options);
+        long interval = report.ExpectedIntervalMicros;
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            url = options.Url.ToString(),
+            endpoint = options.Endpoint,
+            connections = options.Connections,
+            seconds = options.Duration.TotalSeconds,
+            requests = report.Measured.Count,
+            requests_per_second = Math.Round(report.RequestsPerSecond),
+            non_2xx = report.Non2xx,
+            latency_us = Summary(report.Measured),
+            corrected_latency_us = Summary(report.Corrected),
+            expected_interval_us = interval,
+            driver_allocated_bytes_per_request = Math.Round(report.AllocatedBytes / (double)Math.Max(1, report.Measured.Count), 1),
+        }));
+        return 0;
+    }
+
+    /// <summary>Warms up, then drives the server for the measured duration.</summary>
+    public static LoadReport Measure(LoadOptions options)
+    {
+        (string prefix, string suffix) = options.Endpoint switch
+        {
+            "ml" => ("/recommend/user/", "/ml?limit=20"),
+            "similar" => ("/recommend/similar/", "?limit=10"),
+            _ => throw new ArgumentException($"--endpoint must be ml or similar (got '{options.Endpoint}')"),
+        };
+        var run = new ClosedLoop(options.Url, prefix, suffix, options.Ids, options.Connections);
+        try
+        {
+            if (options.Warmup > TimeSpan.Zero) run.Drive(options.Warmup, record: false);
+            Result result = run.Drive(options.Duration, record: true);
+            // wrk's interval: the mean time between one connection's requests.
+            long interval = Math.Max(1, (long)(result.ElapsedMicros / Math.Max(1.0, result.Histogram.Count / (double)options.Connections)));
+            return new LoadReport(
+                result.Histogram,
+                result.Histogram.CorrectedForCoordinatedOmission(interval),
+                interval,
+                result.Histogram.Count / (result.ElapsedMicros / 1e6),
+                result.Non2xx,
+                result.AllocatedBytes);
+        }
+        finally
+        {
+            run.Close();
+        }
+    }
+
+    private static Dictionary<string, long> Summary(LatencyHistogram histogram)
+    {
+        var summary = Percentiles.ToDictionary(p => "p" + p.ToString(CultureInfo.InvariantCulture), histogram.Percentile);
+        summary["max"] = histogram.Max;
+        summary["over_limit"] = histogram.Over;
+        return summary;
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        string? text = Experiment.Arg(args, name);
+        if (text is null) return fallback;
+        if (!int.TryParse(text, CultureInfo.InvariantCulture, out int value) || value < 1)
+        {
+            throw new ArgumentException($"{name} must be a positive integer (got '{text}')");
+        }
+        return value;
+    }
+
+    public sealed record LoadOptions(Uri Url, string Endpoint, int Ids, int Connections, TimeSpan Duration, TimeSpan Warmup);
+
+    /// <summary>What a run measured: every answer's latency, and the same corrected as wrk corrects it.</summary>
+    public sealed record LoadReport(
+        LatencyHistogram Measured, LatencyHistogram Corrected, long ExpectedIntervalMicros, double RequestsPerSecond, long Non2xx, long AllocatedBytes);
+
+    private readonly record struct Result(LatencyHistogram Histogram, long Non2xx, double ElapsedMicros, long AllocatedBytes);
+
+    /// <summary>One keep-alive connection with its single request in flight.</summary>
+    private sealed class Connection(Socket socket)
+    {
+        public Socket Socket { get; } = socket;
+        public byte[] Received = new byte[64 * 1024];
+        public int Filled;
+        public long SentAt;
+    }
+
+    private sealed class ClosedLoop
+    {
+        private readonly Connection[] _connections;
+        private readonly Dictionary<Socket, Connection> _bySocket = [];
+        private readonly List<Socket> _readable;
+        private readonly byte[] _request = new byte[512];
+        private readonly byte[] _prefix;
+        private readonly byte[] _suffix;
+        private readonly int _ids;
+        private long _counter;
+
+        public ClosedLoop(Uri url, string prefix, string suffix, int ids, int connections)
+        {
+            _prefix = Encoding.ASCII.GetBytes("GET " + prefix);
+            _suffix = Encoding.ASCII.GetBytes($"{suffix} HTTP/1.1\r\nHost: {url.Authority}\r\n\r\n");
+            _ids = ids;
+            IPAddress address = IPAddress.TryParse(url.Host, out var literal) ? literal : Dns.GetHostAddresses(url.Host)[0];
+            _connections = new Connection[connections];
+            _readable = new List<Socket>(connections);
+            try
+            {
+                for (int i = 0; i < connections; i++)
+                {
+                    var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    _connections[i] = new Connection(socket);
+                    socket.Connect(new IPEndPoint(address, url.Port));
+                    socket.Blocking = false;
+                    _bySocket[socket] = _connections[i];
+                }
+                foreach (var connection in _connections) Send(connection);
+            }
+            catch
+            {
+                Close();
+                throw;
+            }
+        }
+
+        public Result Drive(TimeSpan duration, bool record)
+        {
+            var histogram = new LatencyHistogram();
+            long non2xx = 0;
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            long start = Stopwatch.GetTimestamp();
+            long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            long now = start;
+            while (now < end)
+            {
+                _readable.Clear();
+                foreach (var connection in _connections) _readable.Add(connection.Socket);
+                Socket.Select(_readable, null, null, 100_000);
+                foreach (var socket in _readable)
+                {
+                    Connection connection = _bySocket[socket];
+                    if (!Receive(connection, out int status)) continue;
+                    if (record)
+                    {
+                        long done = Stopwatch.GetTimestamp();
+                        histogram.Record((done - connection.SentAt) * 1_000_000 / Stopwatch.Frequency);
+                        if (status is < 200 or > 299) non2xx++;
+                    }
+                    Send(connection);
+                }
+                now = Stopwatch.GetTimestamp();
+            }
+            double elapsedMicros = (now - start) * 1e6 / Stopwatch.Frequency;
+            return new Result(histogram, non2xx, elapsedMicros, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+        }
+
+        public void Close()
+        {
+            foreach (var connection in _connections) connection?.Socket.Dispose();
+        }
+
+        /// <summary>Reads what arrived; true once the whole response is in (its bytes are then dropped).</summary>
+        private static bool Receive(Connection connection, out int status)
+        {
+            status = 0;
+            if (connection.Filled == connection.Received.Length)
+            {
+                Array.Resize(ref connection.Received, connection.Received.Length * 2);
+            }
+            int got = connection.Socket.Receive(connection.Received, connection.Filled, connection.Received.Length - connection.Filled, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock) return false;
+            if (error != SocketError.Success) throw new SocketException((int)error);
+            if (got == 0) throw new InvalidOperationException("the server closed a keep-alive connection mid-run");
+            connection.Filled += got;
+            int length = HttpResponseFrame.CompleteLength(connection.Received.AsSpan(0, connection.Filled), out status);
+            if (length == 0) return false;
+            if (length != connection.Filled)
+            {
+                throw new InvalidOperationException($"{connection.Filled - length} bytes arrived after a complete response with no request in flight");
+            }
+            connection.Filled = 0;
+            return true;
+        }
+
+        private void Send(Connection connection)
+        {
+            long id = ++_counter * 7919 % _ids + 1;
+            var request = _request.AsSpan();
+            _prefix.CopyTo(request);
+            Utf8Formatter.TryFormat(id, request[_prefix.Length..], out int digits);
+            _suffix.CopyTo(request[(_prefix.Length + digits)..]);
+            int length = _prefix.Length + digits + _suffix.Length;
+            connection.SentAt = Stopwatch.GetTimestamp();
+            int sent = connection.Socket.Send(_request, 0, length, SocketFlags.None, out SocketError error);
+            if (error != SocketError.Success || sent != length)
+            {
+                throw new InvalidOperationException($"sending a {length}-byte request failed ({error}, {sent} bytes sent)");
+            }
+        }
+    }
+}
