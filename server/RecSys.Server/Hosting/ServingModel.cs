@@ -30,8 +30,13 @@ public sealed class ServingModel(string version, ModelManifest? manifest, RecMod
         return fields;
     }
 
-    /// <summary>The model's track ids in ascending order, without metadata (computed once; the legacy service draws from them when there is no catalog).</summary>
+    /// <summary>
+    /// The model's track ids in ascending order, without metadata: the legacy service draws from them
+    /// when there is no catalog (computed once; the host builds it before serving).
+    /// </summary>
     public TrackFields SortedTracks => _sortedFields ??= new TrackFields(Model.TrackIds.Order().ToArray(), TrackCatalog.Empty);
+
+    internal bool SortedTracksBuilt => _sortedFields is not null;
 
     /// <summary>How many tracks a known user has in the model's training data.</summary>
     public int InteractionCount(int user) => Model.UserItems?.RowLength(user) ?? int.MaxValue;

@@ -51,8 +51,10 @@ public sealed class TrackCatalog
     public string Source { get; }
     public IEnumerable<long> TrackIds => _index.Keys;
 
-    /// <summary>The catalog's tracks in ascending id order, bound to their fields (computed once; the legacy service draws from them).</summary>
+    /// <summary>The catalog's tracks in ascending id order, bound to their fields (computed once; the legacy service draws from them; the model host builds it before publishing the catalog).</summary>
     public TrackFields SortedFields => _sortedFields ??= new TrackFields(_index.Keys.Order().ToArray(), this);
+
+    internal bool SortedFieldsBuilt => _sortedFields is not null;
 
     public TrackInfo? Find(long trackId) => _index.TryGetValue(trackId, out int i) ? _infos[i] : null;
 

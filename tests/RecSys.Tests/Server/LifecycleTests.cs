@@ -113,6 +113,21 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task The_legacy_pool_is_built_before_any_request_asks_for_it()
+    {
+        await using var s = await TestServer.StartAsync();
+        Assert.True(s.Host.Catalog.Count > 0);
+        Assert.True(s.Host.Catalog.SortedFieldsBuilt);
+
+        // Without a catalog the pool is the model's own tracks, built when the catalog is replaced.
+        s.Host.SetCatalog(RecSys.Server.Metadata.TrackCatalog.Empty);
+        Assert.True(s.Host.Current!.SortedTracksBuilt);
+        var r = await s.Http.GetAsync("/recommend/user/5?limit=3");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(3, System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_failing_training_keeps_the_serving_model()
     {
         await using var s = await TestServer.StartAsync();
