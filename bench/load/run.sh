@@ -2,7 +2,9 @@
 # Load test of a running server over loopback with wrk (apt-get install wrk):
 #   bench/load/run.sh [url] [connections] [seconds]
 # Runs /ml and /similar, each after a warm-up pass (WARMUP seconds, default 5), and prints wrk's
-# latency distribution.
+# latency distribution — which wrk corrects for coordinated omission before printing. The bench
+# project's driver prints both what each request waited and the corrected distribution:
+#   dotnet bench/RecSys.Bench/bin/Release/net10.0/RecSys.Bench.dll load --url http://127.0.0.1:8000 --ids 10000
 # The baseline, what Kestrel and loopback do here with no work per request, is the bench project's
 # floor server (same paths, a fixed answer of the same size), measured in the same session:
 #   dotnet bench/RecSys.Bench/bin/Release/net10.0/RecSys.Bench.dll floor-server --inline --bytes 5514 &
