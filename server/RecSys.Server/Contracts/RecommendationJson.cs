@@ -72,17 +72,51 @@ public static class RecommendationJson
 
     public static void EndArray(IBufferWriter<byte> output) => Append(output, "]"u8);
 
+    /// <summary>Room <see cref="FormatScore"/> needs (a float's shortest round-trip text is at most 15 bytes).</summary>
+    public const int MaxScoreLength = 32;
+
+    /// <summary>
+    /// A score as the serializer writes it: shortest round-trip, invariant culture. A non-finite score
+    /// has no JSON number and is refused.
+    /// </summary>
+    public static int FormatScore(float score, Span<byte> destination)
+    {
+        if (!float.IsFinite(score)) throw new ArgumentException($"non-finite score {score}", nameof(score));
+        score.TryFormat(destination, out int length, default, CultureInfo.InvariantCulture);
+        return length;
+    }
+
     /// <summary>One array element: <c>{"track_id":…,"score":…,</c> then the rendered fields (which close the object).</summary>
     public static void WriteItem(IBufferWriter<byte> output, bool first, long trackId, float score, ReadOnlySpan<byte> fields)
     {
         if (!float.IsFinite(score)) throw new ArgumentException($"track {trackId} has a non-finite score", nameof(score));
+        var span = StartItem(output, first, trackId, out int written);
+        int scoreLength = FormatScore(score, span[written..]);
+        EndItem(output, written + scoreLength, fields);
+    }
+
+    /// <summary>One array element whose score is already text from <see cref="FormatScore"/>.</summary>
+    public static void WriteItem(IBufferWriter<byte> output, bool first, long trackId, ReadOnlySpan<byte> scoreText, ReadOnlySpan<byte> fields)
+    {
+        var span = StartItem(output, first, trackId, out int written);
+        scoreText.CopyTo(span[written..]);
+        EndItem(output, written + scoreText.Length, fields);
+    }
+
+    /// <summary><c>{"track_id":…,"score":</c>, left unadvanced in the returned span with room for the score.</summary>
+    private static Span<byte> StartItem(IBufferWriter<byte> output, bool first, long trackId, out int written)
+    {
         Append(output, first ? "{\"track_id\":"u8 : ",{\"track_id\":"u8);
-        var span = output.GetSpan(64);
-        Utf8Formatter.TryFormat(trackId, span, out int written);
+        var span = output.GetSpan(32 + MaxScoreLength);
+        Utf8Formatter.TryFormat(trackId, span, out written);
         Append(span, written, ",\"score\":"u8, out int more);
-        // The serializer's float format: shortest round-trip, invariant culture.
-        score.TryFormat(span[(written + more)..], out int scoreLength, default, CultureInfo.InvariantCulture);
-        output.Advance(written + more + scoreLength);
+        written += more;
+        return span;
+    }
+
+    private static void EndItem(IBufferWriter<byte> output, int written, ReadOnlySpan<byte> fields)
+    {
+        output.Advance(written);
         Append(output, ","u8);
         Append(output, fields);
     }

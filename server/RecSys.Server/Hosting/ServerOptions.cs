@@ -37,8 +37,8 @@ public sealed class ServerOptions
     /// <summary>Answers (rankings of /ml for known users and of /similar) kept per model (0 turns the cache off).</summary>
     public int ResponseCacheEntries { get; set; } = 500_000;
 
-    /// <summary>Memory for the cached rankings (one slab, allocated on first use; 160 bytes per 20-track answer); 0 turns the cache off.</summary>
-    public int ResponseCacheMegabytes { get; set; } = 64;
+    /// <summary>Memory for the cached rankings (one slab, allocated on first use; about 300 bytes per 20-track answer, scores kept as text); 0 turns the cache off.</summary>
+    public int ResponseCacheMegabytes { get; set; } = 128;
 
     /// <summary>
     /// Run request handlers on the socket threads (fewer thread switches; handlers never block);

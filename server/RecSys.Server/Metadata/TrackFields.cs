@@ -55,4 +55,37 @@ public sealed class TrackFields
         }
         RecommendationJson.EndArray(output);
     }
+
+    /// <summary>
+    /// Writes a ranking kept by the response cache (<see cref="CachedRanking"/>: indexes into
+    /// <see cref="TrackIds"/> with their scores already as text), byte for byte what
+    /// <see cref="WriteJson(IBufferWriter{byte}, ReadOnlySpan{ScoredIndex})"/> writes for it.
+    /// </summary>
+    public void WriteJson(IBufferWriter<byte> output, ReadOnlySpan<byte> cachedRanking)
+    {
+        Span<long> ids = stackalloc long[Batch];
+        Span<int> slots = stackalloc int[Batch];
+        Span<int> scoreStarts = stackalloc int[Batch];
+        Span<int> scoreLengths = stackalloc int[Batch];
+        RecommendationJson.StartArray(output);
+        int position = 0;
+        bool first = true;
+        while (position < cachedRanking.Length)
+        {
+            int count = 0;
+            for (; count < Batch && position < cachedRanking.Length; count++)
+            {
+                int item = CachedRanking.Next(cachedRanking, ref position, out scoreStarts[count], out scoreLengths[count]);
+                ids[count] = TrackIds[item];
+                slots[count] = _slots[item];
+            }
+            Catalog.Preload(slots[..count]);
+            for (int i = 0; i < count; i++)
+            {
+                RecommendationJson.WriteItem(output, first, ids[i], cachedRanking.Slice(scoreStarts[i], scoreLengths[i]), Catalog.Fields(slots[i]));
+                first = false;
+            }
+        }
+        RecommendationJson.EndArray(output);
+    }
 }

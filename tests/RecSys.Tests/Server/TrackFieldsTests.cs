@@ -46,6 +46,28 @@ public sealed class TrackFieldsTests
         var ranking = Enumerable.Range(0, length).Select(i => new ScoredIndex(rng.NextInt(modelIds.Length), (float)rng.NextGaussian())).ToArray();
         var ranked = new RankedTracks(ranking, tracks);
         Assert.Equal(Oracle(ranked), Written(ranked));
+        Assert.Equal(Oracle(ranked), WrittenFromCache(ranked));
+    }
+
+    /// <summary>The same ranking as the response cache keeps it (scores as text) and writes it on a hit.</summary>
+    private static string WrittenFromCache(RankedTracks ranked)
+    {
+        var encoded = new System.Buffers.ArrayBufferWriter<byte>();
+        CachedRanking.Encode(ranked.Ranked, encoded);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        ranked.Tracks.WriteJson(output, encoded.WrittenSpan);
+        return System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    [Fact]
+    public void Cached_scores_keep_every_float_format_the_serializer_uses()
+    {
+        // Shortest round-trip text runs from one byte ("0") to fourteen here ("-1.1754944E-38"): the cache keeps it whole.
+        float[] scores = [0f, -0f, 1f, -1f, 0.1f, 1e-7f, -1.1754944E-38f, float.Epsilon, -float.MaxValue, 3.4028235E+38f, 123456.79f, 0.33333334f];
+        var tracks = new TrackFields(Enumerable.Range(1, scores.Length).Select(i => (long)i).ToArray(), TrackCatalog.Empty);
+        var ranked = new RankedTracks(scores.Select((s, i) => new ScoredIndex(i, s)).ToArray(), tracks);
+        Assert.Equal(Oracle(ranked), WrittenFromCache(ranked));
+        Assert.Throws<ArgumentException>(() => CachedRanking.Encode([new ScoredIndex(0, float.NaN)], new System.Buffers.ArrayBufferWriter<byte>()));
     }
 
     [Fact]
