@@ -4,9 +4,9 @@ namespace RecSys.Server.Endpoints;
 
 /// <summary>
 /// Answers of the deterministic endpoints (ML top-N of a known user, similar tracks) as opaque bytes
-/// — the endpoints store rankings, 8 bytes a track, and render JSON on a hit — keyed by request and
-/// tied to one serving model: a model swap starts afresh, so a cached answer never outlives the
-/// model that computed it.
+/// — the endpoints store rankings with their scores as text (<c>CachedRanking</c>) and render JSON
+/// on a hit — keyed by request and tied to one serving model: a model swap starts afresh, so a
+/// cached answer never outlives the model that computed it.
 /// <para>
 /// Answers live in one byte slab and the index is an open-addressing table of plain structs, both
 /// allocated once: the garbage collector has nothing to trace or promote, however many entries come
