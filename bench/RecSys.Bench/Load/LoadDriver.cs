@@ -27,9 +27,18 @@ public static class LoadDriver
             Experiment.Arg(args, "--endpoint") ?? "ml",
             IntArg(args, "--ids", 10_000),
             IntArg(args, "--connections", 4),
-            TimeSpan.FromSeconds(double.Parse(Experiment.Arg(args, "--seconds") ?? "8", CultureInfo.InvariantCulture)),
-            TimeSpan.FromSeconds(double.Parse(Experiment.Arg(args, "--warmup") ?? "2", CultureInfo.InvariantCulture)));
-        LoadReport report = Measure(options);
+            TimeSpan.FromSeconds(SecondsArg(args, "--seconds", 8)),
+            TimeSpan.FromSeconds(SecondsArg(args, "--warmup", 2)));
+        LoadReport report;
+        try
+        {
+            report = Measure(options);
+        }
+        catch (Exception e) when (e is SocketException or InvalidOperationException or FormatException)
+        {
+            Console.Error.WriteLine($"error: load against {options.Url} failed: {e.Message}");
+            return 1;
+        }
         long interval = report.ExpectedIntervalMicros;
         Console.WriteLine(JsonSerializer.Serialize(new
         {
@@ -84,6 +93,17 @@ public static class LoadDriver
         summary["max"] = histogram.Max;
         summary["over_limit"] = histogram.Over;
         return summary;
+    }
+
+    private static double SecondsArg(string[] args, string name, double fallback)
+    {
+        string? text = Experiment.Arg(args, name);
+        if (text is null) return fallback;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || value > 86_400)
+        {
+            throw new ArgumentException($"{name} must be a number of seconds between 0 and 86400 (got '{text}')");
+        }
+        return value;
     }
 
     private static int IntArg(string[] args, string name, int fallback)
