@@ -23,7 +23,7 @@ public static class LoadDriver
     public static int Run(string[] args)
     {
         var options = new LoadOptions(
-            new Uri(Experiment.Arg(args, "--url") ?? "http://127.0.0.1:8000"),
+            UrlArg(args, "--url", "http://127.0.0.1:8000"),
             Experiment.Arg(args, "--endpoint") ?? "ml",
             IntArg(args, "--ids", 10_000),
             IntArg(args, "--connections", 4),
@@ -39,7 +39,6 @@ public static class LoadDriver
             Console.Error.WriteLine($"error: load against {options.Url} failed: {e.Message}");
             return 1;
         }
-        long interval = report.ExpectedIntervalMicros;
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             url = options.Url.ToString(),
@@ -51,7 +50,7 @@ public static class LoadDriver
             non_2xx = report.Non2xx,
             latency_us = Summary(report.Measured),
             corrected_latency_us = Summary(report.Corrected),
-            expected_interval_us = interval,
+            expected_interval_us = report.ExpectedIntervalMicros,
             driver_allocated_bytes_per_request = Math.Round(report.AllocatedBytes / (double)Math.Max(1, report.Measured.Count), 1),
         }));
         return 0;
@@ -93,6 +92,16 @@ public static class LoadDriver
         summary["max"] = histogram.Max;
         summary["over_limit"] = histogram.Over;
         return summary;
+    }
+
+    private static Uri UrlArg(string[] args, string name, string fallback)
+    {
+        string text = Experiment.Arg(args, name) ?? fallback;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new ArgumentException($"{name} must be an http:// URL (got '{text}')");
+        }
+        return url;
     }
 
     private static double SecondsArg(string[] args, string name, double fallback)

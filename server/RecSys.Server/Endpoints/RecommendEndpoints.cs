@@ -49,8 +49,9 @@ internal static class RecommendEndpoints
         http.Response.Headers[SourceHeader] = source;
         ServerMetrics.Sources.WithLabels(source).Inc();
         // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
-        if (source == RecommendationSource.Ml) Keep(cache, host, serving, ResponseCache.Personal, id, n, ranked);
-        return Respond(http, ranked);
+        return source == RecommendationSource.Ml
+            ? RespondAndKeep(http, cache, host, serving, ResponseCache.Personal, id, n, ranked)
+            : Respond(http, ranked);
     }
 
     private const string JsonContentType = "application/json; charset=utf-8";
@@ -102,15 +103,18 @@ internal static class RecommendEndpoints
     }
 
     /// <summary>
-    /// Caches the ranking of an answer computed on <paramref name="computedOn"/> if that is still the
-    /// serving model: one finished on a model swapped out meanwhile would empty the new model's cache.
+    /// Writes a computed answer and caches its ranking (scores formatted once, for both) if
+    /// <paramref name="computedOn"/> is still the serving model: one finished on a model swapped out
+    /// meanwhile would empty the new model's cache.
     /// </summary>
-    private static void Keep(ResponseCache cache, ModelHost host, ServingModel? computedOn, int kind, long id, int n, RankedTracks ranked)
+    private static IResult RespondAndKeep(HttpContext http, ResponseCache cache, ModelHost host, ServingModel? computedOn, int kind, long id, int n, RankedTracks ranked)
     {
-        if (computedOn is null || !ReferenceEquals(computedOn, host.Current) || !cache.Enabled) return;
         var ranking = Scratch();
         CachedRanking.Encode(ranked.Ranked, ranking);
-        cache.Add(computedOn, kind, id, n, ranking.WrittenSpan);
+        if (computedOn is not null && ReferenceEquals(computedOn, host.Current)) cache.Add(computedOn, kind, id, n, ranking.WrittenSpan);
+        var body = Body();
+        ranked.Tracks.WriteJson(body, ranking.WrittenSpan);
+        return Send(http, body);
     }
 
     /// <summary>The buffer as the JSON response, with its length (no chunked encoding).</summary>
@@ -142,8 +146,7 @@ internal static class RecommendEndpoints
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        Keep(cache, host, serving, ResponseCache.Similar, id, n, ranked.Value);
-        return Respond(http, ranked.Value);
+        return RespondAndKeep(http, cache, host, serving, ResponseCache.Similar, id, n, ranked.Value);
     }
 
     private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options)

@@ -28,38 +28,26 @@ public sealed class TrackFields
     public long[] TrackIds { get; }
     public TrackCatalog Catalog { get; }
 
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_encoded;
+
     /// <summary>
-    /// Writes a ranking (indexes into <see cref="TrackIds"/>) as the response's JSON array. Ids and
-    /// slots of a batch are read first and its fields preloaded, so the memory misses of a large
-    /// catalog overlap (ResponseJsonBenchmarks measures the difference).
+    /// Writes a ranking (indexes into <see cref="TrackIds"/>) as the response's JSON array: its scores
+    /// are formatted once into this thread's buffer, as the response cache keeps them, and written
+    /// from there (one writer for computed and cached answers).
     /// </summary>
     public void WriteJson(IBufferWriter<byte> output, ReadOnlySpan<ScoredIndex> ranked)
     {
-        Span<long> ids = stackalloc long[Batch];
-        Span<int> slots = stackalloc int[Batch];
-        RecommendationJson.StartArray(output);
-        for (int start = 0; start < ranked.Length; start += Batch)
-        {
-            var batch = ranked.Slice(start, Math.Min(Batch, ranked.Length - start));
-            for (int i = 0; i < batch.Length; i++)
-            {
-                int item = batch[i].Index;
-                ids[i] = TrackIds[item];
-                slots[i] = _slots[item];
-            }
-            Catalog.Preload(slots[..batch.Length]);
-            for (int i = 0; i < batch.Length; i++)
-            {
-                RecommendationJson.WriteItem(output, start + i == 0, ids[i], batch[i].Score, Catalog.Fields(slots[i]));
-            }
-        }
-        RecommendationJson.EndArray(output);
+        var encoded = t_encoded ??= new ArrayBufferWriter<byte>(4096);
+        encoded.ResetWrittenCount();
+        CachedRanking.Encode(ranked, encoded);
+        WriteJson(output, encoded.WrittenSpan);
     }
 
     /// <summary>
-    /// Writes a ranking kept by the response cache (<see cref="CachedRanking"/>: indexes into
-    /// <see cref="TrackIds"/> with their scores already as text), byte for byte what
-    /// <see cref="WriteJson(IBufferWriter{byte}, ReadOnlySpan{ScoredIndex})"/> writes for it.
+    /// Writes an encoded ranking (<see cref="CachedRanking"/>: indexes into <see cref="TrackIds"/>
+    /// with their scores already as text) as the response's JSON array. Ids and slots of a batch are
+    /// read first and its fields preloaded, so the memory misses of a large catalog overlap
+    /// (ResponseJsonBenchmarks measures the difference).
     /// </summary>
     public void WriteJson(IBufferWriter<byte> output, ReadOnlySpan<byte> cachedRanking)
     {
