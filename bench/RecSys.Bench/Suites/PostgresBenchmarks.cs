@@ -37,7 +37,7 @@ public class PostgresBenchmarks
         }
         var table = new InteractionTable(Rows);
         for (int i = 0; i < Rows; i++) table.Add(i / 100, i % 100_003, 1);
-        new PostgresImporter(_db).ImportInteractionsAsync(new InteractionData(table, "bench")).GetAwaiter().GetResult();
+        new PostgresImporter(_db).ImportInteractionsAsync(new InteractionData(table, "bench"), new PostgresImporter.Content("plays", "bench", "bench")).GetAwaiter().GetResult();
     }
 
     [Benchmark]

@@ -1,8 +1,8 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
 using RecSys.Engine.Data;
-using RecSys.Server.Sources;
 
 namespace RecSys.Server.Cli;
 
@@ -21,10 +21,17 @@ internal static class DbCommands
     {
         var cmd = new Command("init", "Create the artists, tracks and interactions tables (idempotent)");
         var dbOption = CliOptions.Db();
+        var settings = new SettingsOption();
         cmd.Options.Add(dbOption);
+        cmd.Options.Add(settings.Set);
         cmd.SetAction(async (r, ct) =>
         {
-            await using var connection = new NpgsqlConnection(InteractionSources.RequireDb(r.GetValue(dbOption)));
+            var db = settings.Db(r, r.GetValue(dbOption));
+            if (!db.Mapping.IsDefault)
+            {
+                throw new CliException("'db init' creates RecSys's own tables under their default names; with RecSys:Db:* mapped to your tables there is nothing to create (docs/database.md)");
+            }
+            await using var connection = new NpgsqlConnection(db.Require());
             await connection.OpenAsync(ct);
             await PostgresSchema.CreateAsync(connection, ct);
             Console.WriteLine($"schema ready in {connection.Database} on {connection.Host}:{connection.Port}");
@@ -35,63 +42,91 @@ internal static class DbCommands
 
     private static Command Import()
     {
-        var cmd = new Command("import", "Bulk-load plays (binary COPY) from a file or the demo catalog");
-        var input = new InputOptions();
+        var cmd = new Command("import", "Bulk-load plays (binary COPY) from a file or the demo catalog, and track/artist metadata files; importing the same content again changes nothing");
+        var input = new InputOptions(inputRequired: false);
         input.AddTo(cmd);
-        var replace = new Option<bool>("--replace") { Description = "Empty the tables before loading" };
+        var tracks = new Option<string?>("--tracks") { Description = "Tracks file with a header: track_id and any of title, artist_id, artist_name, album_id, duration_ms, preview_url, cover_url" };
+        var artists = new Option<string?>("--artists") { Description = "Artists file with a header (artist_id, name), or Last.fm's artists.dat" };
+        var replace = new Option<bool>("--replace") { Description = "Empty the tables (and the import ledger) before loading" };
         var json = CliOptions.Json();
-        cmd.Options.Add(replace);
-        cmd.Options.Add(json);
+        foreach (var o in new Option[] { tracks, artists, replace, json }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
         {
-            string connectionString = InteractionSources.RequireDb(r.GetValue(input.Db));
-            string source = r.GetValue(input.Input)!;
-            if (source is "db" or "postgres")
+            var db = input.DbSettings(r);
+            string connectionString = db.Require();
+            string? source = r.GetValue(input.Input);
+            string? tracksFile = r.GetValue(tracks);
+            string? artistsFile = r.GetValue(artists);
+            if (source is null && tracksFile is null && artistsFile is null)
+            {
+                throw new CliException("nothing to import: give --input (a file or 'demo'), --tracks or --artists");
+            }
+            if (source is not null && Sources.InteractionSources.IsDatabase(source))
             {
                 throw new CliException("--input for 'db import' is a file or 'demo', not the database itself");
             }
-            await using (var connection = new NpgsqlConnection(connectionString))
+            // Parse every file before writing anything, so a bad row fails the import with nothing written.
+            var artistRows = artistsFile is null ? null : MetadataFileReader.ReadArtists(artistsFile);
+            var trackRows = tracksFile is null ? null : MetadataFileReader.ReadTracks(tracksFile);
+            var data = source is null or "demo" ? null : await input.LoadAsync(r, ct);
+
+            if (db.Mapping.IsDefault)
             {
+                await using var connection = new NpgsqlConnection(connectionString);
                 await connection.OpenAsync(ct);
                 await PostgresSchema.CreateAsync(connection, ct);
             }
-            var importer = new PostgresImporter(connectionString);
-            if (r.GetValue(replace))
-            {
-                await importer.TruncateAsync(ct);
-            }
+            var importer = new PostgresImporter(connectionString, db.Mapping);
+            if (r.GetValue(replace)) await importer.TruncateAsync(ct);
+
             var started = System.Diagnostics.Stopwatch.StartNew();
-            PostgresImporter.ImportResult result;
-            long skipped = 0;
+            long plays = 0, trackCount = 0, artistCount = 0;
+            bool alreadyImported = false;
+            foreach (var rows in new[] { artistRows, trackRows })
+            {
+                if (rows is null) continue;
+                if (rows.Artists.Count > 0) artistCount += await importer.ImportArtistsAsync(rows.Artists, ct);
+                if (rows.Tracks.Count > 0) trackCount += await importer.ImportTracksAsync(rows.Tracks, ct);
+            }
             if (source == "demo")
             {
-                result = await importer.ImportDemoAsync(DemoCatalog.Generate(input.Demo(r)), ct);
+                var result = await importer.ImportDemoAsync(DemoCatalog.Generate(input.Demo(r)), ct);
+                (plays, alreadyImported) = (result.Plays, result.AlreadyImported);
+                trackCount += result.Tracks;
+                artistCount += result.Artists;
             }
-            else
+            else if (data is not null)
             {
-                var data = await input.LoadAsync(r, ct);
-                skipped = data.SkippedRows;
-                result = await importer.ImportInteractionsAsync(data, ct);
-                Console.Error.WriteLine("note: each file row was stored as one completed play; the interactions table holds plays, not weights");
+                var content = new PostgresImporter.Content("plays", await Sha256Async(source!, ct), Path.GetFullPath(source!));
+                var result = await importer.ImportInteractionsAsync(data, content, ct);
+                (plays, alreadyImported) = (result.Plays, result.AlreadyImported);
             }
             double seconds = started.Elapsed.TotalSeconds;
             if (r.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
-                    plays = result.Plays,
-                    tracks = result.Tracks,
-                    artists = result.Artists,
-                    skipped_rows = skipped,
+                    plays,
+                    tracks = trackCount,
+                    artists = artistCount,
+                    skipped_rows = data?.SkippedRows ?? 0,
+                    already_imported = alreadyImported,
                     seconds = Math.Round(seconds, 3),
                 }));
             }
             else
             {
-                Console.WriteLine($"imported {result.Plays:N0} plays, {result.Tracks:N0} tracks, {result.Artists:N0} artists in {seconds:F2} s");
+                if (alreadyImported) Console.WriteLine($"{source}: this content was imported before; no plays added");
+                Console.WriteLine($"imported {plays:N0} plays, {trackCount:N0} tracks, {artistCount:N0} artists in {seconds:F2} s");
             }
             return 0;
         });
         return cmd;
+    }
+
+    private static async Task<string> Sha256Async(string path, CancellationToken ct)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }
 }

@@ -10,11 +10,12 @@ internal static class ModelCommands
 {
     public static Command Create()
     {
-        var model = new Command("model", "Inspect model files");
+        var model = new Command("model", "Inspect model files and manage the model store");
         model.Subcommands.Add(Info());
         model.Subcommands.Add(List());
         model.Subcommands.Add(Promote());
         model.Subcommands.Add(Rollback());
+        model.Subcommands.Add(Import());
         return model;
     }
 
@@ -35,6 +36,7 @@ internal static class ModelCommands
         {
             var store = new Hosting.ModelStore(r.GetValue(storage)!);
             string? current = store.Current;
+            var broken = store.Broken();
             var rows = new JsonArray();
             foreach (string v in store.Versions())
             {
@@ -47,6 +49,8 @@ internal static class ModelCommands
                     ["users"] = m?.Users,
                     ["items"] = m?.Items,
                     ["ndcg@10"] = m?.Ndcg,
+                    ["source"] = m?.Source,
+                    ["broken"] = broken.GetValueOrDefault(v),
                 });
             }
             if (r.GetValue(json))
@@ -57,7 +61,8 @@ internal static class ModelCommands
             if (rows.Count == 0) Console.WriteLine($"no model versions in {store.ModelsDirectory}");
             foreach (var row in rows)
             {
-                Console.WriteLine($"{((bool)row!["current"]! ? "*" : " ")} {row["version"]}  users {row["users"]}  items {row["items"]}  ndcg@10 {row["ndcg@10"]}");
+                string state = row!["broken"] is { } reason ? $"  BROKEN: {reason}" : "";
+                Console.WriteLine($"{((bool)row["current"]! ? "*" : " ")} {row["version"]}  users {row["users"]}  items {row["items"]}  ndcg@10 {row["ndcg@10"]}{state}");
             }
             return 0;
         });
@@ -92,6 +97,68 @@ internal static class ModelCommands
         {
             string v = new Hosting.ModelStore(r.GetValue(storage)!).Rollback();
             Console.WriteLine($"current: {v}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Import()
+    {
+        var cmd = new Command("import", "Add a model file written elsewhere (RecSys's, or numpy savez with user_factors, item_factors, user_ids, track_ids) to the store as a new version");
+        var path = new Argument<string>("file") { Description = "Path to the .npz file" };
+        var storage = Storage();
+        var promote = new Option<bool>("--promote") { Description = "Make it current after the import gate (a running server picks it up on POST /admin/reload)" };
+        var force = new Option<bool>("--force") { Description = "With --promote: skip the import gate" };
+        var json = CliOptions.Json();
+        cmd.Arguments.Add(path);
+        foreach (var o in new Option[] { storage, promote, force, json }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            string file = r.GetValue(path)!;
+            var store = new Hosting.ModelStore(r.GetValue(storage)!);
+            string sha256 = Hosting.ModelStore.Sha256(file);
+            string? existing = store.FindImport(sha256);
+            string version = existing ?? store.Import(file, sha256, TimeProvider.System);
+            var gate = new List<string>();
+            bool promoted = false;
+            if (r.GetValue(promote))
+            {
+                var candidate = ModelFile.Load(Path.Combine(store.VersionDirectory(version), Hosting.ModelStore.ModelFileName));
+                RecModel? current = null;
+                if (store.Current is { } c)
+                {
+                    try
+                    {
+                        current = ModelFile.Load(Path.Combine(store.VersionDirectory(c), Hosting.ModelStore.ModelFileName));
+                    }
+                    catch (Exception e) when (e is ModelFormatException or IOException)
+                    {
+                        // A current version that does not load is no yardstick.
+                    }
+                }
+                gate = Hosting.ImportGate.Check(candidate, current);
+                if (gate.Count > 0 && !r.GetValue(force))
+                {
+                    throw new CliException($"{file} was stored as {version} but not promoted: {string.Join("; ", gate)} (--force promotes it anyway)");
+                }
+                store.Promote(version);
+                promoted = true;
+            }
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(new JsonObject
+                {
+                    ["version"] = version,
+                    ["already_imported"] = existing is not null,
+                    ["promoted"] = promoted,
+                    ["gate_overridden"] = new JsonArray(gate.Select(g => (JsonNode)g).ToArray()),
+                }.ToJsonString());
+            }
+            else
+            {
+                Console.WriteLine(existing is not null ? $"{file} was imported before as {version}" : $"imported {file} as {version}");
+                if (promoted) Console.WriteLine($"current: {version}{(gate.Count > 0 ? $" (gate overridden: {string.Join("; ", gate)})" : "")}");
+            }
             return 0;
         });
         return cmd;

@@ -16,30 +16,24 @@ internal static class ServeCommand
         var input = new Option<string?>("--input") { Description = "Train from this interaction file instead of the database or the demo" };
         var metadata = new Option<string?>("--metadata") { Description = "Track metadata file (Last.fm artists.dat) for file-trained models" };
         var token = new Option<string?>("--admin-token") { Description = "Bearer token that enables POST /admin/reload and /admin/train" };
-        var schedule = new Option<string?>("--schedule") { Description = "Cron schedule of retraining, UTC (default '0 3 * * *'; '' turns it off)" };
-        var set = new Option<string[]>("--set") { Description = "Any other setting as Key=Value, e.g. --set Training:Factors=128 --set Retrieval:AnnThreshold=10000", AllowMultipleArgumentsPerToken = true };
-        foreach (var o in new Option[] { port, host, db, storage, input, metadata, token, schedule, set }) cmd.Options.Add(o);
+        var schedule = new Option<string?>("--schedule") { Description = "Cron schedule of retraining (default '0 3 * * *', in RecSys:ScheduleTimeZone, UTC unless set; '' turns it off)" };
+        var allowMissing = new Option<bool>("--allow-missing-metadata") { Description = "Start even when the configured track metadata cannot be read (/ready then says degraded)" };
+        var settings = new SettingsOption();
+        foreach (var o in new Option[] { port, host, db, storage, input, metadata, token, schedule, allowMissing, settings.Set }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
         {
-            var overrides = new Dictionary<string, string?>();
-            void Put(string key, string? value)
-            {
-                if (value is not null) overrides[$"{ServerOptions.Section}:{key}"] = value;
-            }
-            Put("Port", r.GetValue(port)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Put("Host", r.GetValue(host));
-            Put("Db", r.GetValue(db));
-            Put("Storage", r.GetValue(storage));
-            Put("InputFile", r.GetValue(input));
-            Put("MetadataFile", r.GetValue(metadata));
-            Put("AdminToken", r.GetValue(token));
-            Put("Schedule", r.GetValue(schedule));
-            foreach (string pair in r.GetValue(set) ?? [])
-            {
-                int eq = pair.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0) throw new CliException($"--set expects Key=Value, got '{pair}'");
-                Put(pair[..eq], pair[(eq + 1)..]);
-            }
+            var overrides = settings.Overrides(r,
+            [
+                new("Port", r.GetValue(port)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new("Host", r.GetValue(host)),
+                new("Db", r.GetValue(db)),
+                new("Storage", r.GetValue(storage)),
+                new("InputFile", r.GetValue(input)),
+                new("MetadataFile", r.GetValue(metadata)),
+                new("AdminToken", r.GetValue(token)),
+                new("Schedule", r.GetValue(schedule)),
+                new("AllowMissingMetadata", r.GetValue(allowMissing) ? "true" : null),
+            ]);
             ServerOptions options;
             try
             {

@@ -76,13 +76,21 @@ public static class RecommendationJson
     public const int MaxScoreLength = 32;
 
     /// <summary>
-    /// A score as the serializer writes it: shortest round-trip, invariant culture. A non-finite score
-    /// has no JSON number and is refused.
+    /// A score as the API writes it (and <see cref="ScoreJsonConverter"/> makes the serializer write
+    /// it): the shortest round-trip digits, invariant culture, with ".0" appended when those digits are
+    /// an integer, so every score is a JSON number with a fraction or an exponent (<c>27.0</c>, never
+    /// <c>27</c>: clients that read scores as doubles, such as Dart's <c>as double</c>, refuse an
+    /// integer). A non-finite score has no JSON number and is refused.
     /// </summary>
     public static int FormatScore(float score, Span<byte> destination)
     {
         if (!float.IsFinite(score)) throw new ArgumentException($"non-finite score {score}", nameof(score));
         score.TryFormat(destination, out int length, default, CultureInfo.InvariantCulture);
+        if (destination[..length].IndexOfAny(".Ee"u8) < 0)
+        {
+            ".0"u8.CopyTo(destination[length..]);
+            length += 2;
+        }
         return length;
     }
 

@@ -6,7 +6,7 @@ namespace RecSys.Server.Contracts;
 /// <summary>One recommended track, the original design's response item. Missing metadata is null, never omitted.</summary>
 public sealed record TrackRecommendation(
     [property: JsonPropertyName("track_id")] long TrackId,
-    [property: JsonPropertyName("score")] float Score,
+    [property: JsonPropertyName("score"), JsonConverter(typeof(ScoreJsonConverter))] float Score,
     [property: JsonPropertyName("title")] string? Title,
     [property: JsonPropertyName("artist_name")] string? ArtistName,
     [property: JsonPropertyName("artist_id")] long? ArtistId,

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using RecSys.Server.Hosting;
+using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Endpoints;
 
@@ -17,8 +18,10 @@ internal static class AdminEndpoints
                 title: "Unauthorized", detail: "a valid 'Authorization: Bearer <token>' header is required",
                 statusCode: StatusCodes.Status401Unauthorized));
 
-        admin.MapPost("/reload", async (ModelHost host) =>
+        admin.MapPost("/reload", async (ModelHost host, CatalogService catalog) =>
         {
+            // Metadata first, so the model that comes next is bound to the catalog that describes it.
+            await catalog.ReloadAsync("admin reload", CancellationToken.None);
             // Loading a model and its index takes a while for large catalogs: keep it off the socket threads.
             var outcome = await Task.Run(host.ReloadCurrent);
             return outcome.Ok

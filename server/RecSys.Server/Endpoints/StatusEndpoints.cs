@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Prometheus;
 using RecSys.Server.Hosting;
+using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Endpoints;
 
@@ -10,17 +11,20 @@ internal static class StatusEndpoints
     public static void Map(WebApplication app)
     {
         app.MapGet("/health", () => Results.Json(new JsonObject { ["status"] = "ok" })).WithName("Health");
-        app.MapGet("/ready", (ModelHost host) => host.Current is { } serving
-            ? Results.Json(new JsonObject { ["ready"] = true, ["version"] = serving.Version })
+        app.MapGet("/ready", (ModelHost host, CatalogService catalog) => host.Current is { } serving
+            ? Results.Json(catalog.Degraded is { } degraded
+                ? new JsonObject { ["ready"] = true, ["status"] = "degraded", ["version"] = serving.Version, ["reason"] = degraded }
+                : new JsonObject { ["ready"] = true, ["status"] = "ok", ["version"] = serving.Version })
             : Results.Json(new JsonObject { ["ready"] = false, ["reason"] = host.LastReload?.Message ?? "no model loaded yet" }, statusCode: StatusCodes.Status503ServiceUnavailable))
             .WithName("Ready");
         app.MapGet("/model", Describe).WithName("Model");
         app.MapMetrics("/metrics");
     }
 
-    private static IResult Describe(ModelHost host, TrainingService training, TrainingScheduler scheduler, ServerOptions options)
+    private static IResult Describe(ModelHost host, CatalogService catalog, TrainingService training, TrainingScheduler scheduler, ServerOptions options)
     {
         var serving = host.Current;
+        var catalogStatus = catalog.Status;
         var m = serving?.Manifest;
         var body = new JsonObject
         {
@@ -35,26 +39,55 @@ internal static class StatusEndpoints
             ["parameters"] = m?.Parameters?.DeepClone(),
             ["metrics"] = m?.Metrics?.DeepClone(),
             ["retrieval"] = serving is null ? null : new JsonArray(serving.Recommender.Retrievers.Notes.Select(n => (JsonNode)n).ToArray()),
-            ["catalog"] = new JsonObject { ["source"] = host.Catalog.Source, ["tracks"] = host.Catalog.Count },
+            ["catalog"] = new JsonObject
+            {
+                ["source"] = host.Catalog.Source,
+                ["tracks"] = host.Catalog.Count,
+                ["loaded_at"] = catalogStatus.LoadedAtUtc,
+                ["load_seconds"] = catalogStatus.LoadSeconds is { } s ? Math.Round(s, 3) : null,
+                ["model_tracks_without_metadata"] = serving?.Fields(host.Catalog).WithoutMetadata,
+                ["last_error"] = catalogStatus.LastError,
+                ["last_error_at"] = catalogStatus.LastErrorAtUtc,
+                ["degraded"] = catalog.Degraded,
+            },
+            ["broken_versions"] = Broken(host.Store),
             ["last_reload"] = Outcome(host.LastReload),
             ["training"] = new JsonObject
             {
                 ["running"] = training.Running,
                 ["schedule"] = options.Schedule,
+                ["time_zone"] = options.ScheduleZone.Id,
                 ["next_run"] = scheduler.NextRunUtc,
-                ["last"] = training.Last is { } t ? new JsonObject
-                {
-                    ["started_at"] = t.StartedUtc,
-                    ["finished_at"] = t.FinishedUtc,
-                    ["trigger"] = t.Trigger,
-                    ["ok"] = t.Ok,
-                    ["version"] = t.Version,
-                    ["promoted"] = t.Promoted,
-                    ["message"] = t.Message,
-                } : null,
+                ["last"] = Training(training.Last),
+                ["last_error"] = Training(training.LastError),
             },
         };
         return Results.Json(body);
+    }
+
+    private static JsonObject? Training(TrainingOutcome? t) => t is null ? null : new JsonObject
+    {
+        ["started_at"] = t.StartedUtc,
+        ["finished_at"] = t.FinishedUtc,
+        ["trigger"] = t.Trigger,
+        ["ok"] = t.Ok,
+        ["version"] = t.Version,
+        ["promoted"] = t.Promoted,
+        ["message"] = t.Message,
+    };
+
+    private static JsonObject Broken(ModelStore store)
+    {
+        var broken = new JsonObject();
+        try
+        {
+            foreach (var (version, reason) in store.Broken()) broken[version] = reason;
+        }
+        catch (IOException)
+        {
+            // The store is unreadable right now; /model still answers.
+        }
+        return broken;
     }
 
     private static JsonObject? Outcome(LoadOutcome? o) => o is null ? null : new JsonObject

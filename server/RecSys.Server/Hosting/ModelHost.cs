@@ -25,9 +25,13 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
 
     public void SetCatalog(TrackCatalog catalog)
     {
-        _current?.Fields(catalog);
-        PrepareLegacyPool(catalog, _current);
-        _catalog = catalog;
+        lock (_swap)
+        {
+            var serving = _current;
+            if (serving is not null) ServerMetrics.ModelTracksWithoutMetadata.Set(serving.Fields(catalog).WithoutMetadata);
+            PrepareLegacyPool(catalog, serving);
+            _catalog = catalog;
+        }
     }
 
     /// <summary>
@@ -55,11 +59,48 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
             Swap(loaded);
             return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"serving {version}: {string.Join("; ", loaded.Recommender.Retrievers.Notes)}"));
         }
-        catch (Exception e) when (e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (IsLoadFailure(e))
         {
             return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"could not load {version}: {e.Message}"));
         }
     }
+
+    /// <summary>
+    /// Start-up: the current version, or when it does not load the newest stored version that does
+    /// (the bad one is marked broken in the store, and the current pointer moves to the one serving).
+    /// Only when none loads does the server answer from the legacy paths.
+    /// </summary>
+    public LoadOutcome LoadAtStartup()
+    {
+        var outcome = ReloadCurrent();
+        string? bad = store.Current;
+        if (outcome.Ok || bad is null) return outcome;
+        store.MarkBroken(bad, outcome.Message);
+        var broken = store.Broken();
+        var failures = new List<string> { outcome.Message };
+        foreach (string version in store.Versions().Reverse())
+        {
+            if (version == bad || broken.ContainsKey(version)) continue;
+            try
+            {
+                var loaded = Load(version);
+                store.Promote(version, prune: false);
+                Swap(loaded);
+                return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version,
+                    $"serving {version}, the newest version that loads: the current version {bad} does not ({outcome.Message})"));
+            }
+            catch (Exception e) when (IsLoadFailure(e))
+            {
+                store.MarkBroken(version, e.Message);
+                failures.Add($"{version}: {e.Message}");
+            }
+        }
+        return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, bad, $"no stored version loads; legacy answers until one does ({string.Join("; ", failures)})"));
+    }
+
+    private static bool IsLoadFailure(Exception e) =>
+        e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException or UnauthorizedAccessException
+            or System.Text.Json.JsonException;
 
     /// <summary>
     /// Validates a stored candidate, compares its holdout NDCG@10 with the serving model's, and when it
@@ -72,7 +113,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         {
             candidate = Load(version);
         }
-        catch (Exception e) when (e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException)
+        catch (Exception e) when (IsLoadFailure(e))
         {
             return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"candidate {version} not promoted: it does not load: {e.Message}"));
         }
@@ -107,6 +148,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         lock (_swap)
         {
             var previous = _current;
+            ServerMetrics.ModelTracksWithoutMetadata.Set(next.Fields(_catalog).WithoutMetadata);
             _current = next;
             if (previous is not null) ServerMetrics.ModelVersion.WithLabels(previous.Version).Set(0);
             ServerMetrics.ModelVersion.WithLabels(next.Version).Set(1);

@@ -14,6 +14,9 @@ public sealed record ModelManifest
     [JsonPropertyName("interactions")] public long Interactions { get; init; }
     [JsonPropertyName("parameters")] public JsonNode? Parameters { get; init; }
 
+    /// <summary>SHA-256 of the file an imported version came from (so the same file is not imported twice).</summary>
+    [JsonPropertyName("imported_sha256")] public string? ImportedSha256 { get; init; }
+
     /// <summary>Holdout metrics: precision@10, recall@10, ndcg@10, map@10, auc, and the popularity baseline's.</summary>
     [JsonPropertyName("metrics")] public JsonObject? Metrics { get; init; }
 

@@ -19,6 +19,7 @@ public sealed class ModelStore(string root, int keep = 5)
     public string ModelsDirectory => Path.Combine(Root, "models");
     private string CurrentFile => Path.Combine(Root, "current");
     private string HistoryFile => Path.Combine(Root, "history");
+    private string BrokenFile => Path.Combine(Root, "broken");
 
     public string VersionDirectory(string version) => Path.Combine(ModelsDirectory, version);
 
@@ -62,8 +63,75 @@ public sealed class ModelStore(string root, int keep = 5)
         }
     }
 
-    /// <summary>Makes a stored version current and records it in the history.</summary>
-    public void Promote(string version)
+    /// <summary>
+    /// Stores a model file written elsewhere (RecSys's, or numpy's <c>savez</c>/<c>savez_compressed</c> with
+    /// the original design's arrays) as a new version, not promoted; it is validated by loading it.
+    /// </summary>
+    public string Import(string path, string sha256, TimeProvider time)
+    {
+        var model = ModelFile.Load(path);
+        if (model.ItemCount == 0) throw new ModelFormatException($"{path}: the model has no items");
+        return Add(model, v => new ModelManifest
+        {
+            Version = v,
+            TrainedAtUtc = time.GetUtcNow().UtcDateTime,
+            Source = $"import:{Path.GetFullPath(path)}",
+            Users = model.UserCount,
+            Items = model.ItemCount,
+            Interactions = model.UserItems?.Nnz ?? 0,
+            Parameters = model.ParametersJson is null ? null : System.Text.Json.Nodes.JsonNode.Parse(model.ParametersJson),
+            ImportedSha256 = sha256,
+        });
+    }
+
+    /// <summary>A file's SHA-256, lower-case hex.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>The stored version imported from a file with this SHA-256, if any.</summary>
+    public string? FindImport(string sha256) =>
+        Versions().FirstOrDefault(v => TryReadManifest(v)?.ImportedSha256 == sha256);
+
+    private ModelManifest? TryReadManifest(string version)
+    {
+        try
+        {
+            return ReadManifest(version);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Versions found not to load, with the reason (oldest first).</summary>
+    public IReadOnlyDictionary<string, string> Broken()
+    {
+        var broken = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!File.Exists(BrokenFile)) return broken;
+        foreach (string line in File.ReadAllLines(BrokenFile))
+        {
+            int tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab > 0) broken[line[..tab]] = line[(tab + 1)..];
+        }
+        return broken;
+    }
+
+    /// <summary>Records that <paramref name="version"/> does not load; rollback and start-up recovery skip it.</summary>
+    public void MarkBroken(string version, string reason)
+    {
+        lock (_gate)
+        {
+            var broken = new Dictionary<string, string>(Broken(), StringComparer.Ordinal) { [version] = reason.ReplaceLineEndings(" ") };
+            WriteAtomic(BrokenFile, string.Join('\n', broken.Select(b => $"{b.Key}\t{b.Value}")));
+        }
+    }
+
+    /// <summary>Makes a stored version current and records it in the history (and prunes old versions unless told not to).</summary>
+    public void Promote(string version, bool prune = true)
     {
         lock (_gate)
         {
@@ -75,7 +143,7 @@ public sealed class ModelStore(string root, int keep = 5)
             if (history.Count == 0 || history[^1] != version) history.Add(version);
             WriteAtomic(HistoryFile, string.Join('\n', history));
             WriteAtomic(CurrentFile, version);
-            Prune();
+            if (prune) Prune();
         }
     }
 
@@ -87,7 +155,8 @@ public sealed class ModelStore(string root, int keep = 5)
             var history = History();
             string? current = Current;
             // Drop the current version and any entries whose files are gone.
-            while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]))) history.RemoveAt(history.Count - 1);
+            var broken = Broken();
+            while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]) || broken.ContainsKey(history[^1]))) history.RemoveAt(history.Count - 1);
             if (history.Count == 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
             string previous = history[^1];
             WriteAtomic(HistoryFile, string.Join('\n', history));

@@ -1,4 +1,5 @@
 using System.Collections;
+using RecSys.Engine.Data;
 
 namespace RecSys.Server.Hosting;
 
@@ -34,6 +35,21 @@ public static class ServerConfiguration
         return settings;
     }
 
+    /// <summary>The <c>RecSys:Db:*</c> table and column names (the defaults where a setting is absent).</summary>
+    public static PostgresMapping BindMapping(IConfiguration configuration)
+    {
+        var mapping = new PostgresMapping();
+        try
+        {
+            configuration.GetSection(PostgresMapping.Section).Bind(mapping);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"invalid configuration: {e.Message}", e);
+        }
+        return mapping;
+    }
+
     /// <summary>Binds and validates; throws with every problem listed when the configuration is invalid.</summary>
     public static ServerOptions Bind(IConfiguration configuration)
     {
@@ -47,6 +63,12 @@ public static class ServerConfiguration
         {
             throw new InvalidOperationException($"invalid configuration: {e.Message}", e);
         }
+        // RecSys:Db is the connection string and RecSys:Db:* the schema mapping: one key can hold both
+        // a value (environment, --set) and children, but a JSON file cannot, so appsettings.json may give
+        // the connection string as RecSys:Db:ConnectionString instead.
+        var db = section.GetSection("Db");
+        if (string.IsNullOrWhiteSpace(options.Db) && db["ConnectionString"] is { Length: > 0 } connectionString) options.Db = connectionString;
+        options.DbMapping = BindMapping(configuration);
         var problems = options.Validate();
         if (problems.Count > 0)
         {

@@ -34,10 +34,13 @@ public static class ServerHost
         services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton(new ModelStore(options.Storage, options.KeepVersions));
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<CatalogService>();
         services.AddSingleton<TrainingService>();
         services.AddSingleton<TrainingScheduler>();
-        services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());
+        // Start-up first: it loads the catalog and the model before the schedule and the interval reloads begin.
         services.AddHostedService<StartupService>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogService>());
+        services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());
         services.AddSingleton<RecommendationService>();
         services.AddSingleton(new ResponseCache(options.ResponseCacheEntries, options.ResponseCacheMegabytes << 20));
         if (!string.IsNullOrWhiteSpace(options.Db))
@@ -49,11 +52,23 @@ public static class ServerHost
         {
             services.AddSingleton<IUserPlays, NoUserPlays>();
         }
+        var origins = options.Cors.OriginList;
+        if (origins.Count > 0)
+        {
+            services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+            {
+                if (origins.Contains("*")) policy.AllowAnyOrigin();
+                else policy.WithOrigins([.. origins]);
+                policy.WithMethods("GET", "HEAD", "POST").WithHeaders("Authorization", "Content-Type").SetPreflightMaxAge(TimeSpan.FromHours(1));
+            }));
+        }
         services.AddProblemDetails();
         services.AddOpenApi();
 
         var app = builder.Build();
         app.UseExceptionHandler();
+        // Only with origins configured: without them a browser gets no CORS headers and each request skips the middleware.
+        if (origins.Count > 0) app.UseCors();
         var problems = app.Services.GetRequiredService<IProblemDetailsService>();
         app.Use(async (context, next) =>
         {
@@ -78,8 +93,13 @@ public static class ServerHost
         return app;
     }
 
-    /// <summary>Loads the catalog and the current model when the server starts; trains one if there is none.</summary>
-    private sealed class StartupService(ServerOptions options, ModelHost host, TrainingService training, IServiceProvider services, ILogger<StartupService> log) : IHostedService
+    /// <summary>
+    /// Start-up: imports a model left at the original design's path, loads the catalog (a configured one
+    /// that cannot be read stops start-up unless AllowMissingMetadata), loads the newest good model, and
+    /// trains one if the store has none.
+    /// </summary>
+    private sealed class StartupService(ServerOptions options, ModelHost host, CatalogService catalog, TrainingService training,
+        TimeProvider time, IServiceProvider services, ILogger<StartupService> log) : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -94,17 +114,33 @@ public static class ServerHost
                 {
                     log.LogError("cannot reach the database: {Message}", e.Message);
                 }
+                // A mapping that does not fit the database stops start-up with the setting named
+                // (training and fold-in could not work); an unreachable database is retried later.
+                if (services.GetService<IUserPlays>() is PostgresUserPlays plays)
+                {
+                    try
+                    {
+                        await plays.PrepareAsync(cancellationToken);
+                    }
+                    catch (NpgsqlException e)
+                    {
+                        log.LogError("could not check the plays table: {Message}", e.Message);
+                    }
+                }
             }
-            try
+            ImportOriginalDesignModel();
+            if (!await catalog.ReloadAsync("startup", cancellationToken))
             {
-                host.SetCatalog(await LoadCatalogAsync(cancellationToken));
-                log.LogInformation("catalog: {Count} tracks from {Source}", host.Catalog.Count, host.Catalog.Source);
+                string error = catalog.Status.LastError ?? "unknown error";
+                if (!options.AllowMissingMetadata)
+                {
+                    throw new InvalidOperationException(
+                        $"could not read the configured track metadata: {error} " +
+                        "(fix the RecSys:Db:Tracks:*/Artists:* or MetadataFile setting it names, or start with --allow-missing-metadata to serve without it)");
+                }
+                log.LogError("serving without track metadata (/ready says degraded): {Error}", error);
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or DataFormatException)
-            {
-                log.LogError("could not load track metadata ({Message}); tracks are served without it", e.Message);
-            }
-            var outcome = host.ReloadCurrent();
+            var outcome = await Task.Run(host.LoadAtStartup, cancellationToken);
             if (outcome.Ok)
             {
                 // Loading left its garbage (parsed files, the demo generator's plays) and its survivors
@@ -122,12 +158,33 @@ public static class ServerHost
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        private async Task<TrackCatalog> LoadCatalogAsync(CancellationToken ct)
+        /// <summary>
+        /// The original design kept its model at storage/recommender/model.npz, RecSys's store root: a
+        /// file there is imported once (its hash is kept in the version's manifest) and promoted when
+        /// the store has no current version. A file that does not load is reported and left alone.
+        /// </summary>
+        private void ImportOriginalDesignModel()
         {
-            if (!string.IsNullOrWhiteSpace(options.Db)) return await TrackCatalog.FromPostgresAsync(options.Db, ct);
-            if (options.MetadataFile is { Length: > 0 } file) return TrackCatalog.FromArtistsFile(file);
-            if (options.InputFile is { Length: > 0 }) return TrackCatalog.Empty;
-            return TrackCatalog.FromDemo(DemoCatalog.Generate(options.Demo));
+            var store = host.Store;
+            string path = Path.Combine(store.Root, ModelStore.ModelFileName);
+            if (!File.Exists(path)) return;
+            try
+            {
+                string sha256 = ModelStore.Sha256(path);
+                if (store.FindImport(sha256) is { } existing)
+                {
+                    log.LogInformation("{Path} was imported before as {Version}", path, existing);
+                    return;
+                }
+                string version = store.Import(path, sha256, time);
+                bool promote = store.Current is null;
+                if (promote) store.Promote(version);
+                log.LogInformation("imported the original design's model {Path} as {Version}{Promoted}", path, version, promote ? " and made it current" : " (not promoted: the store has a current version)");
+            }
+            catch (Exception e) when (e is Engine.Model.ModelFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                log.LogError("could not import the original design's model {Path}: {Message}", path, e.Message);
+            }
         }
     }
 }

@@ -35,6 +35,21 @@ public static class ServerMetrics
     public static readonly Counter Trainings = Metrics.CreateCounter(
         "recsys_trainings_total", "Training runs by outcome.", new CounterConfiguration { LabelNames = ["outcome"] });
 
+    public static readonly Gauge TrainingLastFailed = Metrics.CreateGauge(
+        "recsys_training_last_failed", "1 when the last training run failed (its error is at /model), else 0.");
+
+    public static readonly Gauge CatalogTracks = Metrics.CreateGauge(
+        "recsys_catalog_tracks", "Track metadata rows loaded now.");
+
+    public static readonly Counter CatalogLoads = Metrics.CreateCounter(
+        "recsys_catalog_loads_total", "Track metadata loads by outcome.", new CounterConfiguration { LabelNames = ["outcome"] });
+
+    public static readonly Gauge ModelTracksWithoutMetadata = Metrics.CreateGauge(
+        "recsys_model_tracks_without_metadata", "Tracks of the serving model that the catalog has no metadata for.");
+
+    private static readonly Counter ServedWithoutMetadata = Metrics.CreateCounter(
+        "recsys_served_tracks_without_metadata_total", "Tracks written into answers with null metadata (the catalog does not know them).");
+
     private static readonly string[] StatusLabels = Enumerable.Range(0, 600).Select(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>A status code as a label value (cached: no string per request).</summary>
@@ -47,6 +62,8 @@ public static class ServerMetrics
     private static bool SuppressPerRequestDefaults()
     {
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
+        // Counted by the response writer with one add per answer; read here when /metrics is scraped.
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() => ServedWithoutMetadata.IncTo(Metadata.TrackFields.ServedWithoutMetadata));
         return true;
     }
 }

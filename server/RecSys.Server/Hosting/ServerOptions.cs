@@ -17,8 +17,26 @@ public sealed class ServerOptions
     public string Host { get; set; } = "127.0.0.1";
     public int Port { get; set; } = 8000;
 
-    /// <summary>PostgreSQL connection string; empty = the embedded demo catalog.</summary>
+    /// <summary>PostgreSQL connection string (RecSys:Db, or RecSys:Db:ConnectionString in a JSON file); empty = the embedded demo catalog.</summary>
     public string? Db { get; set; }
+
+    /// <summary>Table and column names in that database (RecSys:Db:Interactions:*, :Tracks:*, :Artists:*; docs/database.md).</summary>
+    public PostgresMapping DbMapping { get; set; } = new();
+
+    /// <summary>
+    /// Start even when the configured track metadata cannot be read: /ready then says "degraded" and
+    /// why, and answers carry null metadata until a reload reads it. Off: such a start-up fails.
+    /// </summary>
+    public bool AllowMissingMetadata { get; set; }
+
+    /// <summary>Seconds between background reloads of the track metadata (also reloaded at every promotion and /admin/reload); 0 turns the interval off.</summary>
+    public int CatalogRefreshSeconds { get; set; } = 300;
+
+    /// <summary>IANA time zone of <see cref="Schedule"/> (e.g. Europe/Berlin); default UTC.</summary>
+    public string ScheduleTimeZone { get; set; } = "UTC";
+
+    /// <summary>Cross-origin access for browser clients (the Flutter web build).</summary>
+    public CorsOptions Cors { get; set; } = new();
 
     /// <summary>Where models live: &lt;storage&gt;/models/&lt;version&gt;/ and the "current" pointer.</summary>
     public string Storage { get; set; } = "storage/recommender";
@@ -55,7 +73,7 @@ public sealed class ServerOptions
     /// <summary>Bearer token of POST /admin/reload and /admin/train; without one those endpoints do not exist.</summary>
     public string? AdminToken { get; set; }
 
-    /// <summary>Cron schedule of retraining (UTC); empty turns scheduled training off.</summary>
+    /// <summary>Cron schedule of retraining (in <see cref="ScheduleTimeZone"/>); empty turns scheduled training off.</summary>
     public string Schedule { get; set; } = "0 3 * * *";
 
     /// <summary>Model versions kept in the store.</summary>
@@ -108,6 +126,15 @@ public sealed class ServerOptions
                 problems.Add($"RecSys:Schedule '{Schedule}' is not a cron expression: {e.Message}");
             }
         }
+        if (CatalogRefreshSeconds < 0) problems.Add($"RecSys:CatalogRefreshSeconds must be >= 0 (got {CatalogRefreshSeconds})");
+        if (!TryFindTimeZone(ScheduleTimeZone, out _)) problems.Add($"RecSys:ScheduleTimeZone '{ScheduleTimeZone}' is not a time zone id (IANA, e.g. Europe/Berlin)");
+        foreach (string origin in Cors.OriginList)
+        {
+            if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/')))
+            {
+                problems.Add($"RecSys:Cors:Origins: '{origin}' is not an origin (scheme://host[:port], no path), nor '*'");
+            }
+        }
         if (InputFile is { Length: > 0 } && !File.Exists(InputFile)) problems.Add($"RecSys:InputFile not found: {InputFile}");
         if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
         Check(problems, "RecSys:Device", () => Engine.Compute.Gpu.DeviceSelector.Parse(Device));
@@ -129,6 +156,26 @@ public sealed class ServerOptions
         }
     }
 
+    /// <summary>The schedule's time zone (validated at start-up).</summary>
+    public TimeZoneInfo ScheduleZone => TryFindTimeZone(ScheduleTimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
+
+    private static bool TryFindTimeZone(string id, out TimeZoneInfo zone)
+    {
+        zone = TimeZoneInfo.Utc;
+        if (string.IsNullOrWhiteSpace(id)) return false;
+        return TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone!);
+    }
+
     /// <summary>Where training data comes from, in words.</summary>
     public string SourceName => !string.IsNullOrWhiteSpace(Db) ? "postgres" : InputFile is { Length: > 0 } ? InputFile : "demo";
+}
+
+/// <summary>CORS: the origins a browser may call the API from (none by default: the API is then same-origin only for browsers).</summary>
+public sealed class CorsOptions
+{
+    /// <summary>Comma-separated origins (https://app.example.com,http://localhost:5000), or * for any.</summary>
+    public string? Origins { get; set; }
+
+    public IReadOnlyList<string> OriginList =>
+        (Origins ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }

@@ -3,8 +3,10 @@ using Cronos;
 namespace RecSys.Server.Hosting;
 
 /// <summary>
-/// Runs training on a cron schedule (UTC), the original design's daily 03:00 job by default. Time comes
-/// from the injected <see cref="TimeProvider"/>, so tests drive it with a fake clock.
+/// Runs training on a cron schedule in <see cref="ServerOptions.ScheduleTimeZone"/> (UTC by default; a
+/// zone with daylight saving time keeps 03:00 local across the change), the original design's daily
+/// 03:00 job by default. Time comes from the injected <see cref="TimeProvider"/>, so tests drive it
+/// with a fake clock.
 /// </summary>
 public sealed class TrainingScheduler(ServerOptions options, TrainingService training, TimeProvider time, ILogger<TrainingScheduler> log) : BackgroundService
 {
@@ -24,7 +26,7 @@ public sealed class TrainingScheduler(ServerOptions options, TrainingService tra
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            var next = cron.GetNextOccurrence(now, TimeZoneInfo.Utc);
+            var next = cron.GetNextOccurrence(now, options.ScheduleZone);
             if (next is null) return;
             NextRunUtc = next;
             try

@@ -5,6 +5,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Server.Contracts;
+using RecSys.Server.Metadata;
 using RecSys.Server.Sources;
 
 namespace RecSys.Server.Hosting;
@@ -16,12 +17,15 @@ public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, 
 /// Trains from the configured source, evaluates on a holdout, stores a version, and asks the host to
 /// promote it. One run at a time; a failure is recorded and never touches the serving model.
 /// </summary>
-public sealed class TrainingService(ServerOptions options, ModelHost host, TimeProvider time, ILogger<TrainingService> log)
+public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, TimeProvider time, ILogger<TrainingService> log)
 {
     private int _running;
 
     public bool Running => Volatile.Read(ref _running) == 1;
     public TrainingOutcome? Last { get; private set; }
+
+    /// <summary>The last run that failed, kept after later successes so /model still shows what went wrong and when.</summary>
+    public TrainingOutcome? LastError { get; private set; }
 
     /// <summary>Starts a run unless one is going; false when one already is.</summary>
     public bool TryStart(string trigger, out Task<TrainingOutcome> run)
@@ -45,7 +49,11 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, TimeP
         {
             log.LogInformation("training started ({Trigger}) from {Source}", trigger, options.SourceName);
             string input = !string.IsNullOrWhiteSpace(options.Db) ? "db" : options.InputFile is { Length: > 0 } f ? f : "demo";
-            var data = await InteractionSources.LoadAsync(input, DelimitedFormat.Auto, skipBadRows: false, options.Db, options.Demo, CancellationToken.None);
+            var data = await InteractionSources.LoadAsync(input, DelimitedFormat.Auto, skipBadRows: false, options.Db, options.DbMapping, options.Demo, CancellationToken.None);
+            if (data.SkippedRows > 0)
+            {
+                log.LogWarning("training skipped {Count} rows of {Source}: {Examples}", data.SkippedRows, data.Source, string.Join("; ", data.SkippedExamples ?? []));
+            }
             var matrix = InteractionMatrix.Build(data.Table);
             if (matrix.Nnz == 0) throw new InvalidOperationException($"{data.Source} holds no interactions");
 
@@ -74,10 +82,13 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, TimeP
                 Parameters = model.ParametersJson is null ? null : JsonNode.Parse(model.ParametersJson),
                 Metrics = metrics,
             });
+            // Tracks trained in since the catalog was read get their metadata with the model, not a restart later.
+            await catalog.ReloadAsync("promotion", CancellationToken.None);
             var promotion = host.TryPromote(version);
             var outcome = new TrainingOutcome(started, Now, trigger, true, version, promotion.Ok,
                 $"trained {version} in {clock.Elapsed.TotalSeconds:F1} s (holdout ndcg@10 {als.Ndcg:F4}, popularity {popularity.Ndcg:F4}); {promotion.Message}");
             ServerMetrics.Trainings.WithLabels(promotion.Ok ? "promoted" : "not_promoted").Inc();
+            ServerMetrics.TrainingLastFailed.Set(0);
             log.LogInformation("{Message}", outcome.Message);
             return Last = outcome;
         }
@@ -86,6 +97,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, TimeP
             // Whatever went wrong, serving goes on with the current model.
             var outcome = new TrainingOutcome(started, Now, trigger, false, null, false, $"training failed: {e.GetType().Name}: {e.Message}");
             ServerMetrics.Trainings.WithLabels("failed").Inc();
+            ServerMetrics.TrainingLastFailed.Set(1);
+            LastError = outcome;
             log.LogError(e, "training failed");
             return Last = outcome;
         }

@@ -126,8 +126,12 @@ public sealed class TrackCatalog
 
     public static TrackCatalog FromDemo(DemoCatalog demo) => new(demo.Tracks, $"demo(seed={demo.Options.Seed})");
 
-    public static async Task<TrackCatalog> FromPostgresAsync(string connectionString, CancellationToken ct) =>
-        new(await new PostgresInteractionSource(connectionString).ReadTracksAsync(ct), "postgres");
+    /// <summary>The mapped tracks and artists tables (<see cref="PostgresMapping"/>).</summary>
+    public static async Task<TrackCatalog> FromPostgresAsync(string connectionString, PostgresMapping mapping, CancellationToken ct)
+    {
+        var rows = await new PostgresInteractionSource(connectionString, mapping).ReadTracksAsync(ct);
+        return new(rows.Tracks, rows.SkippedRows > 0 ? $"{rows.Source} ({rows.SkippedRows} rows with a NULL id skipped)" : rows.Source);
+    }
 
     /// <summary>
     /// Last.fm HetRec artists.dat ("id name url pictureURL", tab separated, header): the "tracks" of a

@@ -22,11 +22,23 @@ public sealed class TrackFields
         TrackIds = trackIds;
         Catalog = catalog;
         _slots = new int[trackIds.Length];
-        for (int i = 0; i < trackIds.Length; i++) _slots[i] = catalog.Slot(trackIds[i]);
+        for (int i = 0; i < trackIds.Length; i++)
+        {
+            _slots[i] = catalog.Slot(trackIds[i]);
+            if (_slots[i] < 0) WithoutMetadata++;
+        }
     }
 
     public long[] TrackIds { get; }
     public TrackCatalog Catalog { get; }
+
+    /// <summary>How many of <see cref="TrackIds"/> the catalog has no metadata for.</summary>
+    public int WithoutMetadata { get; }
+
+    private static long s_servedWithoutMetadata;
+
+    /// <summary>Tracks written into answers without metadata since the process started (exported at /metrics).</summary>
+    public static long ServedWithoutMetadata => Interlocked.Read(ref s_servedWithoutMetadata);
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_encoded;
 
@@ -58,6 +70,7 @@ public sealed class TrackFields
         RecommendationJson.StartArray(output);
         int position = 0;
         bool first = true;
+        int missing = 0;
         while (position < cachedRanking.Length)
         {
             int count = 0;
@@ -66,6 +79,7 @@ public sealed class TrackFields
                 int item = CachedRanking.Next(cachedRanking, ref position, out scoreStarts[count], out scoreLengths[count]);
                 ids[count] = TrackIds[item];
                 slots[count] = _slots[item];
+                if (slots[count] < 0) missing++;
             }
             Catalog.Preload(slots[..count]);
             for (int i = 0; i < count; i++)
@@ -75,5 +89,6 @@ public sealed class TrackFields
             }
         }
         RecommendationJson.EndArray(output);
+        if (missing > 0) Interlocked.Add(ref s_servedWithoutMetadata, missing);
     }
 }

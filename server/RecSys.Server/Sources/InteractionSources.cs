@@ -9,7 +9,7 @@ namespace RecSys.Server.Sources;
 internal static class InteractionSources
 {
     public static async Task<InteractionData> LoadAsync(
-        string input, DelimitedFormat format, bool skipBadRows, string? db, DemoOptions demo, CancellationToken cancellationToken)
+        string input, DelimitedFormat format, bool skipBadRows, string? db, PostgresMapping mapping, DemoOptions demo, CancellationToken cancellationToken)
     {
         switch (input)
         {
@@ -17,18 +17,25 @@ internal static class InteractionSources
                 return DemoCatalog.Generate(demo).ToInteractions();
             case "db":
             case "postgres":
-                return await new PostgresInteractionSource(RequireDb(db)).ReadAsync(cancellationToken);
+                var rows = await new PostgresInteractionSource(RequireDb(db), mapping).ReadAsync(cancellationToken);
+                Report(rows, "row(s) with a NULL or fractional user or track id");
+                return rows;
             default:
                 var data = new DelimitedFileReader(input, format, skipBadRows).Read(cancellationToken);
-                if (data.SkippedRows > 0)
-                {
-                    Console.Error.WriteLine($"warning: skipped {data.SkippedRows} malformed row(s) in {input}");
-                    foreach (string example in data.SkippedExamples ?? [])
-                    {
-                        Console.Error.WriteLine($"  {example}");
-                    }
-                }
+                Report(data, "malformed row(s)");
                 return data;
+        }
+    }
+
+    public static bool IsDatabase(string input) => input is "db" or "postgres";
+
+    private static void Report(InteractionData data, string what)
+    {
+        if (data.SkippedRows == 0) return;
+        Console.Error.WriteLine($"warning: skipped {data.SkippedRows} {what} in {data.Source}");
+        foreach (string example in data.SkippedExamples ?? [])
+        {
+            Console.Error.WriteLine($"  {example}");
         }
     }
 

@@ -33,7 +33,7 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
         await PostgresSchema.CreateAsync(c);
         await PostgresSchema.CreateAsync(c);
         await using var cmd = new NpgsqlCommand(
-            "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1", c);
+            "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('artists', 'tracks', 'interactions') ORDER BY 1", c);
         var columns = new List<string>();
         await using (var r = await cmd.ExecuteReaderAsync())
         {
@@ -42,7 +42,7 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
         Assert.Equal(
         [
             "artists.artist_id", "artists.name",
-            "interactions.created_at", "interactions.is_completed", "interactions.milestone", "interactions.track_id", "interactions.user_id",
+            "interactions.created_at", "interactions.is_completed", "interactions.milestone", "interactions.track_id", "interactions.user_id", "interactions.weight",
             "tracks.album_id", "tracks.artist_id", "tracks.cover_url", "tracks.duration_ms", "tracks.preview_url", "tracks.title", "tracks.track_id",
         ], columns);
     }
@@ -95,20 +95,21 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
         Assert.Equal(inMemory.UserItems.ColIndices, fromDb.UserItems.ColIndices);
         Assert.Equal(inMemory.UserItems.Values, fromDb.UserItems.Values);
 
-        var tracks = await new PostgresInteractionSource(_db).ReadTracksAsync();
+        var tracks = (await new PostgresInteractionSource(_db).ReadTracksAsync()).Tracks;
         Assert.Equal(catalog.Tracks.OrderBy(t => t.TrackId).Select(t => t with { Genre = null }), tracks.OrderBy(t => t.TrackId));
     }
 
     [Fact]
-    public async Task File_rows_import_as_completed_plays()
+    public async Task File_rows_import_as_completed_plays_that_keep_their_weight()
     {
         var table = new InteractionTable();
         table.Add(7, 70, 12);
         table.Add(7, 71, 1);
-        var result = await new PostgresImporter(_db).ImportInteractionsAsync(new InteractionData(table, "t"));
-        Assert.Equal(2, result.Plays);
+        table.Add(7, 71, 2.5f);
+        var result = await new PostgresImporter(_db).ImportInteractionsAsync(new InteractionData(table, "t"), new PostgresImporter.Content("plays", "sha-a", "t"));
+        Assert.Equal(3, result.Plays);
         var d = AsDictionary(await new PostgresInteractionSource(_db).ReadAsync());
-        Assert.Equal(new Dictionary<(long, long), float> { [(7, 70)] = 1, [(7, 71)] = 1 }, d);
+        Assert.Equal(new Dictionary<(long, long), float> { [(7, 70)] = 12, [(7, 71)] = 3.5f }, d);
     }
 
     [Fact]
@@ -120,7 +121,7 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
             await using var cmd = new NpgsqlCommand("INSERT INTO tracks (track_id, title) VALUES (5, 'Lonely Track')", c);
             await cmd.ExecuteNonQueryAsync();
         }
-        var t = Assert.Single(await new PostgresInteractionSource(_db).ReadTracksAsync());
+        var t = Assert.Single((await new PostgresInteractionSource(_db).ReadTracksAsync()).Tracks);
         Assert.Equal(new TrackInfo(5, "Lonely Track", null, null, null, null, null, null), t);
     }
 
@@ -134,7 +135,8 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
             await cmd.ExecuteNonQueryAsync();
         }
         var other = new NpgsqlConnectionStringBuilder(_db) { SearchPath = "empty_one" }.ConnectionString;
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new PostgresInteractionSource(other).ReadAsync());
+        var e = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => new PostgresInteractionSource(other).ReadAsync());
         Assert.Contains("db init", e.Message);
+        Assert.Contains("RecSys:Db:Interactions:Table", e.Message);
     }
 }

@@ -2,7 +2,11 @@ using Npgsql;
 
 namespace RecSys.Engine.Data;
 
-/// <summary>The original design's tables. Creating them is idempotent.</summary>
+/// <summary>
+/// The original design's tables, plus a nullable <c>weight</c> on interactions that keeps an imported
+/// file's weights (docs/database.md). Creating them is idempotent, and adds the weight column to an
+/// interactions table an earlier version created.
+/// </summary>
 public static class PostgresSchema
 {
     public const string CreateSql = """
@@ -24,8 +28,10 @@ public static class PostgresSchema
             track_id     bigint      NOT NULL,
             milestone    integer,
             is_completed boolean     NOT NULL DEFAULT false,
-            created_at   timestamptz NOT NULL DEFAULT now()
+            created_at   timestamptz NOT NULL DEFAULT now(),
+            weight       real
         );
+        ALTER TABLE interactions ADD COLUMN IF NOT EXISTS weight real;
         CREATE INDEX IF NOT EXISTS interactions_user_id_idx ON interactions (user_id);
         """;
 

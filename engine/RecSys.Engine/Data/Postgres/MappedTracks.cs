@@ -1,0 +1,113 @@
+using Npgsql;
+
+namespace RecSys.Engine.Data;
+
+/// <summary>
+/// Track metadata as <see cref="TracksMapping"/> and <see cref="ArtistsMapping"/> map it, checked
+/// against the catalog: one SELECT that yields <see cref="TrackInfo"/> columns with artist names
+/// joined in, and the upserts <c>db import</c> writes metadata with.
+/// </summary>
+public sealed class MappedTracks
+{
+    private const string TracksSetting = PostgresMapping.Section + ":Tracks:";
+    private const string ArtistsSetting = PostgresMapping.Section + ":Artists:";
+
+    /// <summary>The staging columns of a track, in <see cref="TrackInfo"/> order (artist name apart).</summary>
+    public static readonly string[] TrackFields = ["track_id", "title", "artist_id", "album_id", "duration_ms", "preview_url", "cover_url"];
+
+    private readonly PostgresRelation? _tracks;
+    private readonly PostgresRelation.Column? _id;
+    private readonly (string Field, PostgresRelation.Column? Column)[] _fields = [];
+    private readonly PostgresRelation? _artists;
+    private readonly PostgresRelation.Column? _artistId;
+    private readonly PostgresRelation.Column? _artistName;
+
+    private MappedTracks(NpgsqlConnection connection, TracksMapping tracks, ArtistsMapping artists)
+    {
+        if (string.IsNullOrWhiteSpace(tracks.Table))
+        {
+            Description = "none (RecSys:Db:Tracks:Table is empty)";
+            return;
+        }
+        _tracks = PostgresRelation.Find(connection, tracks.Table, TracksSetting + "Table");
+        _id = _tracks.Map(tracks.Id, TracksSetting + "Id", ColumnKind.Id, optional: false)!;
+        _fields =
+        [
+            ("title", _tracks.Map(tracks.Title, TracksSetting + "Title", ColumnKind.Text, optional: true)),
+            ("artist_id", _tracks.Map(tracks.ArtistId, TracksSetting + "ArtistId", ColumnKind.Id, optional: true)),
+            ("album_id", _tracks.Map(tracks.AlbumId, TracksSetting + "AlbumId", ColumnKind.Id, optional: true)),
+            ("duration_ms", _tracks.Map(tracks.DurationMs, TracksSetting + "DurationMs", ColumnKind.Number, optional: true)),
+            ("preview_url", _tracks.Map(tracks.PreviewUrl, TracksSetting + "PreviewUrl", ColumnKind.Text, optional: true)),
+            ("cover_url", _tracks.Map(tracks.CoverUrl, TracksSetting + "CoverUrl", ColumnKind.Text, optional: true)),
+        ];
+        Description = _tracks.SqlName;
+        if (!string.IsNullOrWhiteSpace(artists.Table))
+        {
+            _artists = PostgresRelation.Find(connection, artists.Table, ArtistsSetting + "Table");
+            _artistId = _artists.Map(artists.Id, ArtistsSetting + "Id", ColumnKind.Id, optional: false)!;
+            _artistName = _artists.Map(artists.Name, ArtistsSetting + "Name", ColumnKind.Text, optional: false)!;
+            Description += $" + {_artists.SqlName}";
+        }
+    }
+
+    /// <summary>Checks the mappings against the database; throws <see cref="SchemaMappingException"/> naming what does not fit.</summary>
+    public static MappedTracks Resolve(NpgsqlConnection connection, TracksMapping tracks, ArtistsMapping artists) => new(connection, tracks, artists);
+
+    /// <summary>Where the metadata comes from, in words (for /model).</summary>
+    public string Description { get; }
+
+    public bool HasTracks => _tracks is not null;
+    public bool HasArtists => _artists is not null;
+    public string? TracksTable => _tracks?.SqlName;
+    public string? ArtistsTable => _artists?.SqlName;
+
+    private PostgresRelation.Column? Field(string name) => _fields.First(f => f.Field == name).Column;
+
+    /// <summary>(id, title, artist id, artist name, album id, duration ms, preview url, cover url); null when no tracks table is mapped.</summary>
+    public string? SelectSql
+    {
+        get
+        {
+            if (_tracks is null) return null;
+            string Column(string name, string cast) => Field(name) is { } c ? $"t.{c.Sql}::{cast}" : $"NULL::{cast}";
+            string artistName = "NULL::text";
+            string join = "";
+            if (_artists is not null && Field("artist_id") is { } artistColumn)
+            {
+                artistName = $"a.{_artistName!.Sql}::text";
+                join = $" LEFT JOIN {_artists.SqlName} a ON a.{_artistId!.Sql} = t.{artistColumn.Sql}";
+            }
+            return $"SELECT {AsInt64("t." + _id!.Sql, _id.Type)}, {Column("title", "text")}, {Column("artist_id", "bigint")}, {artistName}, " +
+                $"{Column("album_id", "bigint")}, {Column("duration_ms", "integer")}, {Column("preview_url", "text")}, {Column("cover_url", "text")} " +
+                $"FROM {_tracks.SqlName} t{join}";
+        }
+    }
+
+    /// <summary>Updates the tracks <paramref name="staging"/> (columns <see cref="TrackFields"/>) has and inserts the others; mapped columns only.</summary>
+    public string UpsertTracksSql(string staging)
+    {
+        if (_tracks is null) throw new SchemaMappingException("RecSys:Db:Tracks:Table is empty: there is no tracks table to import metadata into");
+        var fields = _fields.Where(f => f.Column is not null).Select(f => (f.Field, Column: f.Column!)).ToList();
+        return Upsert(_tracks.SqlName, _id!, "track_id", fields, staging);
+    }
+
+    /// <summary>Updates the artists <paramref name="staging"/> (columns artist_id, name) has and inserts the others.</summary>
+    public string UpsertArtistsSql(string staging)
+    {
+        if (_artists is null) throw new SchemaMappingException("RecSys:Db:Artists:Table is empty: there is no artists table to import names into");
+        return Upsert(_artists.SqlName, _artistId!, "artist_id", [("name", _artistName!)], staging);
+    }
+
+    /// <summary>UPDATE … FROM then INSERT … WHERE NOT EXISTS: works without a unique key on the id (a user's table may have none).</summary>
+    private static string Upsert(string table, PostgresRelation.Column id, string stagingId, List<(string Field, PostgresRelation.Column Column)> fields, string staging)
+    {
+        string update = fields.Count == 0 ? "" :
+            $"UPDATE {table} t SET {string.Join(", ", fields.Select(f => $"{f.Column.Sql} = s.{f.Field}"))} FROM {staging} s WHERE t.{id.Sql} = s.{stagingId};\n";
+        string columns = string.Join(", ", fields.Select(f => f.Column.Sql).Prepend(id.Sql));
+        string values = string.Join(", ", fields.Select(f => "s." + f.Field).Prepend("s." + stagingId));
+        return update + $"INSERT INTO {table} ({columns}) SELECT {values} FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{id.Sql} = s.{stagingId})";
+    }
+
+    internal static string AsInt64(string column, string type) =>
+        type == "numeric" ? $"CASE WHEN {column} = trunc({column}) THEN {column}::bigint END" : $"{column}::bigint";
+}

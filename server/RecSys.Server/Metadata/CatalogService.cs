@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using RecSys.Engine.Data;
+using RecSys.Server.Hosting;
+
+namespace RecSys.Server.Metadata;
+
+/// <summary>The catalog's state for /model: where it came from, how many rows, when, and the last error.</summary>
+public sealed record CatalogStatus(string Source, int Tracks, DateTime? LoadedAtUtc, double? LoadSeconds, string? LastError, DateTime? LastErrorAtUtc);
+
+/// <summary>
+/// Keeps the track metadata live: loads it from the configured source at start-up, again before every
+/// promotion and every /admin/reload, and on an interval (<see cref="ServerOptions.CatalogRefreshSeconds"/>),
+/// always in the background, publishing a complete new catalog at once. A failed reload keeps the
+/// catalog that serves and is shown at /model and /metrics.
+/// </summary>
+public sealed class CatalogService(ServerOptions options, ModelHost host, TimeProvider time, ILogger<CatalogService> log) : BackgroundService
+{
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private volatile CatalogStatus _status = new(TrackCatalog.Empty.Source, 0, null, null, null, null);
+
+    public CatalogStatus Status => _status;
+
+    /// <summary>Why answers lack metadata that is configured (it has never been read), or null.</summary>
+    public string? Degraded => Live && _status.LoadedAtUtc is null
+        ? $"track metadata could not be read ({_status.LastError ?? "not loaded yet"}); answers carry null metadata until a reload reads it"
+        : null;
+
+    /// <summary>Whether the source can change while the server runs (the demo catalog cannot).</summary>
+    private bool Live => !string.IsNullOrWhiteSpace(options.Db) || options.MetadataFile is { Length: > 0 };
+
+    /// <summary>Reads the configured source into a new catalog (no state changes; throws on failure).</summary>
+    public async Task<TrackCatalog> ReadAsync(CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Db)) return await TrackCatalog.FromPostgresAsync(options.Db, options.DbMapping, ct);
+        if (options.MetadataFile is { Length: > 0 } file) return await Task.Run(() => TrackCatalog.FromArtistsFile(file), ct);
+        if (options.InputFile is { Length: > 0 }) return TrackCatalog.Empty;
+        return TrackCatalog.FromDemo(DemoCatalog.Generate(options.Demo));
+    }
+
+    /// <summary>
+    /// Loads the catalog and publishes it; false (with the error recorded) when it cannot be read. A
+    /// source that cannot change (the demo) is read once.
+    /// </summary>
+    public async Task<bool> ReloadAsync(string reason, CancellationToken ct)
+    {
+        if (!Live && _status.LoadedAtUtc is not null) return true;
+        await _loading.WaitAsync(ct);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var catalog = await ReadAsync(ct);
+            // Binding the serving model and building the legacy pool walk the whole catalog: not on a request thread.
+            await Task.Run(() => host.SetCatalog(catalog), ct);
+            _status = new CatalogStatus(catalog.Source, catalog.Count, time.GetUtcNow().UtcDateTime, clock.Elapsed.TotalSeconds, null, null);
+            ServerMetrics.CatalogTracks.Set(catalog.Count);
+            ServerMetrics.CatalogLoads.WithLabels("ok").Inc();
+            log.LogInformation("catalog ({Reason}): {Count} tracks from {Source} in {Seconds:F2} s", reason, catalog.Count, catalog.Source, clock.Elapsed.TotalSeconds);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            _status = _status with { LastError = e.Message, LastErrorAtUtc = time.GetUtcNow().UtcDateTime };
+            ServerMetrics.CatalogLoads.WithLabels("failed").Inc();
+            log.LogWarning("catalog ({Reason}) not reloaded, the previous one keeps serving: {Message}", reason, e.Message);
+            return false;
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.CatalogRefreshSeconds <= 0 || !Live) return;
+        var period = TimeSpan.FromSeconds(options.CatalogRefreshSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            await ReloadAsync("interval", stoppingToken);
+        }
+    }
+}
