@@ -57,7 +57,10 @@ public static class ServerConfiguration
         var section = configuration.GetSection(ServerOptions.Section);
         try
         {
-            section.Bind(options);
+            // RecSys:Db:* is the mapping, bound below: the binder cannot bind a string from a key with children.
+            var withoutMapping = new ConfigurationBuilder().AddInMemoryCollection(configuration.AsEnumerable()
+                .Where(s => !s.Key.StartsWith(PostgresMapping.Section + ":", StringComparison.OrdinalIgnoreCase))).Build();
+            withoutMapping.GetSection(ServerOptions.Section).Bind(options);
         }
         catch (InvalidOperationException e)
         {

@@ -100,6 +100,22 @@ public sealed class LifecycleTests
         Assert.Equal(new DateTime(2026, 11, 27, 3, 0, 0, DateTimeKind.Utc), scheduler.NextRunUtc);
     }
 
+    [Theory]
+    [InlineData("2026-11-26T01:30:00Z", "2026-11-26T02:00:00Z")] // Berlin is UTC+1 in winter
+    [InlineData("2026-07-01T00:30:00Z", "2026-07-01T01:00:00Z")] // and UTC+2 in summer
+    [InlineData("2026-03-29T00:30:00Z", "2026-03-29T01:00:00Z")] // the day the clocks go forward
+    public async Task The_schedule_runs_in_its_time_zone(string now, string next)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        await using var s = await TestServer.StartAsync(o => { o.Schedule = "0 3 * * *"; o.ScheduleTimeZone = "Europe/Berlin"; return o; }, clock);
+        var scheduler = s.App.Services.GetRequiredService<TrainingScheduler>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (scheduler.NextRunUtc is null && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(DateTime.Parse(next, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal), scheduler.NextRunUtc);
+        var described = System.Text.Json.Nodes.JsonNode.Parse(await s.Http.GetStringAsync("/model"))!;
+        Assert.Equal("Europe/Berlin", described["training"]!["time_zone"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Without_a_token_admin_endpoints_do_not_exist_and_without_a_model_ml_answers_legacy()
     {
@@ -187,6 +203,35 @@ public sealed class LifecycleTests
         Assert.Contains(problems, p => p.Contains("RecSys:Schedule"));
         Assert.Contains(problems, p => p.Contains("RecSys:AdminToken"));
         Assert.Contains(problems, p => p.Contains("RecSys:Training") && p.Contains("factors"));
+
+        o = TestServer.SmallOptions("x");
+        o.ScheduleTimeZone = "Mars/Olympus";
+        Assert.Contains(o.Validate(), p => p.Contains("RecSys:ScheduleTimeZone"));
+    }
+
+    [Fact]
+    public void The_connection_string_and_the_schema_mapping_share_the_Db_key()
+    {
+        var env = new System.Collections.Hashtable
+        {
+            ["RECSYS_DB"] = "Host=db.example;Database=rec",
+            ["RECSYS__DB__TRACKS__ID"] = "id",
+        };
+        var options = ServerConfiguration.Bind(ServerConfiguration.Build(
+            new Dictionary<string, string?> { ["RecSys:Db:Interactions:Table"] = "app.plays" }, env));
+        Assert.Equal("Host=db.example;Database=rec", options.Db);
+        Assert.Equal("id", options.DbMapping.Tracks.Id);
+        Assert.Equal("app.plays", options.DbMapping.Interactions.Table);
+        Assert.Equal("artist_id", options.DbMapping.Artists.Id);
+
+        // A JSON file cannot give "Db" a value and children: there the connection string has its own key.
+        var fromJson = ServerConfiguration.Bind(ServerConfiguration.Build(new Dictionary<string, string?>
+        {
+            ["RecSys:Db:ConnectionString"] = "Host=json.example",
+            ["RecSys:Db:Artists:Table"] = "",
+        }, new System.Collections.Hashtable()));
+        Assert.Equal("Host=json.example", fromJson.Db);
+        Assert.Equal("", fromJson.DbMapping.Artists.Table);
     }
 
     [Fact]

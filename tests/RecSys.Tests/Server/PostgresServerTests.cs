@@ -39,7 +39,9 @@ public sealed class PostgresServerTests(PostgresFixture db) : IClassFixture<Post
         var r = await s.Http.GetAsync($"/recommend/user/{newcomer}/ml?limit=5");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("fold-in", r.Headers.GetValues("X-Recommendation-Source").Single());
-        var recs = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(e => e.GetProperty("track_id").GetInt64());
+        string text = await r.Content.ReadAsStringAsync();
+        Assert.Equal(5, ScoreFormatTests.AssertScoresHaveFractions(text));
+        var recs = JsonDocument.Parse(text).RootElement.EnumerateArray().Select(e => e.GetProperty("track_id").GetInt64());
         Assert.Empty(recs.Intersect(model.TrackIds.Take(3)));
     }
 }

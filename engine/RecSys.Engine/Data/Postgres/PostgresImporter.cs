@@ -180,7 +180,9 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                     $"{content?.Source}: {firstNonUnitWeight}, but {plays.Table} has no weight column to keep it in; " +
                     $"map {PostgresMapping.Section}:Interactions:Weight to a real or numeric column ('db init' creates 'weight')");
             }
-            if (content is not null && !await RecordAsync(connection, tx, content, cancellationToken)) return null;
+            // The ledger keys an import by its target too: the same file may go into another table.
+            content = content is null ? null : content with { Kind = $"{content.Kind}:{plays.Table}" };
+            if (content is not null && !await RecordAsync(connection, tx, content, plays.Table, cancellationToken)) return null;
             await ExecuteAsync(connection, tx, """
                 CREATE TEMP TABLE recsys_staging_plays (user_id bigint, track_id bigint, milestone integer, is_completed boolean,
                     played_at timestamptz, weight real) ON COMMIT DROP
@@ -215,16 +217,19 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     /// The same source name with other content is refused, since importing it would double the rows the
     /// first import wrote.
     /// </summary>
-    private static async Task<bool> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, CancellationToken cancellationToken)
+    private static async Task<bool> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, string table, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, tx, LedgerSql, cancellationToken);
-        await using (var claim = new NpgsqlCommand(
-            $"INSERT INTO {LedgerTable} (kind, sha256, source, rows) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING", connection, tx))
+        if (!await ClaimAsync(connection, tx, content, cancellationToken))
         {
-            claim.Parameters.AddWithValue(content.Kind);
-            claim.Parameters.AddWithValue(content.Sha256);
-            claim.Parameters.AddWithValue(content.Source);
-            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0) return false;
+            // A ledger that remembers imports into a table emptied since (TRUNCATE, a new database from
+            // a dump without the rows) would refuse the import that refills it: forget those entries.
+            await using var any = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {table})", connection, tx);
+            if ((bool)(await any.ExecuteScalarAsync(cancellationToken))!) return false;
+            await using var forget = new NpgsqlCommand($"DELETE FROM {LedgerTable} WHERE kind = $1", connection, tx);
+            forget.Parameters.AddWithValue(content.Kind);
+            await forget.ExecuteNonQueryAsync(cancellationToken);
+            if (!await ClaimAsync(connection, tx, content, cancellationToken)) return false;
         }
         await using var other = new NpgsqlCommand(
             $"SELECT rows, imported_at FROM {LedgerTable} WHERE kind = $1 AND source = $2 AND sha256 <> $3 LIMIT 1", connection, tx);
@@ -239,6 +244,16 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                 "importing it again would add its old rows twice. Use --replace to reload the tables, or import a file that holds only the new rows");
         }
         return true;
+    }
+
+    private static async Task<bool> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, CancellationToken cancellationToken)
+    {
+        await using var claim = new NpgsqlCommand(
+            $"INSERT INTO {LedgerTable} (kind, sha256, source, rows) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING", connection, tx);
+        claim.Parameters.AddWithValue(content.Kind);
+        claim.Parameters.AddWithValue(content.Sha256);
+        claim.Parameters.AddWithValue(content.Source);
+        return await claim.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
     private static List<T> LastById<T>(IEnumerable<T> rows, Func<T, long> id)

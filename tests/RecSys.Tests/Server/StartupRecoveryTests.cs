@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text.Json;
+using RecSys.Server.Hosting;
+
+namespace RecSys.Tests.Server;
+
+/// <summary>What a restart finds in the store: a current version that no longer loads, or the original design's model file.</summary>
+public sealed class StartupRecoveryTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Storage => _dir.File("store");
+
+    private Task<TestServer> Start(bool train) => TestServer.StartAsync(o =>
+    {
+        o.Storage = Storage;
+        o.TrainIfMissing = train;
+        return o;
+    });
+
+    [Fact]
+    public async Task A_corrupt_current_version_falls_back_to_the_newest_one_that_loads()
+    {
+        string good;
+        await using (var first = await Start(train: true)) good = first.Host.Current!.Version;
+
+        // A later version whose model file was cut short (a disk that filled up), made current.
+        var store = new ModelStore(Storage);
+        const string bad = "29990101T000000000Z";
+        Directory.CreateDirectory(store.VersionDirectory(bad));
+        var bytes = File.ReadAllBytes(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName));
+        File.WriteAllBytes(Path.Combine(store.VersionDirectory(bad), ModelStore.ModelFileName), bytes[..(bytes.Length / 2)]);
+        store.Promote(bad, prune: false);
+
+        await using var s = await Start(train: false);
+        Assert.Equal(good, s.Host.Current!.Version);
+        Assert.Equal(good, store.Current);
+        Assert.True(store.Broken().ContainsKey(bad));
+        var model = JsonDocument.Parse(await s.Http.GetStringAsync("/model")).RootElement;
+        Assert.True(model.GetProperty("broken_versions").TryGetProperty(bad, out _));
+        Assert.Contains(bad, model.GetProperty("last_reload").GetProperty("message").GetString());
+        var r = await s.Http.GetAsync($"/recommend/user/{s.Host.Current.Model.UserIds[0]}/ml?limit=3");
+        Assert.NotEqual("legacy", r.Headers.GetValues("X-Recommendation-Source").Single());
+        // A rollback never returns to the broken version.
+        Assert.Throws<InvalidOperationException>(() => store.Rollback());
+    }
+
+    [Fact]
+    public async Task The_original_designs_model_file_is_imported_once_at_start_up()
+    {
+        Directory.CreateDirectory(Storage);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "fixtures", "numpy_savez.npz"), Path.Combine(Storage, "model.npz"));
+        string version;
+        await using (var s = await Start(train: false))
+        {
+            version = s.Host.Current!.Version;
+            var model = JsonDocument.Parse(await s.Http.GetStringAsync("/model")).RootElement;
+            Assert.StartsWith("import:", model.GetProperty("source").GetString());
+            var r = await s.Http.GetAsync("/recommend/user/10/ml?limit=2");
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("ml", r.Headers.GetValues("X-Recommendation-Source").Single());
+        }
+        await using (var again = await Start(train: false))
+        {
+            Assert.Equal(version, again.Host.Current!.Version);
+        }
+        Assert.Single(new ModelStore(Storage).Versions());
+    }
+}
