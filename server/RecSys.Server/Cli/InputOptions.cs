@@ -17,7 +17,7 @@ internal sealed class InputOptions
     public Option<int> DemoTracks { get; } = CliOptions.DemoTracks();
     public Option<long> DemoPlays { get; } = CliOptions.DemoPlays();
     public Option<ulong> DemoSeed { get; } = CliOptions.DemoSeed();
-    public SettingsOption Settings { get; } = new();
+    public SettingsOption Settings { get; } = new("Database table and column names as Key=Value, e.g. --set Db:Interactions:Table=app.plays --set Db:Tracks:Id=id (docs/database.md)");
 
     public void AddTo(Command command)
     {

@@ -11,11 +11,10 @@ namespace RecSys.Server.Cli;
 /// </summary>
 internal sealed class SettingsOption
 {
-    public Option<string[]> Set { get; } = new("--set")
-    {
-        Description = "Any setting as Key=Value, e.g. --set Training:Factors=128 --set Db:Tracks:Id=id (docs/database.md)",
-        AllowMultipleArgumentsPerToken = true,
-    };
+    public SettingsOption(string description = "Any setting as Key=Value, e.g. --set Training:Factors=128 --set Db:Tracks:Id=id (docs/database.md)") =>
+        Set = new("--set") { Description = description, AllowMultipleArgumentsPerToken = true };
+
+    public Option<string[]> Set { get; }
 
     /// <summary>The settings given with --set (keys under RecSys:), plus <paramref name="more"/>.</summary>
     public Dictionary<string, string?> Overrides(ParseResult r, IEnumerable<KeyValuePair<string, string?>>? more = null)

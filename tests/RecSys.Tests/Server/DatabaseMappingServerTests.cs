@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using RecSys.Engine.Data;
 using RecSys.Server.Hosting;
@@ -47,6 +48,15 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
         c.Open();
         using var cmd = new NpgsqlCommand(sql, c);
         cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>After an await the test may run on a socket thread (the inline-completions rerun): no synchronous I/O there.</summary>
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var c = new NpgsqlConnection(_db);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     private Task<TestServer> Start(Action<ServerOptions>? more = null) => TestServer.StartAsync(o =>
@@ -97,15 +107,15 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
         string path = $"/recommend/user/{user}/ml?limit=5";
         long track = (await Json(s.Http, path))[0].GetProperty("track_id").GetInt64();
 
-        Execute($"UPDATE legacy.tracks SET title = 'Renamed by the catalog team' WHERE id = {track}");
+        await ExecuteAsync($"UPDATE legacy.tracks SET title = 'Renamed by the catalog team' WHERE id = {track}");
         Assert.NotEqual("Renamed by the catalog team", (await Json(s.Http, path))[0].GetProperty("title").GetString());
         Assert.Equal(HttpStatusCode.OK, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
         Assert.Equal("Renamed by the catalog team", (await Json(s.Http, path))[0].GetProperty("title").GetString());
 
         // A track the model has not seen: trained in (plays) with its metadata, both after start-up.
         const int newTrack = 990_001;
-        Execute($"INSERT INTO legacy.tracks (id, title) VALUES ({newTrack}, 'Overnight single')");
-        Execute($"INSERT INTO legacy.interactions (user_id, track_id, milestone) SELECT u, {newTrack}, 100 FROM generate_series(1, 200) u");
+        await ExecuteAsync($"INSERT INTO legacy.tracks (id, title) VALUES ({newTrack}, 'Overnight single')");
+        await ExecuteAsync($"INSERT INTO legacy.interactions (user_id, track_id, milestone) SELECT u, {newTrack}, 100 FROM generate_series(1, 200) u");
         Assert.True(s.Training.TryStart("test", out var run));
         var outcome = await run;
         Assert.True(outcome.Ok && outcome.Promoted, outcome.Message);
@@ -115,6 +125,27 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
         int index = Array.IndexOf(s.Host.Current.Model.TrackIds, (long)newTrack);
         Assert.Equal("Overnight single", s.Host.Catalog.Find(fields.TrackIds[index])!.Title);
         Assert.Equal(0, fields.WithoutMetadata);
+    }
+
+    [Fact]
+    public async Task Metadata_is_reloaded_on_the_interval()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await TestServer.StartAsync(o =>
+        {
+            o.Db = _db;
+            o.DbMapping = Typical();
+            o.CatalogRefreshSeconds = 60;
+            return o;
+        }, clock);
+        await ExecuteAsync("UPDATE legacy.tracks SET title = 'Retitled between reloads' WHERE id = 1");
+        clock.Advance(TimeSpan.FromSeconds(59));
+        await Task.Delay(300);
+        Assert.NotEqual("Retitled between reloads", s.Host.Catalog.Find(1)!.Title);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (s.Host.Catalog.Find(1)!.Title != "Retitled between reloads" && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal("Retitled between reloads", s.Host.Catalog.Find(1)!.Title);
     }
 
     [Theory]
@@ -162,7 +193,7 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
     public async Task A_failed_training_is_shown_in_model_and_metrics()
     {
         await using var s = await Start();
-        Execute("ALTER TABLE legacy.interactions RENAME COLUMN track_id TO song_id");
+        await ExecuteAsync("ALTER TABLE legacy.interactions RENAME COLUMN track_id TO song_id");
         Assert.True(s.Training.TryStart("test", out var run));
         Assert.False((await run).Ok);
         var training = JsonNode.Parse(await s.Http.GetStringAsync("/model"))!["training"]!;

@@ -36,17 +36,17 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     public sealed record Content(string Kind, string Sha256, string Source);
 
     /// <summary>Empties the mapped tables and the import ledger (used by <c>--replace</c>).</summary>
-    public async Task TruncateAsync(CancellationToken cancellationToken = default)
+    public Task TruncateAsync(CancellationToken cancellationToken = default) => InTransactionAsync((connection, tx) =>
     {
-        await using var connection = await OpenAsync(cancellationToken);
         var plays = MappedInteractions.Resolve(connection, _mapping.Interactions);
         var tracks = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
-        await ExecuteAsync(connection, null, LedgerSql, cancellationToken);
+        Execute(connection, tx, LedgerSql);
         var tables = new List<string> { plays.Table, LedgerTable };
         if (tracks.HasTracks) tables.Add(tracks.TracksTable!);
         if (tracks.HasArtists) tables.Add(tracks.ArtistsTable!);
-        await ExecuteAsync(connection, null, $"TRUNCATE {string.Join(", ", tables)}", cancellationToken);
-    }
+        Execute(connection, tx, $"TRUNCATE {string.Join(", ", tables)}");
+        return 0;
+    }, cancellationToken);
 
     /// <summary>Imports the demo catalog: artists, tracks and every generated play (qualified or not).</summary>
     public async Task<ImportResult> ImportDemoAsync(DemoCatalog catalog, CancellationToken cancellationToken = default)
@@ -111,19 +111,18 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
         }, cancellationToken) ?? 0;
 
     /// <summary>Upserts tracks by id into the mapped tracks table; returns the distinct tracks written.</summary>
-    public async Task<long> ImportTracksAsync(IEnumerable<TrackInfo> tracks, CancellationToken cancellationToken = default)
+    public Task<long> ImportTracksAsync(IEnumerable<TrackInfo> tracks, CancellationToken cancellationToken = default)
     {
         var distinct = LastById(tracks, t => t.TrackId);
-        return await InTransactionAsync(async (connection, tx) =>
+        return InTransactionAsync((connection, tx) =>
         {
             var mapped = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
-            await ExecuteAsync(connection, tx, """
+            Execute(connection, tx, """
                 CREATE TEMP TABLE recsys_staging_tracks (track_id bigint, title text, artist_id bigint, album_id bigint,
                     duration_ms integer, preview_url text, cover_url text) ON COMMIT DROP
-                """, cancellationToken);
-            await Task.Run(() =>
+                """);
+            using (var writer = connection.BeginBinaryImport($"COPY recsys_staging_tracks ({string.Join(", ", MappedTracks.TrackFields)}) FROM STDIN (FORMAT BINARY)"))
             {
-                using var writer = connection.BeginBinaryImport($"COPY recsys_staging_tracks ({string.Join(", ", MappedTracks.TrackFields)}) FROM STDIN (FORMAT BINARY)");
                 foreach (var t in distinct)
                 {
                     writer.StartRow();
@@ -136,23 +135,22 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                     WriteNullable(writer, t.CoverUrl, NpgsqlDbType.Text);
                 }
                 writer.Complete();
-            }, cancellationToken);
-            await ExecuteAsync(connection, tx, mapped.UpsertTracksSql("recsys_staging_tracks"), cancellationToken);
+            }
+            Execute(connection, tx, mapped.UpsertTracksSql("recsys_staging_tracks"));
             return (long)distinct.Count;
         }, cancellationToken);
     }
 
     /// <summary>Upserts artists by id into the mapped artists table; returns the distinct artists written.</summary>
-    public async Task<long> ImportArtistsAsync(IEnumerable<(long Id, string Name)> artists, CancellationToken cancellationToken = default)
+    public Task<long> ImportArtistsAsync(IEnumerable<(long Id, string Name)> artists, CancellationToken cancellationToken = default)
     {
         var distinct = LastById(artists, a => a.Id);
-        return await InTransactionAsync(async (connection, tx) =>
+        return InTransactionAsync((connection, tx) =>
         {
             var mapped = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
-            await ExecuteAsync(connection, tx, "CREATE TEMP TABLE recsys_staging_artists (artist_id bigint, name text) ON COMMIT DROP", cancellationToken);
-            await Task.Run(() =>
+            Execute(connection, tx, "CREATE TEMP TABLE recsys_staging_artists (artist_id bigint, name text) ON COMMIT DROP");
+            using (var writer = connection.BeginBinaryImport("COPY recsys_staging_artists (artist_id, name) FROM STDIN (FORMAT BINARY)"))
             {
-                using var writer = connection.BeginBinaryImport("COPY recsys_staging_artists (artist_id, name) FROM STDIN (FORMAT BINARY)");
                 foreach (var (id, name) in distinct)
                 {
                     writer.StartRow();
@@ -160,8 +158,8 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                     writer.Write(name, NpgsqlDbType.Text);
                 }
                 writer.Complete();
-            }, cancellationToken);
-            await ExecuteAsync(connection, tx, mapped.UpsertArtistsSql("recsys_staging_artists"), cancellationToken);
+            }
+            Execute(connection, tx, mapped.UpsertArtistsSql("recsys_staging_artists"));
             return (long)distinct.Count;
         }, cancellationToken);
     }
@@ -170,8 +168,8 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     /// Copies plays into staging and inserts them into the mapped table in one transaction, recording
     /// <paramref name="content"/> in the ledger first; null when that content was imported before.
     /// </summary>
-    private async Task<long?> ImportPlaysAsync(Content? content, Func<NpgsqlBinaryImporter, long> write, CancellationToken cancellationToken, string? firstNonUnitWeight = null) =>
-        await InTransactionAsync<long?>(async (connection, tx) =>
+    private Task<long?> ImportPlaysAsync(Content? content, Func<NpgsqlBinaryImporter, long> write, CancellationToken cancellationToken, string? firstNonUnitWeight = null) =>
+        InTransactionAsync<long?>((connection, tx) =>
         {
             var plays = MappedInteractions.Resolve(connection, _mapping.Interactions);
             if (firstNonUnitWeight is not null && !plays.HasWeight)
@@ -181,34 +179,30 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                     $"map {PostgresMapping.Section}:Interactions:Weight to a real or numeric column ('db init' creates 'weight')");
             }
             // The ledger keys an import by its target too: the same file may go into another table.
-            content = content is null ? null : content with { Kind = $"{content.Kind}:{plays.Table}" };
-            if (content is not null && !await RecordAsync(connection, tx, content, plays.Table, cancellationToken)) return null;
-            await ExecuteAsync(connection, tx, """
+            var entry = content is null ? null : content with { Kind = $"{content.Kind}:{plays.Table}" };
+            if (entry is not null && !Record(connection, tx, entry, plays.Table)) return null;
+            Execute(connection, tx, """
                 CREATE TEMP TABLE recsys_staging_plays (user_id bigint, track_id bigint, milestone integer, is_completed boolean,
                     played_at timestamptz, weight real) ON COMMIT DROP
-                """, cancellationToken);
-            // The synchronous writer (a task per row costs more than the row) on a pool thread: after an
-            // awaited socket read this code may run on the runtime's socket thread (with inline socket
-            // completions, as a server sets them), where a synchronous socket wait would wait for that same thread.
-            long count = await Task.Run(() =>
+                """);
+            long count;
+            using (var writer = connection.BeginBinaryImport(
+                "COPY recsys_staging_plays (user_id, track_id, milestone, is_completed, played_at, weight) FROM STDIN (FORMAT BINARY)"))
             {
-                using var writer = connection.BeginBinaryImport(
-                    "COPY recsys_staging_plays (user_id, track_id, milestone, is_completed, played_at, weight) FROM STDIN (FORMAT BINARY)");
-                long n = write(writer);
+                count = write(writer);
                 writer.Complete();
-                return n;
-            }, cancellationToken);
-            await ExecuteAsync(connection, tx, plays.InsertFromSql("recsys_staging_plays"), cancellationToken);
-            if (content is not null)
+            }
+            Execute(connection, tx, plays.InsertFromSql("recsys_staging_plays"));
+            if (entry is not null)
             {
-                await using var rows = new NpgsqlCommand($"UPDATE {LedgerTable} SET rows = $3 WHERE kind = $1 AND sha256 = $2", connection, tx);
-                rows.Parameters.AddWithValue(content.Kind);
-                rows.Parameters.AddWithValue(content.Sha256);
+                using var rows = new NpgsqlCommand($"UPDATE {LedgerTable} SET rows = $3 WHERE kind = $1 AND sha256 = $2", connection, tx);
+                rows.Parameters.AddWithValue(entry.Kind);
+                rows.Parameters.AddWithValue(entry.Sha256);
                 rows.Parameters.AddWithValue(count);
-                await rows.ExecuteNonQueryAsync(cancellationToken);
+                rows.ExecuteNonQuery();
             }
             // Fresh statistics for the planner (and for the row estimate training sizes its buffers by).
-            await ExecuteAsync(connection, tx, $"ANALYZE {plays.Table}", cancellationToken);
+            Execute(connection, tx, $"ANALYZE {plays.Table}");
             return count;
         }, cancellationToken);
 
@@ -217,27 +211,27 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     /// The same source name with other content is refused, since importing it would double the rows the
     /// first import wrote.
     /// </summary>
-    private static async Task<bool> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, string table, CancellationToken cancellationToken)
+    private static bool Record(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, string table)
     {
-        await ExecuteAsync(connection, tx, LedgerSql, cancellationToken);
-        if (!await ClaimAsync(connection, tx, content, cancellationToken))
+        Execute(connection, tx, LedgerSql);
+        if (!Claim(connection, tx, content))
         {
             // A ledger that remembers imports into a table emptied since (TRUNCATE, a new database from
             // a dump without the rows) would refuse the import that refills it: forget those entries.
-            await using var any = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {table})", connection, tx);
-            if ((bool)(await any.ExecuteScalarAsync(cancellationToken))!) return false;
-            await using var forget = new NpgsqlCommand($"DELETE FROM {LedgerTable} WHERE kind = $1", connection, tx);
+            using var any = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {table})", connection, tx);
+            if ((bool)any.ExecuteScalar()!) return false;
+            using var forget = new NpgsqlCommand($"DELETE FROM {LedgerTable} WHERE kind = $1", connection, tx);
             forget.Parameters.AddWithValue(content.Kind);
-            await forget.ExecuteNonQueryAsync(cancellationToken);
-            if (!await ClaimAsync(connection, tx, content, cancellationToken)) return false;
+            forget.ExecuteNonQuery();
+            if (!Claim(connection, tx, content)) return false;
         }
-        await using var other = new NpgsqlCommand(
+        using var other = new NpgsqlCommand(
             $"SELECT rows, imported_at FROM {LedgerTable} WHERE kind = $1 AND source = $2 AND sha256 <> $3 LIMIT 1", connection, tx);
         other.Parameters.AddWithValue(content.Kind);
         other.Parameters.AddWithValue(content.Source);
         other.Parameters.AddWithValue(content.Sha256);
-        await using var reader = await other.ExecuteReaderAsync(cancellationToken);
-        if (await reader.ReadAsync(cancellationToken))
+        using var reader = other.ExecuteReader();
+        if (reader.Read())
         {
             throw new InvalidOperationException(
                 $"{content.Source} was imported before with other content ({reader.GetInt64(0):N0} rows at {reader.GetDateTime(1):u}); " +
@@ -246,14 +240,14 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
         return true;
     }
 
-    private static async Task<bool> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, CancellationToken cancellationToken)
+    private static bool Claim(NpgsqlConnection connection, NpgsqlTransaction tx, Content content)
     {
-        await using var claim = new NpgsqlCommand(
+        using var claim = new NpgsqlCommand(
             $"INSERT INTO {LedgerTable} (kind, sha256, source, rows) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING", connection, tx);
         claim.Parameters.AddWithValue(content.Kind);
         claim.Parameters.AddWithValue(content.Sha256);
         claim.Parameters.AddWithValue(content.Source);
-        return await claim.ExecuteNonQueryAsync(cancellationToken) > 0;
+        return claim.ExecuteNonQuery() > 0;
     }
 
     private static List<T> LastById<T>(IEnumerable<T> rows, Func<T, long> id)
@@ -289,25 +283,26 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
         else writer.Write(value, type);
     }
 
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        T result = await work(connection, tx);
-        await tx.CommitAsync(cancellationToken);
-        return result;
-    }
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction on a pool thread with synchronous I/O (a task per
+    /// row costs more than the row). After an awaited socket read, code may run on the runtime's socket
+    /// thread (with inline socket completions, as the server sets them), where a synchronous socket wait
+    /// would wait for that same thread; a pool thread has no such trap.
+    /// </summary>
+    private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> work, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            using var connection = new NpgsqlConnection(connectionString);
+            connection.Open();
+            using var tx = connection.BeginTransaction();
+            T result = work(connection, tx);
+            tx.Commit();
+            return result;
+        }, cancellationToken);
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken cancellationToken)
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql)
     {
-        await using var cmd = new NpgsqlCommand(sql, connection, tx);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
+        using var cmd = new NpgsqlCommand(sql, connection, tx);
+        cmd.ExecuteNonQuery();
     }
 }
