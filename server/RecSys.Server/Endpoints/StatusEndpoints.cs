@@ -45,6 +45,7 @@ internal static class StatusEndpoints
                 ["tracks"] = host.Catalog.Count,
                 ["loaded_at"] = catalogStatus.LoadedAtUtc,
                 ["load_seconds"] = catalogStatus.LoadSeconds is { } s ? Math.Round(s, 3) : null,
+                ["checked_at"] = catalogStatus.CheckedAtUtc,
                 ["model_tracks_without_metadata"] = serving?.Fields(host.Catalog).WithoutMetadata,
                 ["last_error"] = catalogStatus.LastError,
                 ["last_error_at"] = catalogStatus.LastErrorAtUtc,

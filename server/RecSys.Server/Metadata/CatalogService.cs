@@ -5,13 +5,15 @@ using RecSys.Server.Hosting;
 namespace RecSys.Server.Metadata;
 
 /// <summary>The catalog's state for /model: where it came from, how many rows, when, and the last error.</summary>
-public sealed record CatalogStatus(string Source, int Tracks, DateTime? LoadedAtUtc, double? LoadSeconds, string? LastError, DateTime? LastErrorAtUtc);
+/// <param name="CheckedAtUtc">When the source was last read or found unchanged.</param>
+public sealed record CatalogStatus(string Source, int Tracks, DateTime? LoadedAtUtc, double? LoadSeconds, string? LastError, DateTime? LastErrorAtUtc, DateTime? CheckedAtUtc = null);
 
 /// <summary>
 /// Keeps the track metadata live: loads it from the configured source at start-up, again before every
-/// promotion and every /admin/reload, and on an interval (<see cref="ServerOptions.CatalogRefreshSeconds"/>),
-/// always in the background, publishing a complete new catalog at once. A failed reload keeps the
-/// catalog that serves and is shown at /model and /metrics.
+/// promotion and every /admin/reload, and on an interval (<see cref="ServerOptions.CatalogRefreshSeconds"/>,
+/// skipped while the source's change token says nothing changed), always in the background,
+/// publishing a complete new catalog at once. A failed reload keeps the catalog that serves and is
+/// shown at /model and /metrics.
 /// </summary>
 public sealed class CatalogService(ServerOptions options, ModelHost host, TimeProvider time, ILogger<CatalogService> log) : BackgroundService
 {
@@ -37,21 +39,36 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
         return TrackCatalog.FromDemo(DemoCatalog.Generate(options.Demo));
     }
 
+    /// <summary>The source's change token now (<see cref="TrackCatalog.ChangeToken"/>); null when it cannot be told.</summary>
+    private async Task<string?> SourceTokenAsync(CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Db)) return await new PostgresInteractionSource(options.Db, options.DbMapping).ReadTracksChangeTokenAsync(ct);
+        if (options.MetadataFile is { Length: > 0 } file) return TrackCatalog.FileChangeToken(file);
+        return null;
+    }
+
     /// <summary>
     /// Loads the catalog and publishes it; false (with the error recorded) when it cannot be read. A
-    /// source that cannot change (the demo) is read once.
+    /// source that cannot change (the demo) is read once; with <paramref name="ifChanged"/>, a source
+    /// whose change token matches the published catalog's is not read again.
     /// </summary>
-    public async Task<bool> ReloadAsync(string reason, CancellationToken ct)
+    public async Task<bool> ReloadAsync(string reason, CancellationToken ct, bool ifChanged = false)
     {
         if (!Live && _status.LoadedAtUtc is not null) return true;
         await _loading.WaitAsync(ct);
         try
         {
+            if (ifChanged && host.Catalog.ChangeToken is { } published && await SourceTokenAsync(ct) == published)
+            {
+                _status = _status with { CheckedAtUtc = time.GetUtcNow().UtcDateTime };
+                return true;
+            }
             var clock = Stopwatch.StartNew();
             var catalog = await ReadAsync(ct);
             // Binding the serving model and building the legacy pool walk the whole catalog: not on a request thread.
             await Task.Run(() => host.SetCatalog(catalog), ct);
-            _status = new CatalogStatus(catalog.Source, catalog.Count, time.GetUtcNow().UtcDateTime, clock.Elapsed.TotalSeconds, null, null);
+            var now = time.GetUtcNow().UtcDateTime;
+            _status = new CatalogStatus(catalog.Source, catalog.Count, now, clock.Elapsed.TotalSeconds, null, null, now);
             ServerMetrics.CatalogTracks.Set(catalog.Count);
             ServerMetrics.CatalogLoads.WithLabels("ok").Inc();
             log.LogInformation("catalog ({Reason}): {Count} tracks from {Source} in {Seconds:F2} s", reason, catalog.Count, catalog.Source, clock.Elapsed.TotalSeconds);
@@ -84,7 +101,7 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
             {
                 return;
             }
-            await ReloadAsync("interval", stoppingToken);
+            await ReloadAsync("interval", stoppingToken, ifChanged: true);
         }
     }
 }

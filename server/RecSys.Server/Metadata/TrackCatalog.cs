@@ -49,6 +49,9 @@ public sealed class TrackCatalog
 
     public int Count => _infos.Length;
     public string Source { get; }
+
+    /// <summary>What the source looked like when this catalog was read (see <see cref="CatalogService"/>); null when unknown.</summary>
+    public string? ChangeToken { get; init; }
     public IEnumerable<long> TrackIds => _index.Keys;
 
     /// <summary>The catalog's tracks in ascending id order, bound to their fields (computed once; the legacy service draws from them; the model host builds it before publishing the catalog).</summary>
@@ -130,7 +133,10 @@ public sealed class TrackCatalog
     public static async Task<TrackCatalog> FromPostgresAsync(string connectionString, PostgresMapping mapping, CancellationToken ct)
     {
         var rows = await new PostgresInteractionSource(connectionString, mapping).ReadTracksAsync(ct);
-        return new(rows.Tracks, rows.SkippedRows > 0 ? $"{rows.Source} ({rows.SkippedRows} rows with a NULL id skipped)" : rows.Source);
+        return new(rows.Tracks, rows.SkippedRows > 0 ? $"{rows.Source} ({rows.SkippedRows} rows with a NULL id skipped)" : rows.Source)
+        {
+            ChangeToken = rows.ChangeToken,
+        };
     }
 
     /// <summary>
@@ -139,6 +145,7 @@ public sealed class TrackCatalog
     /// </summary>
     public static TrackCatalog FromArtistsFile(string path)
     {
+        string token = FileChangeToken(path);
         var tracks = new List<TrackInfo>();
         int line = 0;
         foreach (string text in File.ReadLines(path, Encoding.UTF8))
@@ -154,6 +161,13 @@ public sealed class TrackCatalog
             string? url = f.Length > 2 && f[2].Length > 0 ? f[2] : null;
             tracks.Add(new TrackInfo(id, f[1], id, f[1], null, null, url, picture));
         }
-        return new TrackCatalog(tracks, path);
+        return new TrackCatalog(tracks, path) { ChangeToken = token };
+    }
+
+    /// <summary>A metadata file's change token: its length and last write time.</summary>
+    public static string FileChangeToken(string path)
+    {
+        var info = new FileInfo(path);
+        return $"{info.Length}/{info.LastWriteTimeUtc.Ticks}";
     }
 }

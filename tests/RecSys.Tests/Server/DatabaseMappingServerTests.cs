@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using RecSys.Engine.Data;
@@ -138,13 +139,27 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
             o.CatalogRefreshSeconds = 60;
             return o;
         }, clock);
+        var catalog = s.App.Services.GetRequiredService<RecSys.Server.Metadata.CatalogService>();
+        var loaded = catalog.Status.LoadedAtUtc;
+
+        // Nothing changed: the interval checks the change token and keeps the catalog it has.
+        clock.Advance(TimeSpan.FromSeconds(61));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (catalog.Status.CheckedAtUtc == loaded && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.NotEqual(loaded, catalog.Status.CheckedAtUtc);
+        Assert.Equal(loaded, catalog.Status.LoadedAtUtc);
+
         await ExecuteAsync("UPDATE legacy.tracks SET title = 'Retitled between reloads' WHERE id = 1");
         clock.Advance(TimeSpan.FromSeconds(59));
         await Task.Delay(300);
         Assert.NotEqual("Retitled between reloads", s.Host.Catalog.Find(1)!.Title);
-        clock.Advance(TimeSpan.FromSeconds(2));
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (s.Host.Catalog.Find(1)!.Title != "Retitled between reloads" && DateTime.UtcNow < deadline) await Task.Delay(50);
+        // The statistics the token is made of reach the server within seconds of the commit: tick until they have.
+        deadline = DateTime.UtcNow.AddSeconds(40);
+        while (s.Host.Catalog.Find(1)!.Title != "Retitled between reloads" && DateTime.UtcNow < deadline)
+        {
+            clock.Advance(TimeSpan.FromSeconds(61));
+            await Task.Delay(250);
+        }
         Assert.Equal("Retitled between reloads", s.Host.Catalog.Find(1)!.Title);
     }
 

@@ -61,6 +61,24 @@ public sealed class MappedTracks
     public string? TracksTable => _tracks?.SqlName;
     public string? ArtistsTable => _artists?.SqlName;
 
+    /// <summary>
+    /// A token that changes when the metadata tables' rows change (the statistics counters of inserted,
+    /// updated and deleted rows, and the file a TRUNCATE replaces), so an unchanged catalog is not read
+    /// again; null when that cannot be told (a view or foreign table: read it every time). Counters
+    /// reach the statistics when the writing session commits and goes idle, within seconds.
+    /// </summary>
+    public string? ChangeToken(NpgsqlConnection connection)
+    {
+        var relations = new[] { _tracks, _artists }.OfType<PostgresRelation>().ToList();
+        if (relations.Count == 0 || relations.Any(r => r.Kind is not ('r' or 'p'))) return null;
+        using var cmd = new NpgsqlCommand("""
+            SELECT string_agg(concat_ws('/', s.relid, pg_relation_filenode(s.relid), s.n_tup_ins, s.n_tup_upd, s.n_tup_del), ';' ORDER BY s.relid)
+            FROM pg_stat_all_tables s WHERE s.relid = ANY($1)
+            """, connection);
+        cmd.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid, relations.Select(r => r.Oid).ToArray());
+        return cmd.ExecuteScalar() as string;
+    }
+
     private PostgresRelation.Column? Field(string name) => _fields.First(f => f.Field == name).Column;
 
     /// <summary>(id, title, artist id, artist name, album id, duration ms, preview url, cover url); null when no tracks table is mapped.</summary>

@@ -84,8 +84,19 @@ public sealed class PostgresInteractionSource(string connectionString, PostgresM
     public Task<TrackRows> ReadTracksAsync(CancellationToken cancellationToken = default) =>
         Task.Run(() => ReadTracks(cancellationToken), cancellationToken);
 
-    /// <summary>Metadata rows and where they came from; rows whose id was NULL are counted, not kept.</summary>
-    public sealed record TrackRows(List<TrackInfo> Tracks, string Source, long SkippedRows);
+    /// <summary>
+    /// Metadata rows and where they came from; rows whose id was NULL are counted, not kept.
+    /// <see cref="ChangeToken"/> was taken before the read (see <see cref="ReadTracksChangeTokenAsync"/>).
+    /// </summary>
+    public sealed record TrackRows(List<TrackInfo> Tracks, string Source, long SkippedRows, string? ChangeToken = null);
+
+    /// <summary>The metadata tables' change token now (<see cref="MappedTracks.ChangeToken"/>); null when it cannot be told.</summary>
+    public Task<string?> ReadTracksChangeTokenAsync(CancellationToken cancellationToken = default) => Task.Run(() =>
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        return MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists).ChangeToken(connection);
+    }, cancellationToken);
 
     private TrackRows ReadTracks(CancellationToken cancellationToken)
     {
@@ -95,6 +106,7 @@ public sealed class PostgresInteractionSource(string connectionString, PostgresM
         var result = new List<TrackInfo>();
         long skipped = 0;
         if (mapped.SelectSql is null) return new TrackRows(result, mapped.Description, 0);
+        string? token = mapped.ChangeToken(connection);
         using var cmd = new NpgsqlCommand(mapped.SelectSql, connection);
         using var reader = cmd.ExecuteReader();
         using var registration = cancellationToken.Register(cmd.Cancel);
@@ -115,7 +127,7 @@ public sealed class PostgresInteractionSource(string connectionString, PostgresM
                 reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
-        return new TrackRows(result, $"postgres {mapped.Description}", skipped);
+        return new TrackRows(result, $"postgres {mapped.Description}", skipped, token);
     }
 
     /// <summary>

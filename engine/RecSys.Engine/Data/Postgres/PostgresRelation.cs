@@ -17,13 +17,16 @@ internal sealed class PostgresRelation
         public string Sql => PostgresRelation.Quote(Name);
     }
 
-    private PostgresRelation(string sqlName, char kind, List<Column> columns)
+    private PostgresRelation(uint oid, string sqlName, char kind, List<Column> columns)
     {
+        Oid = oid;
         SqlName = sqlName;
         Kind = kind;
         ColumnsInOrder = columns;
         _columns = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
     }
+
+    public uint Oid { get; }
 
     /// <summary>The name as PostgreSQL prints it (quoted and schema-qualified where needed), ready for SQL.</summary>
     public string SqlName { get; }
@@ -78,7 +81,7 @@ internal sealed class PostgresRelation
                 columns.Add(new Column(reader.GetString(0), type, type == "numeric" && typmod >= 4 ? (typmod - 4) & 0xFFFF : -1));
             }
         }
-        return new PostgresRelation(sqlName, kind, columns);
+        return new PostgresRelation(oid, sqlName, kind, columns);
     }
 
     /// <summary>
