@@ -47,7 +47,7 @@ internal static class DbCommands
         input.AddTo(cmd);
         var tracks = new Option<string?>("--tracks") { Description = "Tracks file with a header: track_id and any of title, artist_id, artist_name, album_id, duration_ms, preview_url, cover_url" };
         var artists = new Option<string?>("--artists") { Description = "Artists file with a header (artist_id, name), or Last.fm's artists.dat" };
-        var replace = new Option<bool>("--replace") { Description = "Empty the tables (and the import ledger) before loading" };
+        var replace = new Option<bool>("--replace") { Description = "Empty each table this import writes (and its ledger entries) before loading it, in the same transaction" };
         var json = CliOptions.Json();
         foreach (var o in new Option[] { tracks, artists, replace, json }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
@@ -77,20 +77,18 @@ internal static class DbCommands
                 await PostgresSchema.CreateAsync(connection, ct);
             }
             var importer = new PostgresImporter(connectionString, db.Mapping);
-            if (r.GetValue(replace)) await importer.TruncateAsync(ct);
+            bool replaceTables = r.GetValue(replace);
+            bool writesTracks = source == "demo" || trackRows is not null || artistRows?.Tracks.Count > 0;
+            bool writesArtists = source == "demo" || artistRows is not null || trackRows?.Artists.Count > 0;
+            // Every check an import needs (mappings, writable tables, weights the table can keep) before any table is written.
+            await importer.ValidateAsync(data, writesTracks, writesArtists, ct);
 
             var started = System.Diagnostics.Stopwatch.StartNew();
             long plays = 0, trackCount = 0, artistCount = 0;
             bool alreadyImported = false;
-            foreach (var rows in new[] { artistRows, trackRows })
-            {
-                if (rows is null) continue;
-                if (rows.Artists.Count > 0) artistCount += await importer.ImportArtistsAsync(rows.Artists, ct);
-                if (rows.Tracks.Count > 0) trackCount += await importer.ImportTracksAsync(rows.Tracks, ct);
-            }
             if (source == "demo")
             {
-                var result = await importer.ImportDemoAsync(DemoCatalog.Generate(input.Demo(r)), ct);
+                var result = await importer.ImportDemoAsync(DemoCatalog.Generate(input.Demo(r)), replaceTables, ct);
                 (plays, alreadyImported) = (result.Plays, result.AlreadyImported);
                 trackCount += result.Tracks;
                 artistCount += result.Artists;
@@ -98,8 +96,25 @@ internal static class DbCommands
             else if (data is not null)
             {
                 var content = new PostgresImporter.Content("plays", await Sha256Async(source!, ct), Path.GetFullPath(source!));
-                var result = await importer.ImportInteractionsAsync(data, content, ct);
+                var result = await importer.ImportInteractionsAsync(data, content, replaceTables, ct);
                 (plays, alreadyImported) = (result.Plays, result.AlreadyImported);
+            }
+            // --replace empties a table once, before the first file that writes it.
+            bool replaceTracks = replaceTables && source != "demo";
+            bool replaceArtists = replaceTracks;
+            foreach (var rows in new[] { artistRows, trackRows })
+            {
+                if (rows is null) continue;
+                if (rows.Artists.Count > 0)
+                {
+                    artistCount += await importer.ImportArtistsAsync(rows.Artists, replaceArtists, ct);
+                    replaceArtists = false;
+                }
+                if (rows.Tracks.Count > 0)
+                {
+                    trackCount += await importer.ImportTracksAsync(rows.Tracks, rows.TrackFields, replaceTracks, ct);
+                    replaceTracks = false;
+                }
             }
             double seconds = started.Elapsed.TotalSeconds;
             if (r.GetValue(json))

@@ -115,6 +115,7 @@ internal static class ModelCommands
         cmd.SetAction(r =>
         {
             string file = r.GetValue(path)!;
+            if (r.GetValue(force) && !r.GetValue(promote)) throw new CliException("--force skips the import gate of --promote; without --promote there is no gate to skip");
             var store = new Hosting.ModelStore(r.GetValue(storage)!);
             string sha256 = Hosting.ModelStore.Sha256(file);
             string? existing = store.FindImport(sha256);

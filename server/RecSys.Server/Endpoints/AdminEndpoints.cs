@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using RecSys.Server.Hosting;
-using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Endpoints;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Prometheus;
 using RecSys.Server.Hosting;
-using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Endpoints;
 
@@ -84,7 +83,7 @@ internal static class StatusEndpoints
         {
             foreach (var (version, reason) in store.Broken()) broken[version] = reason;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The store is unreadable right now; /model still answers.
         }

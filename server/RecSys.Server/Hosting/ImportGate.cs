@@ -6,7 +6,7 @@ namespace RecSys.Server.Hosting;
 /// What an imported model must pass before <c>model import --promote</c> makes it current. An imported
 /// model has no holdout score to compare, so the gate refuses what is plainly not a usable model of this
 /// service: no users, mostly zero item vectors (an untrained or truncated factor matrix), or a catalog
-/// that shares less than half its tracks with the serving model's (a model of another service or
+/// that shares less than half of the smaller catalog's tracks with the serving model's (a model of another service or
 /// another id space). Loading has already refused non-finite values and inconsistent shapes.
 /// </summary>
 public static class ImportGate
@@ -35,11 +35,13 @@ public static class ImportGate
         }
         if (current is not null)
         {
+            // Against the smaller catalog: one that grew or shrank a lot still shares most of the smaller one.
             int shared = candidate.TrackIds.Count(id => current.TrackIndex.IndexOf(id) >= 0);
-            double overlap = (double)shared / candidate.ItemCount;
+            int smaller = Math.Min(candidate.ItemCount, current.ItemCount);
+            double overlap = (double)shared / smaller;
             if (overlap < MinTrackOverlap)
             {
-                problems.Add($"only {shared} of its {candidate.ItemCount} tracks ({overlap:P0}) are in the current model (at least {MinTrackOverlap:P0} expected)");
+                problems.Add($"it shares {shared} tracks with the current model, {overlap:P0} of the smaller catalog's {smaller} (at least {MinTrackOverlap:P0} expected)");
             }
         }
         return problems;

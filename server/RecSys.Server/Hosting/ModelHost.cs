@@ -5,7 +5,11 @@ using RecSys.Server.Metadata;
 namespace RecSys.Server.Hosting;
 
 /// <summary>The outcome of a load, reload or promotion, shown at /model.</summary>
-public sealed record LoadOutcome(DateTime AtUtc, bool Ok, string? Version, string Message);
+public sealed record LoadOutcome(DateTime AtUtc, bool Ok, string? Version, string Message)
+{
+    /// <summary>The version's files are malformed (rather than unreadable right now).</summary>
+    public bool Malformed { get; init; }
+}
 
 /// <summary>
 /// Holds the serving model and the track catalog, and swaps them atomically. A candidate that fails to
@@ -61,46 +65,64 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         }
         catch (Exception e) when (IsLoadFailure(e))
         {
-            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"could not load {version}: {e.Message}"));
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"could not load {version}: {e.Message}") { Malformed = IsMalformed(e) });
         }
     }
 
     /// <summary>
-    /// Start-up: the current version, or when it does not load the newest stored version that does
-    /// (the bad one is marked broken in the store, and the current pointer moves to the one serving).
-    /// Only when none loads does the server answer from the legacy paths.
+    /// Start-up: the current version, or when it does not load the newest earlier promoted version
+    /// that does — never one that was not promoted (a candidate the quality gate refused, an import
+    /// without --promote). A version whose file is malformed is marked broken in the store and the
+    /// current pointer moves to the one serving; a read-only store only loses those notes. Only when
+    /// no promoted version loads does the server answer from the legacy paths.
     /// </summary>
     public LoadOutcome LoadAtStartup()
     {
         var outcome = ReloadCurrent();
         string? bad = store.Current;
         if (outcome.Ok || bad is null) return outcome;
-        store.MarkBroken(bad, outcome.Message);
-        var broken = store.Broken();
         var failures = new List<string> { outcome.Message };
-        foreach (string version in store.Versions().Reverse())
+        if (outcome.Malformed) Note(() => store.MarkBroken(bad, outcome.Message));
+        var broken = store.Broken();
+        foreach (string version in store.PromotionHistory().Reverse().Distinct())
         {
-            if (version == bad || broken.ContainsKey(version)) continue;
+            if (version == bad || broken.ContainsKey(version) || !store.Versions().Contains(version)) continue;
             try
             {
                 var loaded = Load(version);
-                store.Promote(version, prune: false);
+                Note(() => store.Promote(version, prune: false));
                 Swap(loaded);
                 return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version,
-                    $"serving {version}, the newest version that loads: the current version {bad} does not ({outcome.Message})"));
+                    $"serving {version}, the newest promoted version that loads: the current version {bad} does not ({outcome.Message})"));
             }
             catch (Exception e) when (IsLoadFailure(e))
             {
-                store.MarkBroken(version, e.Message);
+                if (IsMalformed(e)) Note(() => store.MarkBroken(version, e.Message));
                 failures.Add($"{version}: {e.Message}");
             }
         }
-        return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, bad, $"no stored version loads; legacy answers until one does ({string.Join("; ", failures)})"));
+        return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, bad, $"no promoted version loads; legacy answers until one does ({string.Join("; ", failures)})"));
+    }
+
+    /// <summary>Writes a note into the store; a store that cannot be written (read-only, full) costs the note, not the start-up.</summary>
+    private void Note(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("could not update the model store: {Message}", e.Message);
+        }
     }
 
     private static bool IsLoadFailure(Exception e) =>
         e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException or UnauthorizedAccessException
             or System.Text.Json.JsonException;
+
+    /// <summary>A failure of the version's files themselves (not of the disk or permissions right now): worth remembering.</summary>
+    private static bool IsMalformed(Exception e) => e is ModelFormatException or Engine.Ann.IndexFormatException or System.Text.Json.JsonException;
 
     /// <summary>
     /// Validates a stored candidate, compares its holdout NDCG@10 with the serving model's, and when it
@@ -149,6 +171,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         {
             var previous = _current;
             ServerMetrics.ModelTracksWithoutMetadata.Set(next.Fields(_catalog).WithoutMetadata);
+            PrepareLegacyPool(_catalog, next);
             _current = next;
             if (previous is not null) ServerMetrics.ModelVersion.WithLabels(previous.Version).Set(0);
             ServerMetrics.ModelVersion.WithLabels(next.Version).Set(1);

@@ -120,6 +120,13 @@ public sealed class ModelStore(string root, int keep = 5)
         return broken;
     }
 
+    /// <summary>Forgets that <paramref name="version"/> did not load (it was promoted again, so it does now).</summary>
+    private void ClearBroken(string version)
+    {
+        var broken = Broken().Where(b => b.Key != version);
+        WriteAtomic(BrokenFile, string.Join('\n', broken.Select(b => $"{b.Key}\t{b.Value}")));
+    }
+
     /// <summary>Records that <paramref name="version"/> does not load; rollback and start-up recovery skip it.</summary>
     public void MarkBroken(string version, string reason)
     {
@@ -143,6 +150,7 @@ public sealed class ModelStore(string root, int keep = 5)
             if (history.Count == 0 || history[^1] != version) history.Add(version);
             WriteAtomic(HistoryFile, string.Join('\n', history));
             WriteAtomic(CurrentFile, version);
+            if (Broken().ContainsKey(version)) ClearBroken(version);
             if (prune) Prune();
         }
     }
@@ -164,6 +172,9 @@ public sealed class ModelStore(string root, int keep = 5)
             return previous;
         }
     }
+
+    /// <summary>The promoted versions, oldest first (a version promoted again appears again).</summary>
+    public IReadOnlyList<string> PromotionHistory() => History();
 
     private List<string> History() => File.Exists(HistoryFile)
         ? File.ReadAllLines(HistoryFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList()

@@ -115,7 +115,8 @@ public static class ServerHost
                     log.LogError("cannot reach the database: {Message}", e.Message);
                 }
                 // A mapping that does not fit the database stops start-up with the setting named
-                // (training and fold-in could not work); an unreachable database is retried later.
+                // (training and fold-in could not work); an unreachable database is checked again
+                // by the first fold-in lookup and the next training.
                 if (services.GetService<IUserPlays>() is PostgresUserPlays plays)
                 {
                     try
@@ -131,8 +132,11 @@ public static class ServerHost
             ImportOriginalDesignModel();
             if (!await catalog.ReloadAsync("startup", cancellationToken))
             {
+                // Configured metadata that cannot be read is a configuration error (a wrong mapping, a
+                // bad file): stop and say so. A database that is down right now is not: start
+                // degraded, and the interval reload reads the metadata once it answers.
                 string error = catalog.Status.LastError ?? "unknown error";
-                if (!options.AllowMissingMetadata)
+                if (!options.AllowMissingMetadata && !catalog.LastFailureWasTransient)
                 {
                     throw new InvalidOperationException(
                         $"could not read the configured track metadata: {error} " +
@@ -149,7 +153,8 @@ public static class ServerHost
                 // p99 from 0.8 ms to 2–3 ms until they were done).
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             }
-            if (!outcome.Ok && host.Store.Current is null && options.TrainIfMissing)
+            // Nothing serves (no version, or none that loads): train one rather than answer legacy until the schedule.
+            if (!outcome.Ok && options.TrainIfMissing)
             {
                 log.LogInformation("no model yet: training one from {Source} in the background (legacy answers until it is ready)", options.SourceName);
                 training.TryStart("startup", out _);

@@ -126,7 +126,7 @@ public sealed class ServerOptions
                 problems.Add($"RecSys:Schedule '{Schedule}' is not a cron expression: {e.Message}");
             }
         }
-        if (CatalogRefreshSeconds < 0) problems.Add($"RecSys:CatalogRefreshSeconds must be >= 0 (got {CatalogRefreshSeconds})");
+        if (CatalogRefreshSeconds is < 0 or > 604_800) problems.Add($"RecSys:CatalogRefreshSeconds must be in 0..604800, a week (got {CatalogRefreshSeconds})");
         if (!TryFindTimeZone(ScheduleTimeZone, out _)) problems.Add($"RecSys:ScheduleTimeZone '{ScheduleTimeZone}' is not a time zone id (IANA, e.g. Europe/Berlin)");
         foreach (string origin in Cors.OriginList)
         {

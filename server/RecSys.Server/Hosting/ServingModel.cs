@@ -17,17 +17,25 @@ public sealed class ServingModel(string version, ModelManifest? manifest, RecMod
     public DateTime LoadedAtUtc { get; } = loadedAtUtc;
 
     private TrackFields? _fields;
+    private TrackFields? _previousFields;
     private TrackFields? _sortedFields;
 
     /// <summary>
     /// The model's tracks bound to <paramref name="catalog"/>. Bound once per catalog: the host binds
     /// a model before it serves it, and the current model again before a new catalog is published.
+    /// The binding before is kept too: a request that read the catalog just before a new one was
+    /// published finds its binding instead of rebuilding it (O(tracks)) on a request thread.
     /// </summary>
     public TrackFields Fields(TrackCatalog catalog)
     {
         var fields = _fields;
-        if (fields is null || !ReferenceEquals(fields.Catalog, catalog)) _fields = fields = new TrackFields(Model.TrackIds, catalog);
-        return fields;
+        if (fields is not null && ReferenceEquals(fields.Catalog, catalog)) return fields;
+        var previous = _previousFields;
+        if (previous is not null && ReferenceEquals(previous.Catalog, catalog)) return previous;
+        var bound = new TrackFields(Model.TrackIds, catalog);
+        _previousFields = fields;
+        _fields = bound;
+        return bound;
     }
 
     /// <summary>

@@ -5,7 +5,6 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Server.Contracts;
-using RecSys.Server.Metadata;
 using RecSys.Server.Sources;
 
 namespace RecSys.Server.Hosting;

@@ -62,9 +62,16 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
         }
     }
 
+    /// <summary>Least time between two attempts: while the database is down, not one connect and one warning per request.</summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+    private long _lastAttempt;
+
     private void PrepareInBackground()
     {
+        long now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _lastAttempt) < (long)RetryAfter.TotalMilliseconds) return;
         if (Interlocked.Exchange(ref _preparing, 1) != 0) return;
+        Volatile.Write(ref _lastAttempt, now);
         _ = Task.Run(async () =>
         {
             try

@@ -18,7 +18,7 @@ internal static class InteractionSources
             case "db":
             case "postgres":
                 var rows = await new PostgresInteractionSource(RequireDb(db), mapping).ReadAsync(cancellationToken);
-                Report(rows, "row(s) with a NULL or fractional user or track id");
+                Report(rows, "(user, track) pair(s) with a NULL or fractional id");
                 return rows;
             default:
                 var data = new DelimitedFileReader(input, format, skipBadRows).Read(cancellationToken);

@@ -96,6 +96,25 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
     }
 
     [Fact]
+    public void A_file_with_fewer_columns_keeps_what_the_others_hold_and_replace_empties_only_what_it_loads()
+    {
+        Run("db", "import", "--tracks", _dir.Write("full.tsv", "track_id\ttitle\talbum_id\tduration_ms\tcover_url\n1\tOld\t9\t1000\tc1\n"));
+        Run("db", "import", "--tracks", _dir.Write("titles.csv", "id,title\n1,New title\n"));
+        Assert.Equal(1, Scalar("SELECT count(*) FROM tracks WHERE title = 'New title' AND album_id = 9 AND duration_ms = 1000 AND cover_url = 'c1'"));
+
+        string plays = _dir.Write("plays.tsv", "user\ttrack\n1\t1\n");
+        Run("db", "import", "--input", plays);
+        string others = _dir.Write("others.tsv", "user\ttrack\n2\t1\n3\t1\n");
+        var replaced = Run("db", "import", "--input", others, "--replace");
+        Assert.Equal(2, replaced.GetProperty("plays").GetInt64());
+        Assert.Equal(2, Scalar("SELECT count(*) FROM interactions"));
+        Assert.Equal(1, Scalar("SELECT count(*) FROM tracks"));
+        // The first file again: its ledger entry went with the rows it described.
+        Assert.False(Run("db", "import", "--input", plays).GetProperty("already_imported").GetBoolean());
+        Assert.Equal(3, Scalar("SELECT count(*) FROM interactions"));
+    }
+
+    [Fact]
     public void Every_database_command_takes_the_mapping_from_set()
     {
         Execute("""

@@ -63,7 +63,7 @@ public sealed class ModelImportCliTests : IDisposable
         var refused = RecsysCli.Run("model", "import", path, "--promote", "--storage", Store);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("not promoted", refused.Stderr);
-        Assert.Contains("0 of its 4 tracks", refused.Stderr);
+        Assert.Contains("shares 0 tracks with the current model", refused.Stderr);
         Assert.Equal(2, List().GetArrayLength());
 
         var forced = Import(path, "--promote", "--force");

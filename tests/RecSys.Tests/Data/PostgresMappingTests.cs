@@ -210,6 +210,38 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     }
 
     [Fact]
+    public async Task A_fractional_weight_is_not_rounded_into_an_integer_weight_column()
+    {
+        Execute("ALTER TABLE app.interactions ADD COLUMN listens int");
+        var mapping = Typical();
+        mapping.Interactions = mapping.Interactions with { Weight = "listens" };
+        var table = new InteractionTable();
+        table.Add(9, 10, 3);
+        var importer = new PostgresImporter(_db, mapping);
+        await importer.ImportInteractionsAsync(new InteractionData(table, "whole"), new PostgresImporter.Content("plays", "whole", "whole.tsv"));
+        table.Add(9, 11, 2.5f);
+        var e = await Assert.ThrowsAsync<SchemaMappingException>(() =>
+            importer.ValidateAsync(new InteractionData(table, "half.tsv"), tracks: false, artists: false));
+        Assert.Contains("half.tsv: user 9, track 11 has weight 2.5", e.Message);
+        Assert.Contains("whole numbers only", e.Message);
+    }
+
+    [Fact]
+    public async Task A_grown_file_may_refill_a_table_emptied_since_its_first_import()
+    {
+        var table = new InteractionTable();
+        table.Add(9, 10, 1);
+        var importer = new PostgresImporter(_db, Typical());
+        var content = new PostgresImporter.Content("plays", "v1", "/data/grows.tsv");
+        await importer.ImportInteractionsAsync(new InteractionData(table, "f"), content);
+        Execute("TRUNCATE app.interactions");
+        table.Add(9, 11, 1);
+        var refill = await importer.ImportInteractionsAsync(new InteractionData(table, "f"), content with { Sha256 = "v2" });
+        Assert.Equal(2, refill.Plays);
+        Assert.Equal(2, RowCount("app.interactions"));
+    }
+
+    [Fact]
     public async Task Importing_the_same_content_twice_changes_nothing_and_other_content_under_one_name_is_refused()
     {
         var table = new InteractionTable();

@@ -26,8 +26,12 @@ public sealed class StartupRecoveryTests : IDisposable
         string good;
         await using (var first = await Start(train: true)) good = first.Host.Current!.Version;
 
-        // A later version whose model file was cut short (a disk that filled up), made current.
+        // A later version that was never promoted (a candidate the quality gate refused), and a later
+        // one still whose model file was cut short (a disk that filled up), made current.
         var store = new ModelStore(Storage);
+        const string unpromoted = "29980101T000000000Z";
+        Directory.CreateDirectory(store.VersionDirectory(unpromoted));
+        File.Copy(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName), Path.Combine(store.VersionDirectory(unpromoted), ModelStore.ModelFileName));
         const string bad = "29990101T000000000Z";
         Directory.CreateDirectory(store.VersionDirectory(bad));
         var bytes = File.ReadAllBytes(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName));
@@ -45,6 +49,21 @@ public sealed class StartupRecoveryTests : IDisposable
         Assert.NotEqual("legacy", r.Headers.GetValues("X-Recommendation-Source").Single());
         // A rollback never returns to the broken version.
         Assert.Throws<InvalidOperationException>(() => store.Rollback());
+    }
+
+    [Fact]
+    public async Task A_store_where_no_promoted_version_loads_trains_a_new_one()
+    {
+        var store = new ModelStore(Storage);
+        const string bad = "20260101T000000000Z";
+        Directory.CreateDirectory(store.VersionDirectory(bad));
+        File.WriteAllText(Path.Combine(store.VersionDirectory(bad), ModelStore.ModelFileName), "not a zip");
+        store.Promote(bad, prune: false);
+
+        await using var s = await Start(train: true);
+        Assert.NotEqual(bad, s.Host.Current!.Version);
+        Assert.Equal(s.Host.Current.Version, store.Current);
+        Assert.True(store.Broken().ContainsKey(bad));
     }
 
     [Fact]

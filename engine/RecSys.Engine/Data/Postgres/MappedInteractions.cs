@@ -17,8 +17,11 @@ public sealed class MappedInteractions
     private readonly PostgresRelation.Column? _playedAt;
     private readonly PostgresRelation.Column? _weight;
 
+    private readonly PostgresRelation _relation;
+
     private MappedInteractions(PostgresRelation relation, InteractionsMapping m)
     {
+        _relation = relation;
         Table = relation.SqlName;
         _user = relation.Map(m.User, Setting + "User", ColumnKind.Id, optional: false)!;
         _track = relation.Map(m.Track, Setting + "Track", ColumnKind.Id, optional: false)!;
@@ -41,7 +44,16 @@ public sealed class MappedInteractions
     /// <summary>The table's SQL name (quoted and schema-qualified where needed).</summary>
     public string Table { get; }
 
+    /// <summary>The table's object id (for catalog look-ups without its name in the SQL).</summary>
+    public uint Oid => _relation.Oid;
+
+    /// <summary>Whether plays can be written here (a table, not a view).</summary>
+    public bool IsTable => _relation.IsTable;
+
     public bool HasWeight => _weight is not null;
+
+    /// <summary>Whether the weight column holds only whole numbers (a fractional weight would be rounded there).</summary>
+    public bool WeightIsInteger => _weight?.IsInteger ?? false;
     public bool HasMilestone => _milestone is not null;
     public bool HasCompleted => _completed is not null;
     public bool HasPlayedAt => _playedAt is not null;
@@ -64,11 +76,11 @@ public sealed class MappedInteractions
 
     /// <summary>(user, track, qualified plays) per pair; either id is NULL where the row's id is NULL or not whole.</summary>
     public string QualifiedCountsSql =>
-        $"SELECT {AsInt64(_user)}, {AsInt64(_track)}, {Plays}::real FROM {Table} WHERE {Qualifies} GROUP BY 1, 2";
+        $"SELECT {_user.AsInt64()}, {_track.AsInt64()}, {Plays}::real FROM {Table} WHERE {Qualifies} GROUP BY 1, 2";
 
     /// <summary>(track, qualified plays) of the user given as parameter $1 (bigint).</summary>
     public string UserPlaysSql =>
-        $"SELECT {AsInt64(_track)}, {Plays}::real FROM {Table} WHERE {_user.Sql} = $1 AND {Qualifies} GROUP BY 1";
+        $"SELECT {_track.AsInt64()}, {Plays}::real FROM {Table} WHERE {_user.Sql} = $1 AND {Qualifies} GROUP BY 1";
 
     /// <summary>
     /// INSERT … SELECT of plays from <paramref name="staging"/> (columns user_id, track_id, milestone,
@@ -86,10 +98,11 @@ public sealed class MappedInteractions
         }
         Add(_milestone, "milestone");
         Add(_completed, "is_completed");
-        Add(_playedAt, "played_at");
+        Add(_playedAt, PlayedAt(staging));
         Add(_weight, "weight");
         return $"INSERT INTO {Table} ({string.Join(", ", target)}) SELECT {string.Join(", ", source)} FROM {staging}";
     }
 
-    private static string AsInt64(PostgresRelation.Column c) => MappedTracks.AsInt64(c.Sql, c.Type);
+    /// <summary>The played-at value of an inserted play: the staging row's, else the import's transaction time.</summary>
+    private static string PlayedAt(string staging) => $"COALESCE({staging}.played_at, now())";
 }

@@ -70,7 +70,8 @@ public sealed class MappedTracks
     public string? ChangeToken(NpgsqlConnection connection)
     {
         var relations = new[] { _tracks, _artists }.OfType<PostgresRelation>().ToList();
-        if (relations.Count == 0 || relations.Any(r => r.Kind is not ('r' or 'p'))) return null;
+        // Only plain tables: a partitioned table counts its rows on its partitions and has no file of its own.
+        if (relations.Count == 0 || relations.Any(r => r.Kind != 'r')) return null;
         using var cmd = new NpgsqlCommand("""
             SELECT string_agg(concat_ws('/', s.relid, pg_relation_filenode(s.relid), s.n_tup_ins, s.n_tup_upd, s.n_tup_del), ';' ORDER BY s.relid)
             FROM pg_stat_all_tables s WHERE s.relid = ANY($1)
@@ -88,6 +89,10 @@ public sealed class MappedTracks
         {
             if (_tracks is null) return null;
             string Column(string name, string cast) => Field(name) is { } c ? $"t.{c.Sql}::{cast}" : $"NULL::{cast}";
+            string Id(string name) => Field(name) is { } c ? c.AsInt64("t") : "NULL::bigint";
+            // A duration beyond int32 milliseconds (24 days) is no track's: NULL, rather than failing the whole read.
+            string duration = Field("duration_ms") is { } d
+                ? $"CASE WHEN t.{d.Sql} BETWEEN 0 AND 2147483647 THEN t.{d.Sql}::integer END" : "NULL::integer";
             string artistName = "NULL::text";
             string join = "";
             if (_artists is not null && Field("artist_id") is { } artistColumn)
@@ -95,26 +100,38 @@ public sealed class MappedTracks
                 artistName = $"a.{_artistName!.Sql}::text";
                 join = $" LEFT JOIN {_artists.SqlName} a ON a.{_artistId!.Sql} = t.{artistColumn.Sql}";
             }
-            return $"SELECT {AsInt64("t." + _id!.Sql, _id.Type)}, {Column("title", "text")}, {Column("artist_id", "bigint")}, {artistName}, " +
-                $"{Column("album_id", "bigint")}, {Column("duration_ms", "integer")}, {Column("preview_url", "text")}, {Column("cover_url", "text")} " +
+            return $"SELECT {_id!.AsInt64("t")}, {Column("title", "text")}, {Id("artist_id")}, {artistName}, " +
+                $"{Id("album_id")}, {duration}, {Column("preview_url", "text")}, {Column("cover_url", "text")} " +
                 $"FROM {_tracks.SqlName} t{join}";
         }
     }
 
-    /// <summary>Updates the tracks <paramref name="staging"/> (columns <see cref="TrackFields"/>) has and inserts the others; mapped columns only.</summary>
-    public string UpsertTracksSql(string staging)
+    /// <summary>
+    /// Updates the tracks <paramref name="staging"/> (columns <see cref="TrackFields"/>) has and inserts
+    /// the others, writing only <paramref name="given"/> fields (those the imported file has: a column
+    /// the file lacks keeps what the table holds) that are mapped.
+    /// </summary>
+    public string UpsertTracksSql(string staging, IReadOnlySet<string> given)
     {
-        if (_tracks is null) throw new SchemaMappingException("RecSys:Db:Tracks:Table is empty: there is no tracks table to import metadata into");
-        var fields = _fields.Where(f => f.Column is not null).Select(f => (f.Field, Column: f.Column!)).ToList();
-        return Upsert(_tracks.SqlName, _id!, "track_id", fields, staging);
+        var tracks = WritableTracks();
+        var fields = _fields.Where(f => f.Column is not null && given.Contains(f.Field)).Select(f => (f.Field, Column: f.Column!)).ToList();
+        return Upsert(tracks.SqlName, _id!, "track_id", fields, staging);
     }
 
     /// <summary>Updates the artists <paramref name="staging"/> (columns artist_id, name) has and inserts the others.</summary>
-    public string UpsertArtistsSql(string staging)
-    {
-        if (_artists is null) throw new SchemaMappingException("RecSys:Db:Artists:Table is empty: there is no artists table to import names into");
-        return Upsert(_artists.SqlName, _artistId!, "artist_id", [("name", _artistName!)], staging);
-    }
+    public string UpsertArtistsSql(string staging) =>
+        Upsert(WritableArtists().SqlName, _artistId!, "artist_id", [("name", _artistName!)], staging);
+
+    /// <summary>The tracks table, checked to be one that can be written.</summary>
+    internal PostgresRelation WritableTracks() => Writable(_tracks, "Tracks");
+
+    /// <summary>The artists table, checked to be one that can be written.</summary>
+    internal PostgresRelation WritableArtists() => Writable(_artists, "Artists");
+
+    private static PostgresRelation Writable(PostgresRelation? relation, string what) =>
+        relation is null ? throw new SchemaMappingException($"RecSys:Db:{what}:Table is empty: there is no table to import into")
+        : relation.IsTable ? relation
+        : throw new SchemaMappingException($"RecSys:Db:{what}:Table = {relation.SqlName} is a view or materialized view: db import writes tables only");
 
     /// <summary>UPDATE … FROM then INSERT … WHERE NOT EXISTS: works without a unique key on the id (a user's table may have none).</summary>
     private static string Upsert(string table, PostgresRelation.Column id, string stagingId, List<(string Field, PostgresRelation.Column Column)> fields, string staging)
@@ -125,7 +142,4 @@ public sealed class MappedTracks
         string values = string.Join(", ", fields.Select(f => "s." + f.Field).Prepend("s." + stagingId));
         return update + $"INSERT INTO {table} ({columns}) SELECT {values} FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{id.Sql} = s.{stagingId})";
     }
-
-    internal static string AsInt64(string column, string type) =>
-        type == "numeric" ? $"CASE WHEN {column} = trunc({column}) THEN {column}::bigint END" : $"{column}::bigint";
 }

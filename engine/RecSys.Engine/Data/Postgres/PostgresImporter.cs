@@ -5,62 +5,69 @@ namespace RecSys.Engine.Data;
 
 /// <summary>
 /// Bulk-loads plays and metadata into the mapped tables: binary COPY into a temporary staging table,
-/// then one INSERT (plays) or update-then-insert (metadata) into the target, in one transaction, so
-/// the target's own column types apply and a failed import leaves nothing behind. Imports of plays
-/// are recorded in <c>recsys_imports</c> by content hash: importing the same content again changes
-/// nothing (metadata is upserted by id, so it is idempotent by itself).
+/// then one INSERT (plays) or update-then-insert (metadata) into the target, one transaction per
+/// table, so the target's own column types apply and a failed load leaves that table as it was
+/// (<see cref="ValidateAsync"/> checks everything an import will need before any table is written).
+/// Play files are recorded in the <see cref="ImportLedger"/> by content hash: importing the same
+/// content again changes nothing; metadata is upserted by id, so it is idempotent by itself.
 /// </summary>
 public sealed class PostgresImporter(string connectionString, PostgresMapping? mapping = null)
 {
-    private static readonly DateTime ImportTime = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
     private readonly PostgresMapping _mapping = mapping ?? new PostgresMapping();
-
-    /// <summary>The ledger of imported contents.</summary>
-    public const string LedgerTable = "recsys_imports";
-
-    private const string LedgerSql = $"""
-        CREATE TABLE IF NOT EXISTS {LedgerTable} (
-            kind        text        NOT NULL,
-            sha256      text        NOT NULL,
-            source      text        NOT NULL,
-            rows        bigint      NOT NULL,
-            imported_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (kind, sha256)
-        )
-        """;
 
     /// <summary>Result counts of an import; <see cref="AlreadyImported"/> when the plays' content was imported before (nothing written).</summary>
     public sealed record ImportResult(long Plays, long Tracks, long Artists, bool AlreadyImported = false);
 
-    /// <summary>Something to import and the identity of its content: a kind, a SHA-256 and a name for messages.</summary>
+    /// <summary>What is imported: a kind, what identifies its content (a SHA-256, or the demo's settings), and a name for messages.</summary>
     public sealed record Content(string Kind, string Sha256, string Source);
 
-    /// <summary>Empties the mapped tables and the import ledger (used by <c>--replace</c>).</summary>
+    /// <summary>
+    /// Checks, before anything is written, that the mapped tables an import will write exist, can be
+    /// written and can keep <paramref name="plays"/>' weights; throws naming the setting or the row.
+    /// </summary>
+    public Task ValidateAsync(InteractionData? plays, bool tracks, bool artists, CancellationToken cancellationToken = default) =>
+        InTransactionAsync((connection, _) =>
+        {
+            if (plays is not null)
+            {
+                var mapped = ResolvePlays(connection);
+                if (WeightProblem(mapped, plays.Table) is { } problem) throw new SchemaMappingException($"{plays.Source}: {problem}");
+            }
+            if (tracks || artists)
+            {
+                var metadata = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
+                if (tracks) metadata.WritableTracks();
+                if (artists) metadata.WritableArtists();
+            }
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>Empties the mapped tables and the import ledger.</summary>
     public Task TruncateAsync(CancellationToken cancellationToken = default) => InTransactionAsync((connection, tx) =>
     {
-        var plays = MappedInteractions.Resolve(connection, _mapping.Interactions);
-        var tracks = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
-        Execute(connection, tx, LedgerSql);
-        var tables = new List<string> { plays.Table, LedgerTable };
-        if (tracks.HasTracks) tables.Add(tracks.TracksTable!);
-        if (tracks.HasArtists) tables.Add(tracks.ArtistsTable!);
+        var plays = ResolvePlays(connection);
+        var metadata = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
+        ImportLedger.Ensure(connection, tx);
+        var tables = new List<string> { plays.Table, ImportLedger.Table };
+        if (metadata.HasTracks) tables.Add(metadata.WritableTracks().SqlName);
+        if (metadata.HasArtists) tables.Add(metadata.WritableArtists().SqlName);
         Execute(connection, tx, $"TRUNCATE {string.Join(", ", tables)}");
         return 0;
     }, cancellationToken);
 
     /// <summary>Imports the demo catalog: artists, tracks and every generated play (qualified or not).</summary>
-    public async Task<ImportResult> ImportDemoAsync(DemoCatalog catalog, CancellationToken cancellationToken = default)
+    public async Task<ImportResult> ImportDemoAsync(DemoCatalog catalog, bool replace = false, CancellationToken cancellationToken = default)
     {
         var o = catalog.Options;
         var content = new Content("plays", $"demo:seed={o.Seed},users={o.Users},tracks={o.Tracks},plays={o.Plays}", "demo");
-        long artists = await ImportArtistsAsync(catalog.Artists.Select(a => (a.Id, a.Name)).ToList(), cancellationToken);
-        long tracks = await ImportTracksAsync(catalog.Tracks, cancellationToken);
-        var plays = await ImportPlaysAsync(content, writer =>
+        long artists = await ImportArtistsAsync(catalog.Artists.Select(a => (a.Id, a.Name)).ToList(), replace, cancellationToken);
+        long tracks = await ImportTracksAsync(catalog.Tracks, MappedTracks.TrackFields.ToHashSet(), replace, cancellationToken);
+        var plays = await ImportPlaysAsync(content, null, replace, writer =>
         {
             long count = 0;
             catalog.GeneratePlays(p =>
             {
-                WritePlay(writer, p, weight: null);
+                WritePlay(writer, p.UserId, p.TrackId, p.Milestone, p.IsCompleted, p.CreatedAtUtc, weight: null);
                 count++;
             });
             return count;
@@ -69,54 +76,50 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     }
 
     /// <summary>
-    /// Imports interaction rows from a file: each row becomes one completed play (milestone 100) that
-    /// carries the row's weight in the mapped weight column. Without a weight column, only files whose
-    /// weights are all 1 can be imported (the table would otherwise lose them).
+    /// Imports interaction rows from a file: each row becomes one completed play (milestone 100, played
+    /// at the import's time) that carries the row's weight in the mapped weight column. A table without
+    /// a weight column takes only weights of 1, an integer weight column only whole weights (the table
+    /// would otherwise lose or round them).
     /// </summary>
-    public async Task<ImportResult> ImportInteractionsAsync(InteractionData data, Content content, CancellationToken cancellationToken = default)
+    public async Task<ImportResult> ImportInteractionsAsync(InteractionData data, Content content, bool replace = false, CancellationToken cancellationToken = default)
     {
         var table = data.Table;
-        var plays = await ImportPlaysAsync(content, writer =>
+        var plays = await ImportPlaysAsync(content, data, replace, writer =>
         {
             for (int i = 0; i < table.Count; i++)
             {
-                WritePlay(writer, new Play(table.Users[i], table.Items[i], 100, true, ImportTime), table.Weights[i]);
+                WritePlay(writer, table.Users[i], table.Items[i], 100, true, playedAt: null, table.Weights[i]);
             }
             return table.Count;
-        }, cancellationToken, firstNonUnitWeight: FirstNonUnitWeight(table));
+        }, cancellationToken);
         return new ImportResult(plays ?? 0, 0, 0, plays is null);
-    }
-
-    private static string? FirstNonUnitWeight(InteractionTable table)
-    {
-        var weights = table.Weights;
-        for (int i = 0; i < weights.Length; i++)
-        {
-            if (weights[i] != 1) return $"user {table.Users[i]}, track {table.Items[i]} has weight {weights[i]}";
-        }
-        return null;
     }
 
     /// <summary>Imports plays exactly as given (tests and tools that have real play rows); not recorded in the ledger.</summary>
     public async Task<long> ImportPlaysAsync(IEnumerable<Play> plays, CancellationToken cancellationToken = default) =>
-        await ImportPlaysAsync(null, writer =>
+        await ImportPlaysAsync(null, null, replace: false, writer =>
         {
             long n = 0;
             foreach (var p in plays)
             {
-                WritePlay(writer, p, weight: null);
+                WritePlay(writer, p.UserId, p.TrackId, p.Milestone, p.IsCompleted, p.CreatedAtUtc, weight: null);
                 n++;
             }
             return n;
         }, cancellationToken) ?? 0;
 
-    /// <summary>Upserts tracks by id into the mapped tracks table; returns the distinct tracks written.</summary>
-    public Task<long> ImportTracksAsync(IEnumerable<TrackInfo> tracks, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Upserts tracks by id into the mapped tracks table, writing the <paramref name="fields"/> given
+    /// (staging names, <see cref="MappedTracks.TrackFields"/>; all by default) and keeping the others;
+    /// returns the distinct tracks written. <paramref name="replace"/> empties the table first.
+    /// </summary>
+    public Task<long> ImportTracksAsync(IEnumerable<TrackInfo> tracks, IReadOnlySet<string>? fields = null, bool replace = false, CancellationToken cancellationToken = default)
     {
         var distinct = LastById(tracks, t => t.TrackId);
         return InTransactionAsync((connection, tx) =>
         {
             var mapped = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
+            if (replace) Execute(connection, tx, $"TRUNCATE {mapped.WritableTracks().SqlName}");
             Execute(connection, tx, """
                 CREATE TEMP TABLE recsys_staging_tracks (track_id bigint, title text, artist_id bigint, album_id bigint,
                     duration_ms integer, preview_url text, cover_url text) ON COMMIT DROP
@@ -136,18 +139,19 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                 }
                 writer.Complete();
             }
-            Execute(connection, tx, mapped.UpsertTracksSql("recsys_staging_tracks"));
+            Execute(connection, tx, mapped.UpsertTracksSql("recsys_staging_tracks", fields ?? MappedTracks.TrackFields.ToHashSet()));
             return (long)distinct.Count;
         }, cancellationToken);
     }
 
-    /// <summary>Upserts artists by id into the mapped artists table; returns the distinct artists written.</summary>
-    public Task<long> ImportArtistsAsync(IEnumerable<(long Id, string Name)> artists, CancellationToken cancellationToken = default)
+    /// <summary>Upserts artists by id into the mapped artists table; returns the distinct artists written. <paramref name="replace"/> empties the table first.</summary>
+    public Task<long> ImportArtistsAsync(IEnumerable<(long Id, string Name)> artists, bool replace = false, CancellationToken cancellationToken = default)
     {
         var distinct = LastById(artists, a => a.Id);
         return InTransactionAsync((connection, tx) =>
         {
             var mapped = MappedTracks.Resolve(connection, _mapping.Tracks, _mapping.Artists);
+            if (replace) Execute(connection, tx, $"TRUNCATE {mapped.WritableArtists().SqlName}");
             Execute(connection, tx, "CREATE TEMP TABLE recsys_staging_artists (artist_id bigint, name text) ON COMMIT DROP");
             using (var writer = connection.BeginBinaryImport("COPY recsys_staging_artists (artist_id, name) FROM STDIN (FORMAT BINARY)"))
             {
@@ -165,22 +169,22 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     }
 
     /// <summary>
-    /// Copies plays into staging and inserts them into the mapped table in one transaction, recording
+    /// Copies plays into staging and inserts them into the mapped table in one transaction, claiming
     /// <paramref name="content"/> in the ledger first; null when that content was imported before.
     /// </summary>
-    private Task<long?> ImportPlaysAsync(Content? content, Func<NpgsqlBinaryImporter, long> write, CancellationToken cancellationToken, string? firstNonUnitWeight = null) =>
+    private Task<long?> ImportPlaysAsync(Content? content, InteractionData? data, bool replace, Func<NpgsqlBinaryImporter, long> write, CancellationToken cancellationToken) =>
         InTransactionAsync<long?>((connection, tx) =>
         {
-            var plays = MappedInteractions.Resolve(connection, _mapping.Interactions);
-            if (firstNonUnitWeight is not null && !plays.HasWeight)
-            {
-                throw new SchemaMappingException(
-                    $"{content?.Source}: {firstNonUnitWeight}, but {plays.Table} has no weight column to keep it in; " +
-                    $"map {PostgresMapping.Section}:Interactions:Weight to a real or numeric column ('db init' creates 'weight')");
-            }
+            var plays = ResolvePlays(connection);
+            if (data is not null && WeightProblem(plays, data.Table) is { } problem) throw new SchemaMappingException($"{data.Source}: {problem}");
             // The ledger keys an import by its target too: the same file may go into another table.
             var entry = content is null ? null : content with { Kind = $"{content.Kind}:{plays.Table}" };
-            if (entry is not null && !Record(connection, tx, entry, plays.Table)) return null;
+            if (replace)
+            {
+                Execute(connection, tx, $"TRUNCATE {plays.Table}");
+                if (entry is not null) ImportLedger.Forget(connection, tx, entry.Kind);
+            }
+            if (entry is not null && !ImportLedger.TryClaim(connection, tx, entry, plays.Table)) return null;
             Execute(connection, tx, """
                 CREATE TEMP TABLE recsys_staging_plays (user_id bigint, track_id bigint, milestone integer, is_completed boolean,
                     played_at timestamptz, weight real) ON COMMIT DROP
@@ -193,61 +197,41 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
                 writer.Complete();
             }
             Execute(connection, tx, plays.InsertFromSql("recsys_staging_plays"));
-            if (entry is not null)
-            {
-                using var rows = new NpgsqlCommand($"UPDATE {LedgerTable} SET rows = $3 WHERE kind = $1 AND sha256 = $2", connection, tx);
-                rows.Parameters.AddWithValue(entry.Kind);
-                rows.Parameters.AddWithValue(entry.Sha256);
-                rows.Parameters.AddWithValue(count);
-                rows.ExecuteNonQuery();
-            }
+            if (entry is not null) ImportLedger.SetRows(connection, tx, entry, count);
             // Fresh statistics for the planner (and for the row estimate training sizes its buffers by).
             Execute(connection, tx, $"ANALYZE {plays.Table}");
             return count;
         }, cancellationToken);
 
-    /// <summary>
-    /// Claims <paramref name="content"/> in the ledger: false when the same content was imported before.
-    /// The same source name with other content is refused, since importing it would double the rows the
-    /// first import wrote.
-    /// </summary>
-    private static bool Record(NpgsqlConnection connection, NpgsqlTransaction tx, Content content, string table)
+    private MappedInteractions ResolvePlays(NpgsqlConnection connection)
     {
-        Execute(connection, tx, LedgerSql);
-        if (!Claim(connection, tx, content))
+        var plays = MappedInteractions.Resolve(connection, _mapping.Interactions);
+        if (!plays.IsTable)
         {
-            // A ledger that remembers imports into a table emptied since (TRUNCATE, a new database from
-            // a dump without the rows) would refuse the import that refills it: forget those entries.
-            using var any = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {table})", connection, tx);
-            if ((bool)any.ExecuteScalar()!) return false;
-            using var forget = new NpgsqlCommand($"DELETE FROM {LedgerTable} WHERE kind = $1", connection, tx);
-            forget.Parameters.AddWithValue(content.Kind);
-            forget.ExecuteNonQuery();
-            if (!Claim(connection, tx, content)) return false;
+            throw new SchemaMappingException($"{PostgresMapping.Section}:Interactions:Table = {plays.Table} is a view or materialized view: db import writes tables only");
         }
-        using var other = new NpgsqlCommand(
-            $"SELECT rows, imported_at FROM {LedgerTable} WHERE kind = $1 AND source = $2 AND sha256 <> $3 LIMIT 1", connection, tx);
-        other.Parameters.AddWithValue(content.Kind);
-        other.Parameters.AddWithValue(content.Source);
-        other.Parameters.AddWithValue(content.Sha256);
-        using var reader = other.ExecuteReader();
-        if (reader.Read())
-        {
-            throw new InvalidOperationException(
-                $"{content.Source} was imported before with other content ({reader.GetInt64(0):N0} rows at {reader.GetDateTime(1):u}); " +
-                "importing it again would add its old rows twice. Use --replace to reload the tables, or import a file that holds only the new rows");
-        }
-        return true;
+        return plays;
     }
 
-    private static bool Claim(NpgsqlConnection connection, NpgsqlTransaction tx, Content content)
+    /// <summary>Why <paramref name="plays"/>' weights cannot be kept in the mapped table, or null.</summary>
+    private static string? WeightProblem(MappedInteractions plays, InteractionTable table)
     {
-        using var claim = new NpgsqlCommand(
-            $"INSERT INTO {LedgerTable} (kind, sha256, source, rows) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING", connection, tx);
-        claim.Parameters.AddWithValue(content.Kind);
-        claim.Parameters.AddWithValue(content.Sha256);
-        claim.Parameters.AddWithValue(content.Source);
-        return claim.ExecuteNonQuery() > 0;
+        var weights = table.Weights;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float w = weights[i];
+            string row = $"user {table.Users[i]}, track {table.Items[i]} has weight {w}";
+            if (w != 1 && !plays.HasWeight)
+            {
+                return $"{row}, but {plays.Table} has no weight column to keep it in; " +
+                    $"map {PostgresMapping.Section}:Interactions:Weight to a real or numeric column ('db init' creates 'weight')";
+            }
+            if (w != MathF.Round(w) && plays.WeightIsInteger)
+            {
+                return $"{row}, but the weight column of {plays.Table} holds whole numbers only; map {PostgresMapping.Section}:Interactions:Weight to a real or numeric column";
+            }
+        }
+        return null;
     }
 
     private static List<T> LastById<T>(IEnumerable<T> rows, Func<T, long> id)
@@ -266,14 +250,14 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
         return list;
     }
 
-    private static void WritePlay(NpgsqlBinaryImporter writer, Play p, float? weight)
+    private static void WritePlay(NpgsqlBinaryImporter writer, long user, long track, int milestone, bool completed, DateTime? playedAt, float? weight)
     {
         writer.StartRow();
-        writer.Write(p.UserId, NpgsqlDbType.Bigint);
-        writer.Write(p.TrackId, NpgsqlDbType.Bigint);
-        writer.Write(p.Milestone, NpgsqlDbType.Integer);
-        writer.Write(p.IsCompleted, NpgsqlDbType.Boolean);
-        writer.Write(p.CreatedAtUtc, NpgsqlDbType.TimestampTz);
+        writer.Write(user, NpgsqlDbType.Bigint);
+        writer.Write(track, NpgsqlDbType.Bigint);
+        writer.Write(milestone, NpgsqlDbType.Integer);
+        writer.Write(completed, NpgsqlDbType.Boolean);
+        WriteNullable(writer, playedAt, NpgsqlDbType.TimestampTz);
         WriteNullable(writer, weight, NpgsqlDbType.Real);
     }
 
@@ -287,7 +271,8 @@ public sealed class PostgresImporter(string connectionString, PostgresMapping? m
     /// Runs <paramref name="work"/> in one transaction on a pool thread with synchronous I/O (a task per
     /// row costs more than the row). After an awaited socket read, code may run on the runtime's socket
     /// thread (with inline socket completions, as the server sets them), where a synchronous socket wait
-    /// would wait for that same thread; a pool thread has no such trap.
+    /// would wait for that same thread; a pool thread has no such trap. The token is observed
+    /// before the work starts; an import in flight runs to its commit or its error.
     /// </summary>
     private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> work, CancellationToken cancellationToken) =>
         Task.Run(() =>

@@ -41,7 +41,7 @@ public sealed class PostgresInteractionSource(string connectionString, PostgresM
         connection.Open();
         cancellationToken.ThrowIfCancellationRequested();
         var plays = MappedInteractions.Resolve(connection, _mapping.Interactions);
-        var table = new InteractionTable((int)Math.Clamp(EstimateRows(connection, plays.Table), 1024, 1 << 26));
+        var table = new InteractionTable((int)Math.Clamp(EstimateRows(connection, plays.Oid), 1024, 1 << 26));
         long skipped = 0;
         var examples = new List<string>();
         // Synchronous reads also because an awaited call per field costs more than the field itself
@@ -59,6 +59,7 @@ public sealed class PostgresInteractionSource(string connectionString, PostgresM
                     table.Add(u, t, count);
                     continue;
                 }
+                // Counted per (user, track) pair, as the rows arrive grouped; the examples give the plays.
                 skipped++;
                 if (examples.Count < MaxExamples)
                 {
@@ -134,9 +135,10 @@ public sealed class PostgresInteractionSource(string connectionString, PostgresM
     /// The planner's row estimate, to size the table once. A view, or a table autovacuum has not
     /// analysed yet, has none (reltuples -1 or 0): the table then grows as rows arrive.
     /// </summary>
-    private static long EstimateRows(NpgsqlConnection connection, string table)
+    private static long EstimateRows(NpgsqlConnection connection, uint table)
     {
-        using var cmd = new NpgsqlCommand($"SELECT reltuples::bigint FROM pg_class WHERE oid = '{table.Replace("'", "''", StringComparison.Ordinal)}'::regclass", connection);
+        using var cmd = new NpgsqlCommand("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", connection);
+        cmd.Parameters.AddWithValue(NpgsqlDbType.Oid, table);
         return cmd.ExecuteScalar() is long rows && rows > 0 ? rows : 1024;
     }
 }

@@ -15,6 +15,20 @@ internal sealed class PostgresRelation
     internal sealed record Column(string Name, string Type, int Scale)
     {
         public string Sql => PostgresRelation.Quote(Name);
+
+        /// <summary>Whether the type holds only whole numbers.</summary>
+        public bool IsInteger => Type is "int2" or "int4" or "int8" || (Type == "numeric" && Scale == 0);
+
+        /// <summary>
+        /// The column as int64 for SQL (<paramref name="alias"/>-qualified): an integer cast, or for a
+        /// numeric that may hold a fraction NULL where it does, so the reader reports the row instead of
+        /// rounding it to another id.
+        /// </summary>
+        public string AsInt64(string? alias = null)
+        {
+            string c = alias is null ? Sql : $"{alias}.{Sql}";
+            return Type == "numeric" && Scale != 0 ? $"CASE WHEN {c} = trunc({c}) THEN {c}::bigint END" : $"{c}::bigint";
+        }
     }
 
     private PostgresRelation(uint oid, string sqlName, char kind, List<Column> columns)
@@ -57,6 +71,10 @@ internal sealed class PostgresRelation
                     "'./recsys db init' creates RecSys's own tables, docs/database.md maps yours)");
             }
             (oid, sqlName, kind) = (reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2)[0]);
+            if (kind is not ('r' or 'p' or 'v' or 'm' or 'f'))
+            {
+                throw new SchemaMappingException($"{setting} = '{name}': {sqlName} is not a table, view or materialized view (pg_class.relkind '{kind}')");
+            }
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidName or PostgresErrorCodes.SyntaxError or PostgresErrorCodes.InvalidSchemaName)
         {
@@ -116,8 +134,12 @@ internal sealed class PostgresRelation
         return column;
     }
 
-    /// <summary>Whether the relation has a column of exactly this name.</summary>
-    public bool Has(string name) => _columns.ContainsKey(name);
+    /// <summary>Whether the relation has this column (matched as <see cref="Map"/> matches).</summary>
+    public bool Has(string name) =>
+        _columns.ContainsKey(name) || ColumnsInOrder.Count(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) == 1;
+
+    /// <summary>Whether rows can be written (a table; views and the rest are read only here).</summary>
+    public bool IsTable => Kind is 'r' or 'p';
 
     private static bool Fits(Column c, ColumnKind kind) => kind switch
     {

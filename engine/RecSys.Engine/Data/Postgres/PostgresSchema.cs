@@ -35,8 +35,22 @@ public static class PostgresSchema
         CREATE INDEX IF NOT EXISTS interactions_user_id_idx ON interactions (user_id);
         """;
 
+    /// <summary>Whether the three tables, the weight column and the index all exist (then there is nothing to create).</summary>
+    private const string CompleteSql = """
+        SELECT to_regclass('artists') IS NOT NULL AND to_regclass('tracks') IS NOT NULL
+           AND to_regclass('interactions_user_id_idx') IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('interactions') AND attname = 'weight' AND NOT attisdropped)
+        """;
+
     public static async Task CreateAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {
+        // DDL only when something is missing: even with IF NOT EXISTS, ALTER TABLE needs the table's
+        // owner and an ACCESS EXCLUSIVE lock, which would queue behind a training's read and make every
+        // fold-in lookup behind it time out; an import role need not own the tables it fills.
+        await using (var complete = new NpgsqlCommand(CompleteSql, connection))
+        {
+            if ((bool)(await complete.ExecuteScalarAsync(cancellationToken))!) return;
+        }
         // Two sessions running "db init" at once could race on CREATE ... IF NOT EXISTS; a
         // transaction-scoped advisory lock serialises them.
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);

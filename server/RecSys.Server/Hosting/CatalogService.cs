@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Npgsql;
 using RecSys.Engine.Data;
-using RecSys.Server.Hosting;
+using RecSys.Server.Metadata;
 
-namespace RecSys.Server.Metadata;
+namespace RecSys.Server.Hosting;
 
 /// <summary>The catalog's state for /model: where it came from, how many rows, when, and the last error.</summary>
 /// <param name="CheckedAtUtc">When the source was last read or found unchanged.</param>
@@ -21,6 +22,11 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
     private volatile CatalogStatus _status = new(TrackCatalog.Empty.Source, 0, null, null, null, null);
 
     public CatalogStatus Status => _status;
+
+    private static readonly TimeSpan DegradedRetry = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether the last failed load failed on the connection (the database down or slow) rather than on the configuration or the data.</summary>
+    public bool LastFailureWasTransient { get; private set; }
 
     /// <summary>Why answers lack metadata that is configured (it has never been read), or null.</summary>
     public string? Degraded => Live && _status.LoadedAtUtc is null
@@ -76,6 +82,7 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            LastFailureWasTransient = e is NpgsqlException or TimeoutException;
             _status = _status with { LastError = e.Message, LastErrorAtUtc = time.GetUtcNow().UtcDateTime };
             ServerMetrics.CatalogLoads.WithLabels("failed").Inc();
             log.LogWarning("catalog ({Reason}) not reloaded, the previous one keeps serving: {Message}", reason, e.Message);
@@ -89,13 +96,16 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.CatalogRefreshSeconds <= 0 || !Live) return;
-        var period = TimeSpan.FromSeconds(options.CatalogRefreshSeconds);
+        if (!Live) return;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Without any metadata yet (the database was down at start-up), try again soon, interval or not.
+            TimeSpan? interval = options.CatalogRefreshSeconds > 0 ? TimeSpan.FromSeconds(options.CatalogRefreshSeconds) : null;
+            TimeSpan? wait = Degraded is null ? interval : interval is { } i && i < DegradedRetry ? i : DegradedRetry;
+            if (wait is not { } delay) return;
             try
             {
-                await Task.Delay(period, time, stoppingToken);
+                await Task.Delay(delay, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
