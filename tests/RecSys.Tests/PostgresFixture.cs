@@ -25,6 +25,33 @@ public sealed class PostgresFixture : IDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>Runs SQL on the test database (synchronously: not after an await in a server test, see <see cref="ExecuteAsync"/>).</summary>
+    public void Execute(string sql)
+    {
+        using var c = new NpgsqlConnection(ConnectionString);
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Runs SQL without blocking: after an await a test may run on a socket thread (the inline-completions rerun).</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var c = new NpgsqlConnection(ConnectionString);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The first column of the first row, as a number (counts, sums).</summary>
+    public long Scalar(string sql)
+    {
+        using var c = new NpgsqlConnection(ConnectionString);
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public void Dispose()
     {
         using var c = new NpgsqlConnection(_admin);

@@ -7,31 +7,17 @@ namespace RecSys.Tests.Cli;
 public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposable
 {
     private readonly TempDir _dir = new();
+    private readonly PostgresFixture _fixture;
     private readonly string _db;
 
     public DbImportCliTests(PostgresFixture fixture)
     {
+        _fixture = fixture;
         _db = fixture.ConnectionString;
-        Execute("DROP TABLE IF EXISTS interactions, tracks, artists, recsys_imports; DROP SCHEMA IF EXISTS app CASCADE");
+        _fixture.Execute("DROP TABLE IF EXISTS interactions, tracks, artists, recsys_imports; DROP SCHEMA IF EXISTS app CASCADE");
     }
 
     public void Dispose() => _dir.Dispose();
-
-    private void Execute(string sql)
-    {
-        using var c = new NpgsqlConnection(_db);
-        c.Open();
-        using var cmd = new NpgsqlCommand(sql, c);
-        cmd.ExecuteNonQuery();
-    }
-
-    private long Scalar(string sql)
-    {
-        using var c = new NpgsqlConnection(_db);
-        c.Open();
-        using var cmd = new NpgsqlCommand(sql, c);
-        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
 
     private JsonElement Run(params string[] args)
     {
@@ -56,10 +42,10 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
 
         var second = Run("db", "import", "--input", plays, "--artists", artists);
         Assert.True(second.GetProperty("already_imported").GetBoolean());
-        Assert.Equal(4, Scalar("SELECT count(*) FROM interactions"));
-        Assert.Equal(3, Scalar("SELECT count(*) FROM tracks"));
-        Assert.Equal(3, Scalar("SELECT count(*) FROM artists"));
-        Assert.Equal(265, Scalar("SELECT sum(weight) FROM interactions"));
+        Assert.Equal(4, _fixture.Scalar("SELECT count(*) FROM interactions"));
+        Assert.Equal(3, _fixture.Scalar("SELECT count(*) FROM tracks"));
+        Assert.Equal(3, _fixture.Scalar("SELECT count(*) FROM artists"));
+        Assert.Equal(265, _fixture.Scalar("SELECT sum(weight) FROM interactions"));
 
         Assert.Equal(RecsysCli.Run("data", "stats", "--input", plays, "--json").Stdout, RecsysCli.Run("data", "stats", "--input", "db", "--db", _db, "--json").Stdout);
 
@@ -68,7 +54,7 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
         var grown = RecsysCli.Run("db", "import", "--input", plays, "--db", _db);
         Assert.Equal(1, grown.ExitCode);
         Assert.Contains("imported before with other content", grown.Stderr);
-        Assert.Equal(4, Scalar("SELECT count(*) FROM interactions"));
+        Assert.Equal(4, _fixture.Scalar("SELECT count(*) FROM interactions"));
     }
 
     [Fact]
@@ -82,8 +68,8 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
         Assert.Equal(2, result.GetProperty("tracks").GetInt64());
         Assert.Equal(2, result.GetProperty("artists").GetInt64());
         Run("db", "import", "--tracks", tracks);
-        Assert.Equal(2, Scalar("SELECT count(*) FROM tracks"));
-        Assert.Equal(1, Scalar("SELECT count(*) FROM tracks WHERE title = 'Hello, \"World\"' AND duration_ms = 215000"));
+        Assert.Equal(2, _fixture.Scalar("SELECT count(*) FROM tracks"));
+        Assert.Equal(1, _fixture.Scalar("SELECT count(*) FROM tracks WHERE title = 'Hello, \"World\"' AND duration_ms = 215000"));
 
         string bad = _dir.Write("bad.csv", "track_id,title,mood\n1,x,happy\n");
         var r = RecsysCli.Run("db", "import", "--tracks", bad, "--db", _db);
@@ -92,7 +78,7 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
         string badRow = _dir.Write("bad-row.csv", "track_id,title\n102,ok\nabc,no\n");
         r = RecsysCli.Run("db", "import", "--tracks", badRow, "--db", _db);
         Assert.Contains($"{badRow}:3: column 'track_id' must be a non-negative integer id", r.Stderr);
-        Assert.Equal(0, Scalar("SELECT count(*) FROM tracks WHERE track_id = 102"));
+        Assert.Equal(0, _fixture.Scalar("SELECT count(*) FROM tracks WHERE track_id = 102"));
     }
 
     [Fact]
@@ -100,24 +86,24 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
     {
         Run("db", "import", "--tracks", _dir.Write("full.tsv", "track_id\ttitle\talbum_id\tduration_ms\tcover_url\n1\tOld\t9\t1000\tc1\n"));
         Run("db", "import", "--tracks", _dir.Write("titles.csv", "id,title\n1,New title\n"));
-        Assert.Equal(1, Scalar("SELECT count(*) FROM tracks WHERE title = 'New title' AND album_id = 9 AND duration_ms = 1000 AND cover_url = 'c1'"));
+        Assert.Equal(1, _fixture.Scalar("SELECT count(*) FROM tracks WHERE title = 'New title' AND album_id = 9 AND duration_ms = 1000 AND cover_url = 'c1'"));
 
         string plays = _dir.Write("plays.tsv", "user\ttrack\n1\t1\n");
         Run("db", "import", "--input", plays);
         string others = _dir.Write("others.tsv", "user\ttrack\n2\t1\n3\t1\n");
         var replaced = Run("db", "import", "--input", others, "--replace");
         Assert.Equal(2, replaced.GetProperty("plays").GetInt64());
-        Assert.Equal(2, Scalar("SELECT count(*) FROM interactions"));
-        Assert.Equal(1, Scalar("SELECT count(*) FROM tracks"));
+        Assert.Equal(2, _fixture.Scalar("SELECT count(*) FROM interactions"));
+        Assert.Equal(1, _fixture.Scalar("SELECT count(*) FROM tracks"));
         // The first file again: its ledger entry went with the rows it described.
         Assert.False(Run("db", "import", "--input", plays).GetProperty("already_imported").GetBoolean());
-        Assert.Equal(3, Scalar("SELECT count(*) FROM interactions"));
+        Assert.Equal(3, _fixture.Scalar("SELECT count(*) FROM interactions"));
     }
 
     [Fact]
     public void Every_database_command_takes_the_mapping_from_set()
     {
-        Execute("""
+        _fixture.Execute("""
             CREATE SCHEMA app;
             CREATE TABLE app.plays (id serial, listener int, song int, pct smallint, done bool, at timestamptz);
             INSERT INTO app.plays (listener, song, pct, done) VALUES (1, 10, 100, false), (1, 11, 20, true), (2, 10, 50, false);
@@ -133,7 +119,7 @@ public sealed class DbImportCliTests : IClassFixture<PostgresFixture>, IDisposab
 
         string plays = _dir.Write("more.tsv", "user\ttrack\n2\t11\n");
         Run(["db", "import", "--input", plays, .. mapping]);
-        Assert.Equal(1, Scalar("SELECT count(*) FROM app.plays WHERE listener = 2 AND song = 11 AND pct = 100 AND done"));
+        Assert.Equal(1, _fixture.Scalar("SELECT count(*) FROM app.plays WHERE listener = 2 AND song = 11 AND pct = 100 AND done"));
 
         var wrong = RecsysCli.Run("data", "stats", "--input", "db", "--db", _db, "--set", "Db:Interactions:Table=app.plays");
         Assert.Equal(1, wrong.ExitCode);

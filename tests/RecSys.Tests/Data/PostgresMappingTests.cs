@@ -10,12 +10,14 @@ namespace RecSys.Tests.Data;
 /// </summary>
 public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
 {
+    private readonly PostgresFixture _fixture;
     private readonly string _db;
 
     public PostgresMappingTests(PostgresFixture fixture)
     {
+        _fixture = fixture;
         _db = fixture.ConnectionString;
-        Execute("""
+        _fixture.Execute("""
             DROP SCHEMA IF EXISTS app CASCADE;
             CREATE SCHEMA app;
             CREATE TABLE app.interactions (id serial PRIMARY KEY, user_id int, track_id int, milestone int, is_completed bool, created_at timestamptz DEFAULT now());
@@ -27,14 +29,6 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
                 (1, 10, 80, false), (1, 10, 100, true), (1, 11, 10, false), (1, 12, 50, true),
                 (2, 11, 75, false), (2, 12, NULL, NULL), (3, 10, 74, false);
             """);
-    }
-
-    private void Execute(string sql)
-    {
-        using var c = new NpgsqlConnection(_db);
-        c.Open();
-        using var cmd = new NpgsqlCommand(sql, c);
-        cmd.ExecuteNonQuery();
     }
 
     /// <summary>The typical schema's mapping: only the names that differ from the defaults.</summary>
@@ -74,7 +68,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task A_view_renaming_every_column_is_read_like_a_table()
     {
-        Execute("""
+        _fixture.Execute("""
             CREATE VIEW app.plays AS SELECT user_id::smallint AS listener, track_id::numeric(12, 0) AS song, milestone AS pct, is_completed AS done FROM app.interactions;
             """);
         var mapping = Typical("app.plays");
@@ -85,7 +79,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task A_materialized_view_is_read_like_a_table()
     {
-        Execute("CREATE MATERIALIZED VIEW app.plays_mv AS SELECT user_id::bigint AS user_id, track_id, milestone, is_completed FROM app.interactions");
+        _fixture.Execute("CREATE MATERIALIZED VIEW app.plays_mv AS SELECT user_id::bigint AS user_id, track_id, milestone, is_completed FROM app.interactions");
         var mapping = Typical("app.plays_mv");
         mapping.Interactions = mapping.Interactions with { PlayedAt = "" };
         Assert.Equal(Expected, Counts(await new PostgresInteractionSource(_db, mapping).ReadAsync()));
@@ -95,7 +89,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     public async Task A_fresh_table_no_analyze_has_seen_is_read()
     {
         // reltuples stays -1 until ANALYZE or autovacuum: that used to read as "no such table".
-        Execute("""
+        _fixture.Execute("""
             CREATE TABLE app.fresh (user_id bigint, track_id bigint, milestone int, is_completed bool) WITH (autovacuum_enabled = false);
             INSERT INTO app.fresh VALUES (5, 50, 90, false), (5, 51, 0, true);
             """);
@@ -108,7 +102,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task Null_and_fractional_ids_are_counted_and_reported_not_dropped_silently()
     {
-        Execute("""
+        _fixture.Execute("""
             CREATE TABLE app.messy (user_id numeric, track_id int, milestone int, is_completed bool);
             INSERT INTO app.messy VALUES (1, 10, 100, false), (1.5, 10, 100, false), (NULL, 11, 100, false), (2, NULL, 100, true);
             """);
@@ -153,7 +147,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task A_text_id_column_is_refused_with_its_type()
     {
-        Execute("CREATE TABLE app.textual (user_id text, track_id int, milestone int, is_completed bool)");
+        _fixture.Execute("CREATE TABLE app.textual (user_id text, track_id int, milestone int, is_completed bool)");
         var mapping = Typical("app.textual");
         mapping.Interactions = mapping.Interactions with { PlayedAt = "" };
         var e = await Assert.ThrowsAsync<SchemaMappingException>(() => new PostgresInteractionSource(_db, mapping).ReadAsync());
@@ -178,8 +172,8 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task Metadata_columns_a_table_lacks_can_be_mapped_away()
     {
-        Execute("CREATE TABLE app.bare_tracks (id bigint, name text)");
-        Execute("INSERT INTO app.bare_tracks VALUES (10, 'Only a name')");
+        _fixture.Execute("CREATE TABLE app.bare_tracks (id bigint, name text)");
+        _fixture.Execute("INSERT INTO app.bare_tracks VALUES (10, 'Only a name')");
         var mapping = new PostgresMapping
         {
             Tracks = new TracksMapping { Table = "app.bare_tracks", Id = "id", Title = "name", ArtistId = "", AlbumId = "", DurationMs = "", PreviewUrl = "", CoverUrl = "" },
@@ -212,7 +206,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task A_fractional_weight_is_not_rounded_into_an_integer_weight_column()
     {
-        Execute("ALTER TABLE app.interactions ADD COLUMN listens int");
+        _fixture.Execute("ALTER TABLE app.interactions ADD COLUMN listens int");
         var mapping = Typical();
         mapping.Interactions = mapping.Interactions with { Weight = "listens" };
         var table = new InteractionTable();
@@ -234,11 +228,11 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
         var importer = new PostgresImporter(_db, Typical());
         var content = new PostgresImporter.Content("plays", "v1", "/data/grows.tsv");
         await importer.ImportInteractionsAsync(new InteractionData(table, "f"), content);
-        Execute("TRUNCATE app.interactions");
+        _fixture.Execute("TRUNCATE app.interactions");
         table.Add(9, 11, 1);
         var refill = await importer.ImportInteractionsAsync(new InteractionData(table, "f"), content with { Sha256 = "v2" });
         Assert.Equal(2, refill.Plays);
-        Assert.Equal(2, RowCount("app.interactions"));
+        Assert.Equal(2, _fixture.Scalar("SELECT count(*) FROM app.interactions"));
     }
 
     [Fact]
@@ -249,22 +243,22 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
         var importer = new PostgresImporter(_db, Typical());
         var content = new PostgresImporter.Content("plays", "same-sha", "/data/plays.tsv");
         Assert.False((await importer.ImportInteractionsAsync(new InteractionData(table, "f"), content)).AlreadyImported);
-        long before = RowCount("app.interactions");
+        long before = _fixture.Scalar("SELECT count(*) FROM app.interactions");
         var again = await importer.ImportInteractionsAsync(new InteractionData(table, "f"), content);
         Assert.True(again.AlreadyImported);
         Assert.Equal(0, again.Plays);
-        Assert.Equal(before, RowCount("app.interactions"));
+        Assert.Equal(before, _fixture.Scalar("SELECT count(*) FROM app.interactions"));
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             importer.ImportInteractionsAsync(new InteractionData(table, "f"), content with { Sha256 = "changed" }));
         Assert.Contains("/data/plays.tsv was imported before with other content", e.Message);
-        Assert.Equal(before, RowCount("app.interactions"));
+        Assert.Equal(before, _fixture.Scalar("SELECT count(*) FROM app.interactions"));
     }
 
     [Fact]
     public async Task Metadata_import_upserts_by_id_into_mapped_tables_without_unique_keys()
     {
-        Execute("""
+        _fixture.Execute("""
             CREATE TABLE app.loose_tracks (id bigint, title text, artist_id bigint, album_id bigint, duration_ms bigint, preview_url text, cover_url text);
             CREATE TABLE app.loose_artists (id bigint, name text);
             """);
@@ -279,20 +273,12 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
         await importer.ImportTracksAsync(tracks);
         await importer.ImportTracksAsync(tracks);
         await importer.ImportArtistsAsync([(7, "Seven")]);
-        Assert.Equal(2, RowCount("app.loose_tracks"));
-        Assert.Equal(1, RowCount("app.loose_artists"));
+        Assert.Equal(2, _fixture.Scalar("SELECT count(*) FROM app.loose_tracks"));
+        Assert.Equal(1, _fixture.Scalar("SELECT count(*) FROM app.loose_artists"));
 
         await importer.ImportTracksAsync([tracks[0] with { Title = "One (remaster)" }]);
         var read = (await new PostgresInteractionSource(_db, mapping).ReadTracksAsync()).Tracks.OrderBy(t => t.TrackId).ToList();
         Assert.Equal(new TrackInfo(1, "One (remaster)", 7, "Seven", null, 1000, null, null), read[0]);
         Assert.Equal("Seven", read[1].ArtistName);
-    }
-
-    private long RowCount(string table)
-    {
-        using var c = new NpgsqlConnection(_db);
-        c.Open();
-        using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {table}", c);
-        return (long)cmd.ExecuteScalar()!;
     }
 }

@@ -17,12 +17,14 @@ namespace RecSys.Tests.Server;
 public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
 {
     private static readonly DemoOptions Demo = new() { Users = 300, Tracks = 1500, Plays = 30_000, Seed = 8 };
+    private readonly PostgresFixture _fixture;
     private readonly string _db;
 
     public DatabaseMappingServerTests(PostgresFixture fixture)
     {
+        _fixture = fixture;
         _db = fixture.ConnectionString;
-        Execute("""
+        _fixture.Execute("""
             DROP SCHEMA IF EXISTS legacy CASCADE;
             CREATE SCHEMA legacy;
             CREATE TABLE legacy.interactions (id serial PRIMARY KEY, user_id int NOT NULL, track_id int NOT NULL, milestone int, is_completed bool DEFAULT false, created_at timestamptz DEFAULT now());
@@ -42,23 +44,6 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
         ["RecSys:Db:Artists:Table"] = "legacy.artists",
         ["RecSys:Db:Artists:Id"] = "id",
     }, new System.Collections.Hashtable()));
-
-    private void Execute(string sql)
-    {
-        using var c = new NpgsqlConnection(_db);
-        c.Open();
-        using var cmd = new NpgsqlCommand(sql, c);
-        cmd.ExecuteNonQuery();
-    }
-
-    /// <summary>After an await the test may run on a socket thread (the inline-completions rerun): no synchronous I/O there.</summary>
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var c = new NpgsqlConnection(_db);
-        await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, c);
-        await cmd.ExecuteNonQueryAsync();
-    }
 
     private Task<TestServer> Start(Action<ServerOptions>? more = null) => TestServer.StartAsync(o =>
     {
@@ -108,15 +93,15 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
         string path = $"/recommend/user/{user}/ml?limit=5";
         long track = (await Json(s.Http, path))[0].GetProperty("track_id").GetInt64();
 
-        await ExecuteAsync($"UPDATE legacy.tracks SET title = 'Renamed by the catalog team' WHERE id = {track}");
+        await _fixture.ExecuteAsync($"UPDATE legacy.tracks SET title = 'Renamed by the catalog team' WHERE id = {track}");
         Assert.NotEqual("Renamed by the catalog team", (await Json(s.Http, path))[0].GetProperty("title").GetString());
         Assert.Equal(HttpStatusCode.OK, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
         Assert.Equal("Renamed by the catalog team", (await Json(s.Http, path))[0].GetProperty("title").GetString());
 
         // A track the model has not seen: trained in (plays) with its metadata, both after start-up.
         const int newTrack = 990_001;
-        await ExecuteAsync($"INSERT INTO legacy.tracks (id, title) VALUES ({newTrack}, 'Overnight single')");
-        await ExecuteAsync($"INSERT INTO legacy.interactions (user_id, track_id, milestone) SELECT u, {newTrack}, 100 FROM generate_series(1, 200) u");
+        await _fixture.ExecuteAsync($"INSERT INTO legacy.tracks (id, title) VALUES ({newTrack}, 'Overnight single')");
+        await _fixture.ExecuteAsync($"INSERT INTO legacy.interactions (user_id, track_id, milestone) SELECT u, {newTrack}, 100 FROM generate_series(1, 200) u");
         Assert.True(s.Training.TryStart("test", out var run));
         var outcome = await run;
         Assert.True(outcome.Ok && outcome.Promoted, outcome.Message);
@@ -149,7 +134,7 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
         Assert.NotEqual(loaded, catalog.Status.CheckedAtUtc);
         Assert.Equal(loaded, catalog.Status.LoadedAtUtc);
 
-        await ExecuteAsync("UPDATE legacy.tracks SET title = 'Retitled between reloads' WHERE id = 1");
+        await _fixture.ExecuteAsync("UPDATE legacy.tracks SET title = 'Retitled between reloads' WHERE id = 1");
         clock.Advance(TimeSpan.FromSeconds(59));
         await Task.Delay(300);
         Assert.NotEqual("Retitled between reloads", s.Host.Catalog.Find(1)!.Title);
@@ -227,7 +212,7 @@ public sealed class DatabaseMappingServerTests : IClassFixture<PostgresFixture>
     public async Task A_failed_training_is_shown_in_model_and_metrics()
     {
         await using var s = await Start();
-        await ExecuteAsync("ALTER TABLE legacy.interactions RENAME COLUMN track_id TO song_id");
+        await _fixture.ExecuteAsync("ALTER TABLE legacy.interactions RENAME COLUMN track_id TO song_id");
         Assert.True(s.Training.TryStart("test", out var run));
         Assert.False((await run).Ok);
         var training = JsonNode.Parse(await s.Http.GetStringAsync("/model"))!["training"]!;
