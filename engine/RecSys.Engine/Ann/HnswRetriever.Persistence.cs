@@ -59,7 +59,7 @@ public sealed partial class HnswRetriever
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash3.HashToUInt64(span[..o]));
 
         string full = Path.GetFullPath(path);
-        string temp = full + $".{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        string temp = IO.StaleTempFiles.For(full);
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))

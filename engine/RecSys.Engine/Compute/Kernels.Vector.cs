@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace RecSys.Engine.Compute;
 
 /// <summary>The vector paths of <see cref="Kernels"/>. Callers have validated sizes and indices.</summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     private const int PrefetchDistance = 4;
 

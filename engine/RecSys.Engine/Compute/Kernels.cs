@@ -9,7 +9,7 @@ namespace RecSys.Engine.Compute;
 /// accumulators in registers. Each has a Vector512, a Vector256 and a scalar path; the scalar paths
 /// are the oracles the tests compare against, and run where hardware intrinsics are disabled.
 /// </summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>
     /// The confidence-weighted part of (YᵀCᵤY)·p without forming the matrix: for every row i in

@@ -28,7 +28,9 @@ public static class ModelFile
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        // What a writer killed mid-write left here (kill -9 during train: up to the model's size, forever otherwise).
+        IO.StaleTempFiles.Remove(dir);
+        string temp = Path.Combine(dir, "." + Path.GetFileName(IO.StaleTempFiles.For(full)));
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20))
@@ -178,6 +180,10 @@ public static class ModelFile
             if (ptr[r + 1] < ptr[r])
             {
                 throw new ModelFormatException($"entry '{UserItemsIndptr}' decreases at row {r}");
+            }
+            if (ptr[r + 1] > idx.Length)
+            {
+                throw new ModelFormatException($"entry '{UserItemsIndptr}' points past the {idx.Length} indices at row {r} ({ptr[r + 1]})");
             }
             rowPtr[r + 1] = (int)ptr[r + 1];
             for (long k = ptr[r]; k < ptr[r + 1]; k++)

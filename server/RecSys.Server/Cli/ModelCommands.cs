@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Model;
+using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Cli;
 
@@ -40,7 +41,16 @@ internal static class ModelCommands
             var rows = new JsonArray();
             foreach (string v in store.Versions())
             {
-                var m = store.ReadManifest(v);
+                ModelManifest? m = null;
+                string? problem = broken.GetValueOrDefault(v);
+                try
+                {
+                    m = store.ReadManifest(v);
+                }
+                catch (Exception e) when (e is ModelFormatException or IOException)
+                {
+                    problem ??= e.Message;
+                }
                 rows.Add(new JsonObject
                 {
                     ["version"] = v,
@@ -50,7 +60,7 @@ internal static class ModelCommands
                     ["items"] = m?.Items,
                     ["ndcg@10"] = m?.Ndcg,
                     ["source"] = m?.Source,
-                    ["broken"] = broken.GetValueOrDefault(v),
+                    ["broken"] = problem,
                 });
             }
             if (r.GetValue(json))
@@ -80,7 +90,10 @@ internal static class ModelCommands
         {
             var store = new Hosting.ModelStore(r.GetValue(storage)!);
             string v = r.GetValue(version)!;
-            ModelFile.Load(Path.Combine(store.VersionDirectory(v), Hosting.ModelStore.ModelFileName)); // refuse a version that does not load
+            // Refuse a name that is not a version, and a version whose model or manifest does not load.
+            ModelFile.Load(Path.Combine(store.VersionDirectory(v), Hosting.ModelStore.ModelFileName));
+            store.ReadManifest(v);
+            store.ClearBroken(v);
             store.Promote(v);
             Console.WriteLine($"current: {v}");
             return 0;

@@ -13,9 +13,14 @@ internal static class AdminEndpoints
         if (string.IsNullOrEmpty(options.AdminToken)) return;
         byte[] expected = Encoding.UTF8.GetBytes(options.AdminToken);
         var admin = app.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
-            Authorized(context.HttpContext, expected) ? await next(context) : Results.Problem(
+        {
+            if (Authorized(context.HttpContext, expected)) return await next(context);
+            // RFC 9110: a 401 names the scheme it wants.
+            context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+            return Results.Problem(
                 title: "Unauthorized", detail: "a valid 'Authorization: Bearer <token>' header is required",
-                statusCode: StatusCodes.Status401Unauthorized));
+                statusCode: StatusCodes.Status401Unauthorized);
+        });
 
         admin.MapPost("/reload", async (ModelHost host, CatalogService catalog) =>
         {
@@ -37,7 +42,8 @@ internal static class AdminEndpoints
     private static bool Authorized(HttpContext http, byte[] expected)
     {
         string? header = http.Request.Headers.Authorization;
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
+        // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is as good as "Bearer".
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
         byte[] given = Encoding.UTF8.GetBytes(header[7..].Trim());
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }

@@ -5,7 +5,7 @@ using RecSys.Server.Hosting;
 namespace RecSys.Server.Endpoints;
 
 /// <summary>Health, readiness, model description and metrics.</summary>
-internal static class StatusEndpoints
+internal static partial class StatusEndpoints
 {
     public static void Map(WebApplication app)
     {
@@ -17,7 +17,8 @@ internal static class StatusEndpoints
             : Results.Json(new JsonObject { ["ready"] = false, ["reason"] = host.LastReload?.Message ?? "no model loaded yet" }, statusCode: StatusCodes.Status503ServiceUnavailable))
             .WithName("Ready");
         app.MapGet("/model", Describe).WithName("Model");
-        app.MapMetrics("/metrics");
+        // GET only (HEAD is routed as GET): a scrape endpoint that answered POST or DELETE invites misuse.
+        app.MapMetrics("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 
     private static IResult Describe(ModelHost host, CatalogService catalog, TrainingService training, TrainingScheduler scheduler, ServerOptions options)
@@ -62,8 +63,36 @@ internal static class StatusEndpoints
                 ["last_error"] = Training(training.LastError),
             },
         };
-        return Results.Json(body);
+        return Results.Json(Redact(body));
     }
+
+    /// <summary>
+    /// /model is public: the folders of absolute paths in its texts (the store, imported files, input
+    /// files) say more about the host than a client needs; the file names stay.
+    /// </summary>
+    internal static JsonObject Redact(JsonObject body)
+    {
+        foreach (var (key, value) in body.ToList())
+        {
+            switch (value)
+            {
+                case JsonObject o: Redact(o); break;
+                case JsonArray a:
+                    for (int i = 0; i < a.Count; i++)
+                    {
+                        if (a[i] is JsonValue v && v.TryGetValue(out string? text)) a[i] = AbsoluteFolders().Replace(text, "…/");
+                    }
+                    break;
+                case JsonValue v when v.TryGetValue(out string? text):
+                    body[key] = AbsoluteFolders().Replace(text, "…/");
+                    break;
+            }
+        }
+        return body;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.~])/(?:[^/\s:;,()'""]+/)+")]
+    private static partial System.Text.RegularExpressions.Regex AbsoluteFolders();
 
     private static JsonObject? Training(TrainingOutcome? t) => t is null ? null : new JsonObject
     {

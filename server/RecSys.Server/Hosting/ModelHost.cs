@@ -160,6 +160,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         var retrievers = ItemRetrievers.Create(model, options.Retrieval, dir);
         var recommender = new Recommender(model, retrievers: retrievers);
         var serving = new ServingModel(version, store.ReadManifest(version), model, recommender, time.GetUtcNow().UtcDateTime);
+        Note(() => store.ClearBroken(version));
         serving.Fields(_catalog);
         PrepareLegacyPool(_catalog, serving);
         return serving;

@@ -1,12 +1,15 @@
 using System.Text.Json;
+using RecSys.Engine.IO;
 using RecSys.Engine.Model;
 
 namespace RecSys.Server.Hosting;
 
 /// <summary>
 /// Versioned models on disk: &lt;root&gt;/models/&lt;version&gt;/{model.npz, index files, manifest.json},
-/// a "current" pointer file, and a history of promotions for rollback. Pointer updates are atomic
-/// renames; the last N versions are kept (the current one always).
+/// a "current" pointer file, a history of promotions for rollback, and the versions found broken.
+/// Every file is written whole or not at all (temporary file, flushed, renamed, folder flushed), so a
+/// power loss leaves the old content or the new. Version names are the store's own (a UTC time); no
+/// other name, path or separator is accepted. Pruning keeps the newest good versions.
 /// </summary>
 public sealed class ModelStore(string root, int keep = 5)
 {
@@ -21,7 +24,15 @@ public sealed class ModelStore(string root, int keep = 5)
     private string HistoryFile => Path.Combine(Root, "history");
     private string BrokenFile => Path.Combine(Root, "broken");
 
-    public string VersionDirectory(string version) => Path.Combine(ModelsDirectory, version);
+    /// <summary>A version's folder; refuses anything but a version name (no paths, no <c>.partial</c> folders).</summary>
+    public string VersionDirectory(string version) =>
+        IsVersionName(version) ? Path.Combine(ModelsDirectory, version)
+        : throw new InvalidOperationException($"'{version}' is not a model version name (yyyyMMddTHHmmssfffZ, as 'model list' shows them)");
+
+    /// <summary>Whether <paramref name="name"/> is a version name the store issues: a UTC time to the millisecond.</summary>
+    public static bool IsVersionName(string? name) =>
+        name is { Length: 19 } && name[8] == 'T' && name[18] == 'Z' && name.AsSpan(0, 8).IndexOfAnyExceptInRange('0', '9') < 0
+            && name.AsSpan(9, 9).IndexOfAnyExceptInRange('0', '9') < 0;
 
     /// <summary>The promoted version, or null when none is.</summary>
     public string? Current
@@ -37,13 +48,23 @@ public sealed class ModelStore(string root, int keep = 5)
     /// <summary>All stored versions, oldest first (names sort by time).</summary>
     public IReadOnlyList<string> Versions() =>
         Directory.Exists(ModelsDirectory)
-            ? Directory.GetDirectories(ModelsDirectory).Select(d => Path.GetFileName(d)).Where(v => File.Exists(Path.Combine(ModelsDirectory, v, ModelFileName))).Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetDirectories(ModelsDirectory).Select(d => Path.GetFileName(d)).Where(v => IsVersionName(v) && File.Exists(Path.Combine(ModelsDirectory, v, ModelFileName))).Order(StringComparer.Ordinal).ToList()
             : [];
 
+    /// <summary>A version's manifest, null when it has none; a manifest that does not parse (a write cut short) is a <see cref="ModelFormatException"/> naming the file.</summary>
     public ModelManifest? ReadManifest(string version)
     {
         string path = Path.Combine(VersionDirectory(version), ManifestFileName);
-        return File.Exists(path) ? JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path)) : null;
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path))
+                ?? throw new ModelFormatException($"{path}: the manifest is null");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException($"{path}: malformed manifest ({e.Message})");
+        }
     }
 
     /// <summary>Stores a new version (not promoted). Returns its name.</summary>
@@ -53,12 +74,14 @@ public sealed class ModelStore(string root, int keep = 5)
         {
             string version = NewVersionName();
             string dir = VersionDirectory(version);
-            string temp = dir + ".partial";
+            // Named with this process's id, so a start-up after a kill -9 knows it for a dead writer's.
+            string temp = $"{dir}.{Environment.ProcessId}.partial";
             if (Directory.Exists(temp)) Directory.Delete(temp, true);
             Directory.CreateDirectory(temp);
             ModelFile.Save(model, Path.Combine(temp, ModelFileName));
             WriteAtomic(Path.Combine(temp, ManifestFileName), JsonSerializer.Serialize(manifest(version), Indented));
             Directory.Move(temp, dir);
+            DurableFile.FlushDirectory(ModelsDirectory);
             return version;
         }
     }
@@ -101,7 +124,7 @@ public sealed class ModelStore(string root, int keep = 5)
         {
             return ReadManifest(version);
         }
-        catch (Exception e) when (e is JsonException or IOException)
+        catch (Exception e) when (e is ModelFormatException or IOException)
         {
             return null;
         }
@@ -120,11 +143,15 @@ public sealed class ModelStore(string root, int keep = 5)
         return broken;
     }
 
-    /// <summary>Forgets that <paramref name="version"/> did not load (it was promoted again, so it does now).</summary>
-    private void ClearBroken(string version)
+    /// <summary>Forgets that <paramref name="version"/> did not load (it loaded since: the fault was fixed, or was the disk's).</summary>
+    public void ClearBroken(string version)
     {
-        var broken = Broken().Where(b => b.Key != version);
-        WriteAtomic(BrokenFile, string.Join('\n', broken.Select(b => $"{b.Key}\t{b.Value}")));
+        lock (_gate)
+        {
+            var broken = Broken();
+            if (!broken.ContainsKey(version)) return;
+            WriteAtomic(BrokenFile, string.Join('\n', broken.Where(b => b.Key != version).Select(b => $"{b.Key}\t{b.Value}")));
+        }
     }
 
     /// <summary>Records that <paramref name="version"/> does not load; rollback and start-up recovery skip it.</summary>
@@ -150,7 +177,6 @@ public sealed class ModelStore(string root, int keep = 5)
             if (history.Count == 0 || history[^1] != version) history.Add(version);
             WriteAtomic(HistoryFile, string.Join('\n', history));
             WriteAtomic(CurrentFile, version);
-            if (Broken().ContainsKey(version)) ClearBroken(version);
             if (prune) Prune();
         }
     }
@@ -162,9 +188,13 @@ public sealed class ModelStore(string root, int keep = 5)
         {
             var history = History();
             string? current = Current;
-            // Drop the current version and any entries whose files are gone.
+            // Drop the current version and any entries whose files are gone, are known broken, or whose
+            // manifest does not parse (found broken now).
             var broken = Broken();
-            while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]) || broken.ContainsKey(history[^1]))) history.RemoveAt(history.Count - 1);
+            while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]) || broken.ContainsKey(history[^1]) || !ManifestReads(history[^1])))
+            {
+                history.RemoveAt(history.Count - 1);
+            }
             if (history.Count == 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
             string previous = history[^1];
             WriteAtomic(HistoryFile, string.Join('\n', history));
@@ -176,22 +206,41 @@ public sealed class ModelStore(string root, int keep = 5)
     /// <summary>The promoted versions, oldest first (a version promoted again appears again).</summary>
     public IReadOnlyList<string> PromotionHistory() => History();
 
+    private bool ManifestReads(string version)
+    {
+        try
+        {
+            ReadManifest(version);
+            return true;
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException)
+        {
+            MarkBroken(version, e.Message);
+            return false;
+        }
+    }
+
     private List<string> History() => File.Exists(HistoryFile)
         ? File.ReadAllLines(HistoryFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList()
         : [];
 
-    /// <summary>Deletes the oldest versions beyond the kept number, never the current one or the rollback target.</summary>
+    /// <summary>
+    /// Deletes the versions beyond the kept number, broken ones first, then the oldest; never the current
+    /// version, the one a rollback returns to, or the newest <c>keep</c> versions not known to be broken
+    /// (so promoting a bad version cannot cost the last good one).
+    /// </summary>
     private void Prune()
     {
         var versions = Versions();
-        string? current = Current;
-        var history = History();
-        string? previous = history.Count >= 2 ? history[^2] : null;
+        var broken = Broken();
+        var kept = versions.Where(v => !broken.ContainsKey(v)).TakeLast(Math.Max(1, keep)).ToHashSet();
+        if (Current is { } current) kept.Add(current);
+        if (RollbackTarget(History(), Current, broken) is { } previous) kept.Add(previous);
         int excess = versions.Count - Math.Max(1, keep);
-        foreach (string v in versions)
+        foreach (string v in versions.OrderBy(v => broken.ContainsKey(v) ? 0 : 1).ThenBy(v => v, StringComparer.Ordinal))
         {
             if (excess <= 0) break;
-            if (v == current || v == previous) continue;
+            if (kept.Contains(v)) continue;
             try
             {
                 Directory.Delete(VersionDirectory(v), true);
@@ -202,6 +251,18 @@ public sealed class ModelStore(string root, int keep = 5)
                 // In use or already gone: try again at the next promotion.
             }
         }
+    }
+
+    /// <summary>The newest promoted version before <paramref name="current"/> that still exists and is not broken.</summary>
+    private string? RollbackTarget(List<string> history, string? current, IReadOnlyDictionary<string, string> broken)
+    {
+        var versions = Versions();
+        for (int i = history.Count - 1; i >= 0; i--)
+        {
+            string v = history[i];
+            if (v != current && versions.Contains(v) && !broken.ContainsKey(v)) return v;
+        }
+        return null;
     }
 
     private readonly HashSet<string> _issued = [];
@@ -222,11 +283,26 @@ public sealed class ModelStore(string root, int keep = 5)
         }
     }
 
-    private static void WriteAtomic(string path, string text)
+    private static void WriteAtomic(string path, string text) => DurableFile.WriteAllText(path, text);
+
+    /// <summary>
+    /// Deletes what writers killed mid-write left (temporary files, <c>.partial</c> version folders of
+    /// processes that are gone); returns how many. Run at start-up, before this process writes.
+    /// </summary>
+    public int RemoveStaleFiles()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temp = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        int removed = StaleTempFiles.Remove(Root) + StaleTempFiles.Remove(ModelsDirectory);
+        foreach (string version in Versions()) removed += StaleTempFiles.Remove(VersionDirectory(version));
+        if (Directory.Exists(ModelsDirectory))
+        {
+            // Folders of builds that named them without a process id.
+            foreach (string dir in Directory.GetDirectories(ModelsDirectory, "*.partial"))
+            {
+                if (StaleTempFiles.WriterOf(Path.GetFileName(dir)) is not null) continue;
+                Directory.Delete(dir, recursive: true);
+                removed++;
+            }
+        }
+        return removed;
     }
 }

@@ -67,12 +67,17 @@ public static class ServerHost
 
         var app = builder.Build();
         app.UseExceptionHandler();
-        // Only with origins configured: without them a browser gets no CORS headers and each request skips the middleware.
-        if (origins.Count > 0) app.UseCors();
         var problems = app.Services.GetRequiredService<IProblemDetailsService>();
         app.Use(async (context, next) =>
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var request = context.Request;
+            // HEAD is GET without the body (RFC 9110): routed as GET; Kestrel, which knows the request
+            // line said HEAD, sends the headers and drops the body.
+            if (HttpMethods.IsHead(request.Method)) request.Method = HttpMethods.Get;
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = NoSniff;
+            headers.CacheControl = NoStore;
             await next(context);
             // A bare error status (no route, wrong method) gets a problem+json body, as
             // UseStatusCodePages writes it, without the feature and dictionary that middleware
@@ -86,12 +91,21 @@ public static class ServerHost
             ServerMetrics.RequestDuration.WithLabels(endpoint).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
             ServerMetrics.Requests.WithLabels(endpoint, ServerMetrics.StatusLabel(context.Response.StatusCode)).Inc();
         });
+        // Routing after the method rewrite above (without this call it would run first).
+        app.UseRouting();
+        // Only with origins configured: without them a browser gets no CORS headers and each request skips the middleware.
+        if (origins.Count > 0) app.UseCors();
         RecommendEndpoints.Map(app);
         StatusEndpoints.Map(app);
         AdminEndpoints.Map(app, options);
         app.MapOpenApi();
         return app;
     }
+
+    private static readonly Microsoft.Extensions.Primitives.StringValues NoSniff = "nosniff";
+
+    /// <summary>Answers depend on the model and the catalog of the moment: no cache should keep them.</summary>
+    private static readonly Microsoft.Extensions.Primitives.StringValues NoStore = "no-store";
 
     /// <summary>
     /// Start-up: imports a model left at the original design's path, loads the catalog (a configured one
@@ -128,6 +142,15 @@ public static class ServerHost
                         log.LogError("could not check the plays table: {Message}", e.Message);
                     }
                 }
+            }
+            try
+            {
+                int stale = host.Store.RemoveStaleFiles();
+                if (stale > 0) log.LogInformation("removed {Count} temporary files and folders that killed writers left in {Store}", stale, host.Store.Root);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("could not clean the model store: {Message}", e.Message);
             }
             ImportOriginalDesignModel();
             if (!await catalog.ReloadAsync("startup", cancellationToken))

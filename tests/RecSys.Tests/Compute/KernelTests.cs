@@ -164,4 +164,12 @@ public sealed class KernelTests
             if (k == 128) yield return ("128x512", (f, _, i, c, v, a, b, d) => Kernels.AccumulateWeighted128x512(f, i, c, v, a, b, d));
         }
     }
+
+    [Fact]
+    public void The_kernels_are_not_public_they_trust_their_indices()
+    {
+        // AccumulateWeighted reads factors at the given indices without a bounds check (that is its speed);
+        // only the engine, which builds the indices from validated matrices, may call it.
+        Assert.False(typeof(RecSys.Engine.Compute.Kernels).IsPublic);
+    }
 }

@@ -150,6 +150,23 @@ public sealed class ModelFileTests : IDisposable
     }
 
     [Fact]
+    public void A_heard_matrix_row_pointing_past_the_indices_is_refused()
+    {
+        // Valid CRCs, first and last pointers right: only a middle row points past the indices.
+        string path = _dir.File("past.npz");
+        WriteNpz(path, z =>
+        {
+            z.Add<float>("user_factors", [1, 2, 3, 4], 2, 2);
+            z.Add<float>("item_factors", [1, 2], 1, 2);
+            z.Add<long>("user_ids", [1, 2], 2);
+            z.Add<long>("track_ids", [1], 1);
+            z.Add<long>("user_items_indptr", [0, 100, 1], 3);
+            z.Add<int>("user_items_indices", [0], 1);
+        });
+        Assert.Contains("points past the 1 indices at row 0", Assert.Throws<ModelFormatException>(() => ModelFile.Load(path)).Message);
+    }
+
+    [Fact]
     public void Not_a_zip_and_missing_file_are_refused()
     {
         string path = _dir.Write("text.npz", "hello, not a zip");

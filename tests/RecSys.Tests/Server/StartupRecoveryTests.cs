@@ -52,6 +52,25 @@ public sealed class StartupRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_current_version_with_an_empty_manifest_is_skipped_at_start_up()
+    {
+        string good;
+        await using (var first = await Start(train: true)) good = first.Host.Current!.Version;
+        var store = new ModelStore(Storage);
+        const string damaged = "29990101T000000000Z";
+        Directory.CreateDirectory(store.VersionDirectory(damaged));
+        File.Copy(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName), Path.Combine(store.VersionDirectory(damaged), ModelStore.ModelFileName));
+        File.WriteAllText(Path.Combine(store.VersionDirectory(damaged), ModelStore.ManifestFileName), "");
+        store.Promote(damaged, prune: false);
+
+        await using var s = await Start(train: false);
+        Assert.Equal(good, s.Host.Current!.Version);
+        Assert.Contains("malformed manifest", store.Broken()[damaged]);
+        // /admin/reload of a version that does not load is a refusal, not a server error.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
+    }
+
+    [Fact]
     public async Task A_store_where_no_promoted_version_loads_trains_a_new_one()
     {
         var store = new ModelStore(Storage);

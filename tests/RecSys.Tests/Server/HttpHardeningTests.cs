@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace RecSys.Tests.Server;
+
+/// <summary>HTTP details a client or a proxy relies on: HEAD, allowed methods, the 401 challenge, response headers, what /model reveals.</summary>
+public sealed class HttpHardeningTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private TestServer S => fixture.Server;
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/ready")]
+    [InlineData("/model")]
+    [InlineData("/metrics")]
+    [InlineData("/recommend/user/1/ml?limit=3")]
+    [InlineData("/recommend/user/1?limit=3")]
+    public async Task Head_answers_every_get_route_without_a_body(string path)
+    {
+        var get = await S.Http.GetAsync(path);
+        var head = await S.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+        Assert.Equal(get.StatusCode, head.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(get.Content.Headers.ContentType?.MediaType, head.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task Metrics_answers_get_only(string method)
+    {
+        var r = await S.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/metrics"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_401_names_its_scheme_and_the_scheme_is_case_insensitive()
+    {
+        var refused = await S.Http.SendAsync(S.Admin("/admin/reload", token: "wrong-token-0123456789"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("Bearer", refused.Headers.WwwAuthenticate.Single().Scheme);
+
+        var lower = new HttpRequestMessage(HttpMethod.Post, "/admin/reload");
+        lower.Headers.Authorization = new AuthenticationHeaderValue("bearer", TestServer.Token);
+        Assert.Equal(HttpStatusCode.OK, (await S.Http.SendAsync(lower)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/recommend/user/1/ml?limit=3")]
+    [InlineData("/model")]
+    [InlineData("/no/such/route")]
+    public async Task Answers_say_nosniff_and_no_store(string path)
+    {
+        var r = await S.Http.GetAsync(path);
+        Assert.Equal("nosniff", r.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.True(r.Headers.CacheControl!.NoStore);
+    }
+
+    [Fact]
+    public async Task Model_shows_no_folders_of_the_host()
+    {
+        await S.Http.SendAsync(S.Admin("/admin/reload"));
+        string body = await S.Http.GetStringAsync("/model");
+        Assert.DoesNotContain(S.Host.Store.Root, body);
+        Assert.DoesNotContain(Path.GetTempPath(), body);
+    }
+}
