@@ -89,6 +89,13 @@ public sealed class DelimitedFileReader
                     first = false;
                     line = StripBom(line);
                     Layout = DelimitedLayout.Detect(_format, _path, line);
+                    if (Layout.Format is DelimitedFormat.Csv or DelimitedFormat.Tsv && Layout.Fields > 3)
+                    {
+                        // Which column would be the weight is a guess; so is dropping the others.
+                        throw new DataFormatException(_path, state.LineNumber,
+                            $"{Layout.Fields} fields: a {Layout.Format.ToString().ToLowerInvariant()} file has user_id, track_id and an optional weight " +
+                            "(MovieLens files with timestamps: --format movielens or movielens-csv)", Encoding.UTF8.GetString(line));
+                    }
                     state.Layout = Layout;
                     if (Layout.HasHeader)
                     {
@@ -167,7 +174,16 @@ public sealed class DelimitedFileReader
             {
                 return "";
             }
+            if (line.Contains((byte)0))
+            {
+                return "the line contains a NUL byte (a binary or damaged file?)";
+            }
             byte delimiter = Layout.Delimiter;
+            int fields = line.Count(delimiter) + 1;
+            if (fields > Layout.Fields)
+            {
+                return $"unexpected extra field ({fields} fields; rows of this file have {Layout.Fields})";
+            }
 
             int end = line.IndexOf(delimiter);
             if (end < 0)
@@ -178,6 +194,11 @@ public sealed class DelimitedFileReader
             {
                 return "user_id is not an integer";
             }
+            if (user < 0)
+            {
+                // The API refuses negative ids, so such a user could never be asked for.
+                return "user_id must be >= 0";
+            }
             line = line[(end + 1)..];
 
             end = line.IndexOf(delimiter);
@@ -186,9 +207,13 @@ public sealed class DelimitedFileReader
             {
                 return "track_id is not an integer";
             }
+            if (item < 0)
+            {
+                return "track_id must be >= 0";
+            }
             if (!Layout.HasWeight)
             {
-                return end < 0 ? null : "unexpected extra field (the first row has 2 fields)";
+                return null;
             }
             if (end < 0)
             {
@@ -201,9 +226,10 @@ public sealed class DelimitedFileReader
             {
                 return "weight is not a number";
             }
-            if (!float.IsFinite(weight) || weight < 0)
+            if (!float.IsFinite(weight) || weight <= 0)
             {
-                return "weight must be a finite number >= 0";
+                // A weight of 0 is no interaction, yet would train as one with confidence 1.
+                return "weight must be a finite number > 0";
             }
             return null;
         }

@@ -17,8 +17,12 @@ public enum DelimitedFormat
     Tsv,
 }
 
-/// <summary>How to read a delimited file: what separates fields, whether line 1 is a header, which column is the weight.</summary>
-public readonly record struct DelimitedLayout(DelimitedFormat Format, byte Delimiter, bool HasHeader, bool HasWeight)
+/// <summary>
+/// How to read a delimited file: what separates fields, whether line 1 is a header, whether the third
+/// column is a weight, and how many fields every row has (a row with more or fewer is malformed, not
+/// trimmed: MovieLens rows end with a timestamp, a generic file has 2 or 3 columns).
+/// </summary>
+public readonly record struct DelimitedLayout(DelimitedFormat Format, byte Delimiter, bool HasHeader, bool HasWeight, int Fields)
 {
     public static DelimitedFormat ParseFormat(string name) => name.Trim().ToLowerInvariant() switch
     {
@@ -69,8 +73,14 @@ public readonly record struct DelimitedLayout(DelimitedFormat Format, byte Delim
         };
 
         int columns = firstLine.IsEmpty ? 3 : firstLine.Count(delimiter) + 1;
+        int fields = format switch
+        {
+            DelimitedFormat.Lastfm => 3,
+            DelimitedFormat.MovieLens or DelimitedFormat.MovieLensCsv => 4,
+            _ => columns,
+        };
         bool weight = format is DelimitedFormat.Lastfm or DelimitedFormat.MovieLens or DelimitedFormat.MovieLensCsv || columns >= 3;
-        return new DelimitedLayout(format, delimiter, header, weight);
+        return new DelimitedLayout(format, delimiter, header, weight, fields);
     }
 
     private static bool LooksLikeHeader(ReadOnlySpan<byte> line, byte delimiter)

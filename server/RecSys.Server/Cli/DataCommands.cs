@@ -18,6 +18,8 @@ internal static class DataCommands
         {
             var data = await input.LoadAsync(r, ct);
             var matrix = InteractionMatrix.Build(data.Table);
+            // An empty source is almost always a wrong path, table or filter: say so, with a failing exit code.
+            if (matrix.Nnz == 0) throw new CliException($"{data.Source} holds no interactions");
             if (r.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new

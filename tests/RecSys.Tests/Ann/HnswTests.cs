@@ -51,7 +51,9 @@ public sealed class HnswTests
     {
         var items = Vectors(3000, 1);
         var queries = Vectors(200, 2);
-        var hnsw = HnswRetriever.Build(items, Dims, metric, new HnswOptions { EfSearch = 64 }, mode);
+        // One build thread: a parallel build's graph depends on how threads interleave, and on a busy
+        // machine its recall wandered below the bound (0.941 once); the test is of the algorithm.
+        var hnsw = HnswRetriever.Build(items, Dims, metric, new HnswOptions { EfSearch = 64, Threads = 1 }, mode);
         var exact = new ExactRetriever(items, Dims, metric);
         double recall = Recall(hnsw, exact, queries, 10);
         Assert.True(recall >= 0.95, $"{metric}/{mode}: recall@10 {recall:F3}");

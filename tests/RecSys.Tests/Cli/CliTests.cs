@@ -19,6 +19,15 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Data_stats_on_an_empty_file_fails_and_says_so()
+    {
+        string path = _dir.Write("empty.tsv", "");
+        var r = RecsysCli.Run("data", "stats", "--input", path, "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("holds no interactions", r.Stderr);
+    }
+
+    [Fact]
     public void Bad_row_fails_with_file_and_line_and_skip_reports_count()
     {
         string path = _dir.Write("plays.csv", "user,track\n1,2\n1,zz\n3,4\n");

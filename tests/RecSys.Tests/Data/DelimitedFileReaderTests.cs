@@ -59,8 +59,8 @@ public sealed class DelimitedFileReaderTests : IDisposable
     [Fact]
     public void Generic_three_columns_with_any_header_names()
     {
-        var reader = new DelimitedFileReader(_dir.Write("x.csv", "who,what,how_much\r\n-1,9223372036854775807,2.5\r\n"));
-        Assert.Equal([(-1L, long.MaxValue, 2.5f)], Rows(reader.Read()));
+        var reader = new DelimitedFileReader(_dir.Write("x.csv", "who,what,how_much\r\n0,9223372036854775807,2.5\r\n"));
+        Assert.Equal([(0L, long.MaxValue, 2.5f)], Rows(reader.Read()));
     }
 
     [Fact]
@@ -82,8 +82,14 @@ public sealed class DelimitedFileReaderTests : IDisposable
     [InlineData("1\tx\t3", 3, "track_id is not an integer")]
     [InlineData("1", 3, "expected at least 2 fields")]
     [InlineData("1\t2\tabc", 3, "weight is not a number")]
-    [InlineData("1\t2\t-4", 3, "weight must be a finite number >= 0")]
-    [InlineData("1\t2\tNaN", 3, "weight must be a finite number >= 0")]
+    [InlineData("1\t2\t-4", 3, "weight must be a finite number > 0")]
+    [InlineData("1\t2\tNaN", 3, "weight must be a finite number > 0")]
+    [InlineData("1\t2\t0", 3, "weight must be a finite number > 0")]
+    [InlineData("-1\t2\t1", 3, "user_id must be >= 0")]
+    [InlineData("1\t-2\t1", 3, "track_id must be >= 0")]
+    [InlineData("1\t2\t1\t9", 3, "unexpected extra field (4 fields; rows of this file have 3)")]
+    [InlineData("1\t2\t1\0", 3, "NUL byte")]
+    [InlineData("1\t2\0\t1", 3, "NUL byte")]
     [InlineData("1\t2", 3, "missing weight field")]
     [InlineData("99999999999999999999\t2\t1", 3, "user_id is not an integer")]
     public void Malformed_row_names_file_line_and_text(string badRow, int line, string problem)
@@ -112,7 +118,7 @@ public sealed class DelimitedFileReaderTests : IDisposable
     [Fact]
     public void Rows_longer_than_the_read_buffer_and_spanning_chunks_parse()
     {
-        var lines = Enumerable.Range(0, 300_000).Select(i => $"{i % 977}\t{i}\t{i % 7}");
+        var lines = Enumerable.Range(0, 300_000).Select(i => $"{i % 977}\t{i}\t{i % 7 + 1}");
         string path = _dir.Write("big.tsv", string.Join("\n", lines));
         var data = new DelimitedFileReader(path).Read();
         Assert.Equal(300_000, data.Table.Count);
@@ -126,6 +132,21 @@ public sealed class DelimitedFileReaderTests : IDisposable
         Assert.Equal(0, new DelimitedFileReader(_dir.Write("empty.csv", "")).Read().Table.Count);
         var e = Assert.Throws<FileNotFoundException>(() => new DelimitedFileReader(_dir.File("nope.csv")).Read());
         Assert.Contains("nope.csv", e.Message);
+    }
+
+    [Fact]
+    public void A_generic_file_with_more_than_three_columns_is_refused_not_trimmed()
+    {
+        string path = _dir.Write("ratings4.csv", "1,2,5,881250949\n1,3,4,881250950\n");
+        var e = Assert.Throws<DataFormatException>(() => new DelimitedFileReader(path).Read());
+        Assert.Contains(":1: 4 fields: a csv file has user_id, track_id and an optional weight", e.Message);
+    }
+
+    [Fact]
+    public void A_generic_two_column_file_refuses_a_third_field_later()
+    {
+        string path = _dir.Write("plays.csv", "1,2\n1,3,7\n");
+        Assert.Contains(":2: unexpected extra field (3 fields; rows of this file have 2)", Assert.Throws<DataFormatException>(() => new DelimitedFileReader(path).Read()).Message);
     }
 
     [Fact]
