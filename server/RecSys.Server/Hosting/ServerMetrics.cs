@@ -47,6 +47,9 @@ public static class ServerMetrics
     public static readonly Gauge ModelTracksWithoutMetadata = Metrics.CreateGauge(
         "recsys_model_tracks_without_metadata", "Tracks of the serving model that the catalog has no metadata for.");
 
+    public static readonly Counter FoldInLookupsSkipped = Metrics.CreateCounter(
+        "recsys_foldin_lookups_skipped_total", "Fold-in lookups answered without the database while it was failing (popularity instead).");
+
     private static readonly Counter ServedWithoutMetadata = Metrics.CreateCounter(
         "recsys_served_tracks_without_metadata_total", "Tracks written into answers with null metadata (the catalog does not know them).");
 

@@ -17,15 +17,29 @@ public sealed class NoUserPlays : IUserPlays
 }
 
 /// <summary>
-/// Qualified plays from the mapped plays table (same rule as training), with a one-second timeout: a
-/// slow or failing database gives the popularity answer rather than a slow or failed request. The
-/// query is built once from the mapping checked against the catalog (<see cref="PrepareAsync"/>, at
-/// start-up; until it succeeds, lookups answer nothing and retry it in the background).
+/// Qualified plays from the mapped plays table (same rule as training), answered within one second
+/// whatever the database does: a slow, failing or hung database gives the popularity answer rather than
+/// a slow or failed request. The query is built once from the mapping checked against the catalog
+/// (<see cref="PrepareAsync"/>, at start-up; until it succeeds, lookups answer nothing and retry it in
+/// the background). After a failure, lookups pause (0.5 s, doubling to 30 s while failures go on), so a
+/// database that is down costs one connection attempt and one log line per pause, not one per request.
 /// </summary>
 public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options, ILogger<PostgresUserPlays> log) : IUserPlays
 {
+    /// <summary>The most a request waits for the database.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(30);
+
     private volatile string? _sql;
     private int _preparing;
+    private long _pausedUntil;
+    private int _failures;
+    private long _skipped;
+
+    /// <summary>Lookups answered without asking the database because it was failing (exported at /metrics).</summary>
+    public long Skipped => Interlocked.Read(ref _skipped);
 
     /// <summary>Resolves the mapping; throws <see cref="SchemaMappingException"/> when it does not fit the database.</summary>
     public async Task PrepareAsync(CancellationToken ct)
@@ -41,24 +55,56 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
             PrepareInBackground();
             return [];
         }
+        if (Environment.TickCount64 < Volatile.Read(ref _pausedUntil))
+        {
+            Interlocked.Increment(ref _skipped);
+            ServerMetrics.FoldInLookupsSkipped.Inc();
+            return [];
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Timeout);
+        var lookup = ReadAsync(sql, userId, timeout.Token);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(1));
-            await using var cmd = db.CreateCommand(sql);
-            cmd.Parameters.AddWithValue(userId);
-            await using var reader = await cmd.ExecuteReaderAsync(timeout.Token);
-            var plays = new List<(long, float)>();
-            while (await reader.ReadAsync(timeout.Token))
-            {
-                if (!reader.IsDBNull(0)) plays.Add((reader.GetInt64(0), reader.GetFloat(1)));
-            }
+            // Cancellation alone does not bound the wait: against a hung server Npgsql first asks it to
+            // cancel, then gives up on the connection, which took 15-30 s. The request stops waiting
+            // here; the lookup ends in the background (its connection is discarded, not reused).
+            var plays = await lookup.WaitAsync(Timeout, ct);
+            Interlocked.Exchange(ref _failures, 0);
             return plays;
         }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException && !ct.IsCancellationRequested)
         {
-            log.LogWarning("could not read plays of user {UserId}: {Message}", userId, e.Message);
+            _ = lookup.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            Pause(userId, e);
             return [];
+        }
+    }
+
+    private async Task<IReadOnlyList<(long TrackId, float Plays)>> ReadAsync(string sql, long userId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.AddWithValue(userId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var plays = new List<(long, float)>();
+        while (await reader.ReadAsync(ct))
+        {
+            if (!reader.IsDBNull(0)) plays.Add((reader.GetInt64(0), reader.GetFloat(1)));
+        }
+        return plays;
+    }
+
+    private void Pause(long userId, Exception e)
+    {
+        int failures = Interlocked.Increment(ref _failures);
+        double ms = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)));
+        long until = Environment.TickCount64 + (long)ms;
+        long previous = Volatile.Read(ref _pausedUntil);
+        // One line per pause: the first request whose failure starts it says so.
+        if (Interlocked.CompareExchange(ref _pausedUntil, until, previous) == previous && previous <= Environment.TickCount64)
+        {
+            log.LogWarning("could not read plays of user {UserId} ({Message}); fold-in lookups paused {Pause:F1} s, {Skipped} answered without the database so far",
+                userId, e is TimeoutException or OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:F0} s" : e.Message, ms / 1000, Skipped);
         }
     }
 
