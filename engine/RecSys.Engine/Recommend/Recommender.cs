@@ -36,6 +36,19 @@ public sealed class Recommender
         _popularOrder = new(PopularOrder);
     }
 
+    /// <summary>
+    /// Builds what fold-in and popularity answers need (the item Gram matrix, the popularity order) now,
+    /// so the first such request after a model swap does not build them, holding its thread and any
+    /// request waiting on the same lazy value.
+    /// </summary>
+    public void Prepare()
+    {
+        _ = _itemGram.Value;
+        _ = _popularOrder.Value;
+    }
+
+    internal bool Prepared => _itemGram.IsValueCreated && _popularOrder.IsValueCreated;
+
     public RecModel Model => _model;
     public ItemRetrievers Retrievers => _retrievers;
     public float Regularization { get; }

@@ -159,6 +159,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         if (model.ItemCount == 0) throw new InvalidOperationException($"{version} has no items");
         var retrievers = ItemRetrievers.Create(model, options.Retrieval, dir);
         var recommender = new Recommender(model, retrievers: retrievers);
+        recommender.Prepare();
         var serving = new ServingModel(version, store.ReadManifest(version), model, recommender, time.GetUtcNow().UtcDateTime);
         Note(() => store.ClearBroken(version));
         serving.Fields(_catalog);

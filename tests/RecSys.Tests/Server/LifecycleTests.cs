@@ -132,6 +132,8 @@ public sealed class LifecycleTests
     public async Task The_legacy_pool_is_built_before_any_request_asks_for_it()
     {
         await using var s = await TestServer.StartAsync();
+        // So are fold-in's Gram matrix and the popularity order.
+        Assert.True(s.Host.Current!.Recommender.Prepared);
         Assert.True(s.Host.Catalog.Count > 0);
         Assert.True(s.Host.Catalog.SortedFieldsBuilt);
 
