@@ -100,7 +100,9 @@ internal sealed partial class HnswGraph
 
     internal void ReturnContext(SearchContext context)
     {
-        if (t_context is null) t_context = context;
+        // A thread's cached context of another graph (the one before a model swap) is replaced, not kept
+        // beside: it would hold that whole graph alive for as long as the thread lives.
+        if (t_context is null || t_context.Owner != this) t_context = context;
         else _contexts.Add(context);
     }
 

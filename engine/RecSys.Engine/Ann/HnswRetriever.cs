@@ -29,6 +29,8 @@ public sealed partial class HnswRetriever : IItemRetriever
     public InnerProductMode Mode { get; }
     public HnswOptions Options { get; }
     public int Count => _graph.Count;
+
+    internal HnswGraph Graph => _graph;
     public int Dimensions { get; }
 
     /// <summary>Candidate list size of searches; settable at run time (the recall/speed knob).</summary>

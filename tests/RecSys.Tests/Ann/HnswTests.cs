@@ -60,6 +60,36 @@ public sealed class HnswTests
     }
 
     [Fact]
+    public void A_threads_cached_search_context_does_not_keep_a_replaced_graph_alive()
+    {
+        // On a thread of its own, as a socket thread serving requests before and after a model swap.
+        bool oldAlive = true;
+        var thread = new Thread(() =>
+        {
+            var query = Vectors(1, 9);
+            var old = SearchOnceAndForget(query);
+            var current = HnswRetriever.Build(Vectors(400, 8), Dims, RetrievalMetric.Cosine);
+            current.Search(query, 5);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            oldAlive = old.TryGetTarget(out _);
+            GC.KeepAlive(current);
+        });
+        thread.Start();
+        thread.Join();
+        Assert.False(oldAlive, "the graph searched before the swap is still reachable from the thread");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference<HnswGraph> SearchOnceAndForget(float[] query)
+    {
+        var retriever = HnswRetriever.Build(Vectors(300, 7), Dims, RetrievalMetric.Cosine);
+        retriever.Search(query, 5);
+        return new WeakReference<HnswGraph>(retriever.Graph);
+    }
+
+    [Fact]
     public void Scores_are_exact_and_sorted()
     {
         var items = Vectors(500, 3);
