@@ -129,6 +129,23 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task A_replaced_model_becomes_unreachable_and_is_collected_after_a_reload()
+    {
+        await using var s = await TestServer.StartAsync();
+        var before = Weakly(s.Host.Current!);
+        await s.Http.GetAsync($"/recommend/user/{s.Host.Current!.Model.UserIds[0]}/ml?limit=5");
+        Assert.Equal(HttpStatusCode.OK, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
+        await s.Http.GetAsync($"/recommend/user/{s.Host.Current!.Model.UserIds[0]}/ml?limit=5");
+        // The host collects a moment after the swap; nothing (caches, bindings, search contexts) may hold the old one.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (before.TryGetTarget(out _) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.False(before.TryGetTarget(out _), "the model served before the reload is still reachable");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference<ServingModel> Weakly(ServingModel model) => new(model);
+
+    [Fact]
     public async Task The_legacy_pool_is_built_before_any_request_asks_for_it()
     {
         await using var s = await TestServer.StartAsync();
