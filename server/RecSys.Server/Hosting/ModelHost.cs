@@ -177,8 +177,8 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
             _current = next;
             if (previous is not null) ServerMetrics.ModelVersion.WithLabels(previous.Version).Set(0);
             ServerMetrics.ModelVersion.WithLabels(next.Version).Set(1);
+            if (previous is not null) CollectPreviousSoon();
         }
-        CollectPreviousSoon();
     }
 
     private int _collectionPending;
