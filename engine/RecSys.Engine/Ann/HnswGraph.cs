@@ -17,7 +17,12 @@ internal sealed partial class HnswGraph
 
     private readonly object[] _locks;
     private readonly object _entryLock = new();
-    private readonly ConcurrentBag<SearchContext> _contexts = [];
+    /// <summary>
+    /// Free search contexts. A stack, not a ConcurrentBag: a bag keeps per-thread lists in a ThreadLocal,
+    /// whose slot on every thread that ever returned a context holds the contexts, and through them this
+    /// graph, alive after the graph is replaced.
+    /// </summary>
+    private readonly ConcurrentStack<SearchContext> _contexts = new();
     private volatile bool _frozen;
 
     internal HnswGraph(VectorStore vectors, int m)
@@ -95,15 +100,23 @@ internal sealed partial class HnswGraph
             t_context = null;
             return c;
         }
-        return _contexts.TryTake(out c) ? c : new SearchContext(this, Count, M0);
+        return _contexts.TryPop(out c) ? c : new SearchContext(this, Count, M0);
     }
 
     internal void ReturnContext(SearchContext context)
     {
-        // A thread's cached context of another graph (the one before a model swap) is replaced, not kept
-        // beside: it would hold that whole graph alive for as long as the thread lives.
-        if (t_context is null || t_context.Owner != this) t_context = context;
-        else _contexts.Add(context);
+        // A thread-static context holds its graph alive for as long as the thread lives, so only a built
+        // graph's searches cache one (the build's pool threads would keep every graph they helped build),
+        // and a thread's context of another graph (the one before a model swap) is replaced, not kept.
+        if (!_frozen || t_context?.Owner == this)
+        {
+            _contexts.Push(context);
+            return;
+        }
+        // The displaced context goes back to its own graph's pool: a thread alternating between two
+        // graphs (/ml's and /similar's) then reuses contexts instead of allocating one per search.
+        if (t_context?.Owner is HnswGraph other) other._contexts.Push(t_context);
+        t_context = context;
     }
 
     /// <summary>Copies a node's neighbour list at a level into <paramref name="buffer"/> under its lock; returns the count.</summary>

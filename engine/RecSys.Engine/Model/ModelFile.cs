@@ -1,3 +1,4 @@
+using RecSys.Engine.IO;
 using System.Text;
 using System.Text.Json;
 using RecSys.Engine.Sparse;
@@ -28,9 +29,10 @@ public static class ModelFile
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        // What a writer killed mid-write left here (kill -9 during train: up to the model's size, forever otherwise).
-        IO.StaleTempFiles.Remove(dir);
-        string temp = Path.Combine(dir, "." + Path.GetFileName(IO.StaleTempFiles.For(full)));
+        // What a writer of this same file killed mid-write left here (kill -9 during train: up to the
+        // model's size, forever otherwise); only this target's own temporary names, in a folder a user chose.
+        StaleTempFiles.Remove(dir, prefix: $".{Path.GetFileName(full)}.");
+        string temp = Path.Combine(dir, "." + Path.GetFileName(StaleTempFiles.For(full)));
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20))

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Prometheus;
 using RecSys.Server.Hosting;
 
@@ -74,25 +75,38 @@ internal static partial class StatusEndpoints
     {
         foreach (var (key, value) in body.ToList())
         {
-            switch (value)
-            {
-                case JsonObject o: Redact(o); break;
-                case JsonArray a:
-                    for (int i = 0; i < a.Count; i++)
-                    {
-                        if (a[i] is JsonValue v && v.TryGetValue(out string? text)) a[i] = AbsoluteFolders().Replace(text, "…/");
-                    }
-                    break;
-                case JsonValue v when v.TryGetValue(out string? text):
-                    body[key] = AbsoluteFolders().Replace(text, "…/");
-                    break;
-            }
+            if (Redacted(value) is { } text) body[key] = text;
         }
         return body;
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.~])/(?:[^/\s:;,()'""]+/)+")]
-    private static partial System.Text.RegularExpressions.Regex AbsoluteFolders();
+    /// <summary>Redacts containers in place; for a string value, its redacted text (null for anything else).</summary>
+    private static string? Redacted(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                Redact(o);
+                return null;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                {
+                    if (Redacted(a[i]) is { } text) a[i] = text;
+                }
+                return null;
+            case JsonValue v when v.TryGetValue(out string? text):
+                return AbsoluteFolders().Replace(text, ".../");
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The folders of an absolute path (two or more, so "/admin/reload" in a message stays): a slash
+    /// not preceded by a word character, a dot, a slash or a tilde ("https://host/x" is not a path).
+    /// </summary>
+    [GeneratedRegex(@"(?<![\w.~/])/(?:[^/\s:;,()'""]+/){2,}")]
+    private static partial Regex AbsoluteFolders();
 
     private static JsonObject? Training(TrainingOutcome? t) => t is null ? null : new JsonObject
     {

@@ -155,12 +155,14 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     private ServingModel Load(string version)
     {
         string dir = store.VersionDirectory(version);
+        // The manifest first: a version that is refused for it should not build and save indexes first.
+        var manifest = store.ReadManifest(version);
         var model = ModelFile.Load(Path.Combine(dir, ModelStore.ModelFileName));
         if (model.ItemCount == 0) throw new InvalidOperationException($"{version} has no items");
         var retrievers = ItemRetrievers.Create(model, options.Retrieval, dir);
         var recommender = new Recommender(model, retrievers: retrievers);
         recommender.Prepare();
-        var serving = new ServingModel(version, store.ReadManifest(version), model, recommender, time.GetUtcNow().UtcDateTime);
+        var serving = new ServingModel(version, manifest, model, recommender, time.GetUtcNow().UtcDateTime);
         Note(() => store.ClearBroken(version));
         serving.Fields(_catalog);
         PrepareLegacyPool(_catalog, serving);
@@ -182,21 +184,28 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     }
 
     private int _collectionPending;
+    private long _lastSwap;
 
     /// <summary>
     /// After a swap the previous model (factors, graphs, rendered bindings: mostly large arrays) is
     /// garbage, but the runtime keeps freed memory for reuse, so RSS went from 324 to 588 MB over 20
-    /// reloads of the 50k demo and stayed there (docs/reliability.md). One aggressive full collection a
-    /// moment after the swap, once the requests that captured the old model are done, compacts and gives
-    /// the memory back; it pauses requests once per swap (logged with its length), and swaps close
-    /// together share one.
+    /// reloads of the 50k demo and stayed there (docs/reliability.md). One aggressive full collection
+    /// <see cref="CollectAfterSwap"/> after the last of a series of swaps, once the requests that
+    /// captured the old models are done, compacts and gives the memory back. It pauses requests once
+    /// (logged with its length; <c>RecSys:CollectAfterSwap</c> false turns it off).
     /// </summary>
     private void CollectPreviousSoon()
     {
-        if (Interlocked.Exchange(ref _collectionPending, 1) == 1) return;
+        Volatile.Write(ref _lastSwap, Environment.TickCount64);
+        if (!options.CollectAfterSwap || Interlocked.Exchange(ref _collectionPending, 1) == 1) return;
         _ = Task.Run(async () =>
         {
-            await Task.Delay(CollectAfterSwap);
+            // Debounced on the last swap: one that comes while waiting moves the collection later.
+            long wait;
+            while ((wait = Volatile.Read(ref _lastSwap) + (long)CollectAfterSwap.TotalMilliseconds - Environment.TickCount64) > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(wait));
+            }
             Volatile.Write(ref _collectionPending, 0);
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             var info = GC.GetGCMemoryInfo(GCKind.FullBlocking);

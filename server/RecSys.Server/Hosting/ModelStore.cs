@@ -213,9 +213,14 @@ public sealed class ModelStore(string root, int keep = 5)
             ReadManifest(version);
             return true;
         }
-        catch (Exception e) when (e is ModelFormatException or IOException)
+        catch (ModelFormatException e)
         {
             MarkBroken(version, e.Message);
+            return false;
+        }
+        catch (IOException)
+        {
+            // Unreadable right now (not malformed): skipped, not marked.
             return false;
         }
     }
@@ -286,21 +291,29 @@ public sealed class ModelStore(string root, int keep = 5)
     private static void WriteAtomic(string path, string text) => DurableFile.WriteAllText(path, text);
 
     /// <summary>
-    /// Deletes what writers killed mid-write left (temporary files, <c>.partial</c> version folders of
-    /// processes that are gone); returns how many. Run at start-up, before this process writes.
+    /// Deletes what writers killed mid-write left (temporary files, <c>.partial</c> version folders);
+    /// returns their names. Run at start-up, before this process writes: a file named with this
+    /// process's id is then a dead writer's too (a container's server is pid 1 after every restart).
     /// </summary>
-    public int RemoveStaleFiles()
+    public List<string> RemoveStaleFiles()
     {
-        int removed = StaleTempFiles.Remove(Root) + StaleTempFiles.Remove(ModelsDirectory);
-        foreach (string version in Versions()) removed += StaleTempFiles.Remove(VersionDirectory(version));
-        if (Directory.Exists(ModelsDirectory))
+        var removed = StaleTempFiles.Remove(Root, ownProcessIsNew: true);
+        removed.AddRange(StaleTempFiles.Remove(ModelsDirectory, ownProcessIsNew: true));
+        foreach (string version in Versions()) removed.AddRange(StaleTempFiles.Remove(VersionDirectory(version), ownProcessIsNew: true));
+        if (!Directory.Exists(ModelsDirectory)) return removed;
+        // Folders of builds that named them without a process id, untouched for a while.
+        foreach (string dir in Directory.GetDirectories(ModelsDirectory, "*.partial"))
         {
-            // Folders of builds that named them without a process id.
-            foreach (string dir in Directory.GetDirectories(ModelsDirectory, "*.partial"))
+            string name = Path.GetFileName(dir);
+            if (StaleTempFiles.WriterOf(name) is not null || DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) < StaleTempFiles.Quiet) continue;
+            try
             {
-                if (StaleTempFiles.WriterOf(Path.GetFileName(dir)) is not null) continue;
                 Directory.Delete(dir, recursive: true);
-                removed++;
+                removed.Add(name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // In use or not ours: the next start-up tries again.
             }
         }
         return removed;

@@ -145,8 +145,8 @@ public static class ServerHost
             }
             try
             {
-                int stale = host.Store.RemoveStaleFiles();
-                if (stale > 0) log.LogInformation("removed {Count} temporary files and folders that killed writers left in {Store}", stale, host.Store.Root);
+                var stale = host.Store.RemoveStaleFiles();
+                if (stale.Count > 0) log.LogInformation("removed what killed writers left in {Store}: {Names}", host.Store.Root, string.Join(", ", stale));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -35,6 +35,12 @@ public sealed class ServerOptions
     /// <summary>IANA time zone of <see cref="Schedule"/> (e.g. Europe/Berlin); default UTC.</summary>
     public string ScheduleTimeZone { get; set; } = "UTC";
 
+    /// <summary>
+    /// Return a replaced model's memory with one aggressive full collection 2 s after a swap (a pause
+    /// of tens of milliseconds on the 50k demo, more on a heap of gigabytes; docs/reliability.md).
+    /// </summary>
+    public bool CollectAfterSwap { get; set; } = true;
+
     /// <summary>Cross-origin access for browser clients (the Flutter web build).</summary>
     public CorsOptions Cors { get; set; } = new();
 

@@ -34,8 +34,10 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
 
     private volatile string? _sql;
     private int _preparing;
+    private readonly object _pauseGate = new();
     private long _pausedUntil;
     private int _failures;
+    private int _probing;
     private long _skipped;
 
     /// <summary>Lookups answered without asking the database because it was failing (exported at /metrics).</summary>
@@ -55,29 +57,41 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
             PrepareInBackground();
             return [];
         }
-        if (Environment.TickCount64 < Volatile.Read(ref _pausedUntil))
+        // While the database is failing: nothing during a pause, then one request probes it, alone.
+        bool failing = Volatile.Read(ref _failures) > 0;
+        if (Environment.TickCount64 < Volatile.Read(ref _pausedUntil) || (failing && Interlocked.Exchange(ref _probing, 1) == 1))
         {
             Interlocked.Increment(ref _skipped);
             ServerMetrics.FoldInLookupsSkipped.Inc();
             return [];
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
         var lookup = ReadAsync(sql, userId, timeout.Token);
+        // Disposed when the lookup ends, not when this request stops waiting: disposing it earlier would
+        // also drop the timer that cancels a lookup the request has given up on.
+        _ = lookup.ContinueWith(static (t, state) =>
+        {
+            _ = t.Exception;
+            ((CancellationTokenSource)state!).Dispose();
+        }, timeout, TaskScheduler.Default);
         try
         {
             // Cancellation alone does not bound the wait: against a hung server Npgsql first asks it to
             // cancel, then gives up on the connection, which took 15-30 s. The request stops waiting
             // here; the lookup ends in the background (its connection is discarded, not reused).
             var plays = await lookup.WaitAsync(Timeout, ct);
-            Interlocked.Exchange(ref _failures, 0);
+            if (failing) Interlocked.Exchange(ref _failures, 0);
             return plays;
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException && !ct.IsCancellationRequested)
         {
-            _ = lookup.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             Pause(userId, e);
             return [];
+        }
+        finally
+        {
+            if (failing) Volatile.Write(ref _probing, 0);
         }
     }
 
@@ -94,18 +108,20 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
         return plays;
     }
 
+    /// <summary>Starts a pause, unless one that a concurrent failure started is still on; one log line per pause.</summary>
     private void Pause(long userId, Exception e)
     {
-        int failures = Interlocked.Increment(ref _failures);
-        double ms = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)));
-        long until = Environment.TickCount64 + (long)ms;
-        long previous = Volatile.Read(ref _pausedUntil);
-        // One line per pause: the first request whose failure starts it says so.
-        if (Interlocked.CompareExchange(ref _pausedUntil, until, previous) == previous && previous <= Environment.TickCount64)
+        double ms;
+        lock (_pauseGate)
         {
-            log.LogWarning("could not read plays of user {UserId} ({Message}); fold-in lookups paused {Pause:F1} s, {Skipped} answered without the database so far",
-                userId, e is TimeoutException or OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:F0} s" : e.Message, ms / 1000, Skipped);
+            long now = Environment.TickCount64;
+            if (now < _pausedUntil) return;
+            int failures = ++_failures;
+            ms = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)));
+            Volatile.Write(ref _pausedUntil, now + (long)ms);
         }
+        log.LogWarning("could not read plays of user {UserId} ({Message}); fold-in lookups paused {Pause:F1} s, {Skipped} answered without the database so far",
+            userId, e is TimeoutException or OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:F0} s" : e.Message, ms / 1000, Skipped);
     }
 
     /// <summary>Least time between two attempts: while the database is down, not one connect and one warning per request.</summary>

@@ -88,6 +88,13 @@ public sealed class FoldInLookupTests(PostgresFixture db) : IClassFixture<Postgr
         Assert.Equal(20, plays.Skipped);
         Assert.Equal(1, Volatile.Read(ref accepted));
         Assert.Equal(1, log.Warnings);
+
+        // After the pause a burst of concurrent requests sends one probe, not one connection each.
+        await Task.Delay(700);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => plays.GetAsync(100 + i, CancellationToken.None)));
+        Assert.Equal(2, Volatile.Read(ref accepted));
+        Assert.Equal(2, log.Warnings);
+        Assert.Equal(39, plays.Skipped);
         lock (held) held.ForEach(s => s.Dispose());
     }
 

@@ -36,6 +36,41 @@ public sealed class HttpHardeningTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task Head_sends_no_body_on_the_wire()
+    {
+        // HttpClient never reads a body for HEAD, so ask over a raw socket what Kestrel sends.
+        var uri = S.Http.BaseAddress!;
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(uri.Host, uri.Port);
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"HEAD /model HTTP/1.1\r\nHost: {uri.Authority}\r\nConnection: close\r\n\r\n"));
+        var received = new MemoryStream();
+        var buffer = new byte[8192];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer)) > 0) received.Write(buffer, 0, n);
+        string response = System.Text.Encoding.ASCII.GetString(received.ToArray());
+        Assert.StartsWith("HTTP/1.1 200", response);
+        Assert.EndsWith("\r\n\r\n", response);
+    }
+
+    [Theory]
+    [InlineData("loaded /tmp/store/models/20261202T000000000Z/index-ip.hnsw", "loaded .../index-ip.hnsw")]
+    [InlineData("import:/home/me/old/model.npz", "import:.../model.npz")]
+    [InlineData("https://cdn.example.com/cover/7.jpg", "https://cdn.example.com/cover/7.jpg")]
+    [InlineData("POST /admin/reload first", "POST /admin/reload first")]
+    [InlineData("20261202T000000000Z", "20261202T000000000Z")]
+    public void Model_redaction_hides_folders_only(string text, string expected)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["text"] = text,
+            ["nested"] = new System.Text.Json.Nodes.JsonObject { ["list"] = new System.Text.Json.Nodes.JsonArray(text) },
+        };
+        RecSys.Server.Endpoints.StatusEndpoints.Redact(body);
+        Assert.Equal(expected, body["text"]!.GetValue<string>());
+        Assert.Equal(expected, body["nested"]!["list"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_401_names_its_scheme_and_the_scheme_is_case_insensitive()
     {
         var refused = await S.Http.SendAsync(S.Admin("/admin/reload", token: "wrong-token-0123456789"));

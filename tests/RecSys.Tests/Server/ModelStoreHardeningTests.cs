@@ -75,16 +75,45 @@ public sealed class ModelStoreHardeningTests : IDisposable
         string deadPointer = Path.Combine(store.Root, $"current.{dead}.tmp");
         string deadPartial = Path.Combine(store.ModelsDirectory, $"20260101T000000000Z.{dead}.partial");
         string oldPartial = Path.Combine(store.ModelsDirectory, "20260101T000000001Z.partial");
-        string live = Path.Combine(versionDir, $".model.npz.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        foreach (string f in new[] { deadModel, deadIndex, deadPointer, live }) File.WriteAllText(f, "x");
-        Directory.CreateDirectory(deadPartial);
-        Directory.CreateDirectory(oldPartial);
+        // Written a minute ago or less: perhaps a live writer in another pid namespace sharing the folder.
+        string fresh = Path.Combine(versionDir, $"index-cosine.hnsw.{dead}.{Guid.NewGuid():N}.tmp");
+        var longAgo = DateTime.UtcNow.AddMinutes(-5);
+        foreach (string f in new[] { deadModel, deadIndex, deadPointer })
+        {
+            File.WriteAllText(f, "x");
+            File.SetLastWriteTimeUtc(f, longAgo);
+        }
+        File.WriteAllText(fresh, "x");
+        foreach (string d in new[] { deadPartial, oldPartial })
+        {
+            Directory.CreateDirectory(d);
+            Directory.SetLastWriteTimeUtc(d, longAgo);
+        }
 
-        Assert.Equal(5, store.RemoveStaleFiles());
+        Assert.Equal(5, store.RemoveStaleFiles().Count);
         Assert.False(File.Exists(deadModel) || File.Exists(deadIndex) || File.Exists(deadPointer));
         Assert.False(Directory.Exists(deadPartial) || Directory.Exists(oldPartial));
-        Assert.True(File.Exists(live));
+        Assert.True(File.Exists(fresh));
         Assert.True(File.Exists(Path.Combine(versionDir, ModelStore.ModelFileName)));
+    }
+
+    [Fact]
+    public void Saving_a_model_removes_only_its_own_abandoned_temporary_files()
+    {
+        string folder = _dir.File("user-folder");
+        Directory.CreateDirectory(folder);
+        string own = Path.Combine(folder, $".model.npz.9999999.{Guid.NewGuid():N}.tmp");
+        string someoneElses = Path.Combine(folder, "backup.2024.tmp");
+        string otherTarget = Path.Combine(folder, $".other.npz.9999999.{Guid.NewGuid():N}.tmp");
+        foreach (string f in new[] { own, someoneElses, otherTarget })
+        {
+            File.WriteAllText(f, "x");
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddHours(-1));
+        }
+        RecSys.Engine.Model.ModelFile.Save(Model.ModelFileTests.SampleModel(), Path.Combine(folder, "model.npz"));
+        Assert.False(File.Exists(own));
+        Assert.True(File.Exists(someoneElses));
+        Assert.True(File.Exists(otherTarget));
     }
 
     [Theory]

@@ -66,8 +66,13 @@ public sealed class StartupRecoveryTests : IDisposable
         await using var s = await Start(train: false);
         Assert.Equal(good, s.Host.Current!.Version);
         Assert.Contains("malformed manifest", store.Broken()[damaged]);
-        // /admin/reload of a version that does not load is a refusal, not a server error.
+        // The pointer moved to the version that serves, so a reload loads that one.
         Assert.Equal(System.Net.HttpStatusCode.OK, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
+
+        // A manifest damaged while serving: /admin/reload refuses (409), the loaded model keeps serving.
+        File.WriteAllText(Path.Combine(store.VersionDirectory(good), ModelStore.ManifestFileName), "{");
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, (await s.Http.SendAsync(s.Admin("/admin/reload"))).StatusCode);
+        Assert.Equal(good, s.Host.Current!.Version);
     }
 
     [Fact]
