@@ -113,6 +113,7 @@ internal static partial class Kernels
     /// </summary>
     public static void AccumulateGramUpper(ReadOnlySpan<float> rows, int k, Span<float> g)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (rows.Length % k != 0 || g.Length < k * k) throw new ArgumentException("block and matrix sizes disagree");
         if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && k >= 16)
         {
@@ -134,6 +135,8 @@ internal static partial class Kernels
 
     internal static void AccumulateGramScalar(ReadOnlySpan<float> rows, int k, Span<float> g)
     {
+        // k = 0 would never advance through the rows.
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         for (int r = 0; r < rows.Length; r += k)
         {
             ReadOnlySpan<float> y = rows.Slice(r, k);
