@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Engine.IO;
 
 namespace RecSys.Server.Cli;
 
@@ -95,7 +95,7 @@ internal static class DbCommands
             }
             else if (data is not null)
             {
-                var content = new PostgresImporter.Content("plays", await Sha256Async(source!, ct), Path.GetFullPath(source!));
+                var content = new PostgresImporter.Content("plays", FileHash.Sha256(source!), Path.GetFullPath(source!));
                 var result = await importer.ImportInteractionsAsync(data, content, replaceTables, ct);
                 (plays, alreadyImported) = (result.Plays, result.AlreadyImported);
             }
@@ -137,11 +137,5 @@ internal static class DbCommands
             return 0;
         });
         return cmd;
-    }
-
-    private static async Task<string> Sha256Async(string path, CancellationToken ct)
-    {
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }
 }

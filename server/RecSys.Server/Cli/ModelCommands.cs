@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RecSys.Engine.IO;
 using RecSys.Engine.Model;
 using RecSys.Server.Hosting;
 
@@ -130,7 +131,7 @@ internal static class ModelCommands
             string file = r.GetValue(path)!;
             if (r.GetValue(force) && !r.GetValue(promote)) throw new CliException("--force skips the import gate of --promote; without --promote there is no gate to skip");
             var store = new Hosting.ModelStore(r.GetValue(storage)!);
-            string sha256 = Hosting.ModelStore.Sha256(file);
+            string sha256 = FileHash.Sha256(file);
             string? existing = store.FindImport(sha256);
             string version = existing ?? store.Import(file, sha256, TimeProvider.System);
             var gate = new List<string>();

@@ -37,7 +37,7 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
     private bool Live => !string.IsNullOrWhiteSpace(options.Db) || options.MetadataFile is { Length: > 0 };
 
     /// <summary>Reads the configured source into a new catalog (no state changes; throws on failure).</summary>
-    public async Task<TrackCatalog> ReadAsync(CancellationToken ct)
+    private async Task<TrackCatalog> ReadAsync(CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(options.Db)) return await TrackCatalog.FromPostgresAsync(options.Db, options.DbMapping, ct);
         if (options.MetadataFile is { Length: > 0 } file) return await Task.Run(() => TrackCatalog.FromArtistsFile(file), ct);
@@ -48,7 +48,7 @@ public sealed class CatalogService(ServerOptions options, ModelHost host, TimePr
     /// <summary>The source's change token now (<see cref="TrackCatalog.ChangeToken"/>); null when it cannot be told.</summary>
     private async Task<string?> SourceTokenAsync(CancellationToken ct)
     {
-        if (!string.IsNullOrWhiteSpace(options.Db)) return await new PostgresInteractionSource(options.Db, options.DbMapping).ReadTracksChangeTokenAsync(ct);
+        if (!string.IsNullOrWhiteSpace(options.Db)) return await new PostgresTrackSource(options.Db, options.DbMapping).ReadTracksChangeTokenAsync(ct);
         if (options.MetadataFile is { Length: > 0 } file) return TrackCatalog.FileChangeToken(file);
         return null;
     }

@@ -107,13 +107,6 @@ public sealed class ModelStore(string root, int keep = 5)
         });
     }
 
-    /// <summary>A file's SHA-256, lower-case hex.</summary>
-    public static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-    }
-
     /// <summary>The stored version imported from a file with this SHA-256, if any.</summary>
     public string? FindImport(string sha256) =>
         Versions().FirstOrDefault(v => TryReadManifest(v)?.ImportedSha256 == sha256);

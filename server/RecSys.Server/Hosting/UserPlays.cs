@@ -32,6 +32,9 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(30);
 
+    /// <summary>Least time between two attempts to check the mapping: while the database is down, not one per request.</summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+
     private volatile string? _sql;
     private int _preparing;
     private readonly object _pauseGate = new();
@@ -39,8 +42,9 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
     private int _failures;
     private int _probing;
     private long _skipped;
+    private long _lastAttempt;
 
-    /// <summary>Lookups answered without asking the database because it was failing (exported at /metrics).</summary>
+    /// <summary>Lookups answered without asking the database because it was failing (for the log; /metrics counts them as recsys_foldin_lookups_skipped_total).</summary>
     public long Skipped => Interlocked.Read(ref _skipped);
 
     /// <summary>Resolves the mapping; throws <see cref="SchemaMappingException"/> when it does not fit the database.</summary>
@@ -123,10 +127,6 @@ public sealed class PostgresUserPlays(NpgsqlDataSource db, ServerOptions options
         log.LogWarning("could not read plays of user {UserId} ({Message}); fold-in lookups paused {Pause:F1} s, {Skipped} answered without the database so far",
             userId, e is TimeoutException or OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:F0} s" : e.Message, ms / 1000, Skipped);
     }
-
-    /// <summary>Least time between two attempts: while the database is down, not one connect and one warning per request.</summary>
-    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
-    private long _lastAttempt;
 
     private void PrepareInBackground()
     {

@@ -132,7 +132,7 @@ public sealed class TrackCatalog
     /// <summary>The mapped tracks and artists tables (<see cref="PostgresMapping"/>).</summary>
     public static async Task<TrackCatalog> FromPostgresAsync(string connectionString, PostgresMapping mapping, CancellationToken ct)
     {
-        var rows = await new PostgresInteractionSource(connectionString, mapping).ReadTracksAsync(ct);
+        var rows = await new PostgresTrackSource(connectionString, mapping).ReadTracksAsync(ct);
         return new(rows.Tracks, rows.SkippedRows > 0 ? $"{rows.Source} ({rows.SkippedRows} rows with a NULL id skipped)" : rows.Source)
         {
             ChangeToken = rows.ChangeToken,

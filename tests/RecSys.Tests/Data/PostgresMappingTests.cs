@@ -55,7 +55,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     [Fact]
     public async Task Typical_schema_metadata_joins_artist_names_by_the_mapped_ids()
     {
-        var rows = await new PostgresInteractionSource(_db, Typical()).ReadTracksAsync();
+        var rows = await new PostgresTrackSource(_db, Typical()).ReadTracksAsync();
         Assert.Equal(
         [
             new TrackInfo(10, "Ten", 1, "Nina", 100, 180000, "p10", "c10"),
@@ -160,12 +160,12 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
     {
         var mapping = Typical();
         mapping.Tracks = mapping.Tracks with { Id = "track_id" };
-        var e = await Assert.ThrowsAsync<SchemaMappingException>(() => new PostgresInteractionSource(_db, mapping).ReadTracksAsync());
+        var e = await Assert.ThrowsAsync<SchemaMappingException>(() => new PostgresTrackSource(_db, mapping).ReadTracksAsync());
         Assert.Contains("RecSys:Db:Tracks:Id = 'track_id'", e.Message);
 
         mapping = Typical();
         mapping.Artists = mapping.Artists with { Id = "artist_id" };
-        e = await Assert.ThrowsAsync<SchemaMappingException>(() => new PostgresInteractionSource(_db, mapping).ReadTracksAsync());
+        e = await Assert.ThrowsAsync<SchemaMappingException>(() => new PostgresTrackSource(_db, mapping).ReadTracksAsync());
         Assert.Contains("RecSys:Db:Artists:Id = 'artist_id'", e.Message);
     }
 
@@ -179,7 +179,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
             Tracks = new TracksMapping { Table = "app.bare_tracks", Id = "id", Title = "name", ArtistId = "", AlbumId = "", DurationMs = "", PreviewUrl = "", CoverUrl = "" },
             Artists = new ArtistsMapping { Table = "" },
         };
-        var rows = await new PostgresInteractionSource(_db, mapping).ReadTracksAsync();
+        var rows = await new PostgresTrackSource(_db, mapping).ReadTracksAsync();
         Assert.Equal(new TrackInfo(10, "Only a name", null, null, null, null, null, null), Assert.Single(rows.Tracks));
     }
 
@@ -277,7 +277,7 @@ public sealed class PostgresMappingTests : IClassFixture<PostgresFixture>
         Assert.Equal(1, _fixture.Scalar("SELECT count(*) FROM app.loose_artists"));
 
         await importer.ImportTracksAsync([tracks[0] with { Title = "One (remaster)" }]);
-        var read = (await new PostgresInteractionSource(_db, mapping).ReadTracksAsync()).Tracks.OrderBy(t => t.TrackId).ToList();
+        var read = (await new PostgresTrackSource(_db, mapping).ReadTracksAsync()).Tracks.OrderBy(t => t.TrackId).ToList();
         Assert.Equal(new TrackInfo(1, "One (remaster)", 7, "Seven", null, 1000, null, null), read[0]);
         Assert.Equal("Seven", read[1].ArtistName);
     }

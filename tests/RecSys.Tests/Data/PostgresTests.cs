@@ -95,7 +95,7 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
         Assert.Equal(inMemory.UserItems.ColIndices, fromDb.UserItems.ColIndices);
         Assert.Equal(inMemory.UserItems.Values, fromDb.UserItems.Values);
 
-        var tracks = (await new PostgresInteractionSource(_db).ReadTracksAsync()).Tracks;
+        var tracks = (await new PostgresTrackSource(_db).ReadTracksAsync()).Tracks;
         Assert.Equal(catalog.Tracks.OrderBy(t => t.TrackId).Select(t => t with { Genre = null }), tracks.OrderBy(t => t.TrackId));
     }
 
@@ -121,7 +121,7 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
             await using var cmd = new NpgsqlCommand("INSERT INTO tracks (track_id, title) VALUES (5, 'Lonely Track')", c);
             await cmd.ExecuteNonQueryAsync();
         }
-        var t = Assert.Single((await new PostgresInteractionSource(_db).ReadTracksAsync()).Tracks);
+        var t = Assert.Single((await new PostgresTrackSource(_db).ReadTracksAsync()).Tracks);
         Assert.Equal(new TrackInfo(5, "Lonely Track", null, null, null, null, null, null), t);
     }
 

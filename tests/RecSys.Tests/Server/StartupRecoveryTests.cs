@@ -20,6 +20,15 @@ public sealed class StartupRecoveryTests : IDisposable
         return o;
     });
 
+    /// <summary>A new version holding <paramref name="from"/>'s model file (to damage afterwards); returns that file's path.</summary>
+    private static string CopyVersion(ModelStore store, string from, string to)
+    {
+        Directory.CreateDirectory(store.VersionDirectory(to));
+        string model = Path.Combine(store.VersionDirectory(to), ModelStore.ModelFileName);
+        File.Copy(Path.Combine(store.VersionDirectory(from), ModelStore.ModelFileName), model);
+        return model;
+    }
+
     [Fact]
     public async Task A_corrupt_current_version_falls_back_to_the_newest_one_that_loads()
     {
@@ -30,21 +39,19 @@ public sealed class StartupRecoveryTests : IDisposable
         // one still whose model file was cut short (a disk that filled up), made current.
         var store = new ModelStore(Storage);
         const string unpromoted = "29980101T000000000Z";
-        Directory.CreateDirectory(store.VersionDirectory(unpromoted));
-        File.Copy(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName), Path.Combine(store.VersionDirectory(unpromoted), ModelStore.ModelFileName));
+        CopyVersion(store, good, unpromoted);
         const string bad = "29990101T000000000Z";
-        Directory.CreateDirectory(store.VersionDirectory(bad));
-        var bytes = File.ReadAllBytes(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName));
-        File.WriteAllBytes(Path.Combine(store.VersionDirectory(bad), ModelStore.ModelFileName), bytes[..(bytes.Length / 2)]);
+        string model = CopyVersion(store, good, bad);
+        File.WriteAllBytes(model, File.ReadAllBytes(model)[..(int)(new FileInfo(model).Length / 2)]);
         store.Promote(bad, prune: false);
 
         await using var s = await Start(train: false);
         Assert.Equal(good, s.Host.Current!.Version);
         Assert.Equal(good, store.Current);
         Assert.True(store.Broken().ContainsKey(bad));
-        var model = JsonDocument.Parse(await s.Http.GetStringAsync("/model")).RootElement;
-        Assert.True(model.GetProperty("broken_versions").TryGetProperty(bad, out _));
-        Assert.Contains(bad, model.GetProperty("last_reload").GetProperty("message").GetString());
+        var described = JsonDocument.Parse(await s.Http.GetStringAsync("/model")).RootElement;
+        Assert.True(described.GetProperty("broken_versions").TryGetProperty(bad, out _));
+        Assert.Contains(bad, described.GetProperty("last_reload").GetProperty("message").GetString());
         var r = await s.Http.GetAsync($"/recommend/user/{s.Host.Current.Model.UserIds[0]}/ml?limit=3");
         Assert.NotEqual("legacy", r.Headers.GetValues("X-Recommendation-Source").Single());
         // A rollback never returns to the broken version.
@@ -58,8 +65,7 @@ public sealed class StartupRecoveryTests : IDisposable
         await using (var first = await Start(train: true)) good = first.Host.Current!.Version;
         var store = new ModelStore(Storage);
         const string damaged = "29990101T000000000Z";
-        Directory.CreateDirectory(store.VersionDirectory(damaged));
-        File.Copy(Path.Combine(store.VersionDirectory(good), ModelStore.ModelFileName), Path.Combine(store.VersionDirectory(damaged), ModelStore.ModelFileName));
+        CopyVersion(store, good, damaged);
         File.WriteAllText(Path.Combine(store.VersionDirectory(damaged), ModelStore.ManifestFileName), "");
         store.Promote(damaged, prune: false);
 

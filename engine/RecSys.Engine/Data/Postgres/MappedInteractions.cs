@@ -54,9 +54,6 @@ public sealed class MappedInteractions
 
     /// <summary>Whether the weight column holds only whole numbers (a fractional weight would be rounded there).</summary>
     public bool WeightIsInteger => _weight?.IsInteger ?? false;
-    public bool HasMilestone => _milestone is not null;
-    public bool HasCompleted => _completed is not null;
-    public bool HasPlayedAt => _playedAt is not null;
 
     /// <summary>The configured user and track columns, for messages.</summary>
     public string UserColumn => $"{Table}.{_user.Sql}";

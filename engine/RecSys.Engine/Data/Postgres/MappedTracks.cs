@@ -58,8 +58,6 @@ public sealed class MappedTracks
 
     public bool HasTracks => _tracks is not null;
     public bool HasArtists => _artists is not null;
-    public string? TracksTable => _tracks?.SqlName;
-    public string? ArtistsTable => _artists?.SqlName;
 
     /// <summary>
     /// A token that changes when the metadata tables' rows change (the statistics counters of inserted,
