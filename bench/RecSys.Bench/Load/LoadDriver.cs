@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -10,11 +9,13 @@ using RecSys.Bench.Experiments;
 namespace RecSys.Bench.Load;
 
 /// <summary>
-/// <c>load [--url http://127.0.0.1:8000] [--endpoint ml|similar] [--ids 10000] [--connections 4]
-/// [--seconds 8] [--warmup 2]</c>: a closed-loop HTTP/1.1 load driver with wrk's shape — one thread,
-/// keep-alive connections each with one request in flight, ids walked as bench/load/*.lua walk them —
-/// that reports every request's latency exactly, both as measured and corrected for coordinated
-/// omission the way wrk corrects it, so the two can be told apart (docs/benchmarks.md).
+/// <c>load [--url http://127.0.0.1:8000] [--endpoint ml|similar|events] [--batch 100] [--ids 10000]
+/// [--connections 4] [--seconds 8] [--warmup 2] [--rate 0]</c>: a closed-loop HTTP/1.1 load driver with
+/// wrk's shape — one thread, keep-alive connections each with one request in flight, ids walked as
+/// bench/load/*.lua walk them — that reports every request's latency exactly, both as measured and
+/// corrected for coordinated omission the way wrk corrects it, so the two can be told apart
+/// (docs/benchmarks.md). <c>events</c> posts batches of <c>--batch</c> play events; <c>--rate</c> caps
+/// requests a second (0: as fast as answers come), to hold a background load steady.
 /// </summary>
 public static class LoadDriver
 {
@@ -28,13 +29,15 @@ public static class LoadDriver
             IntArg(args, "--ids", 10_000),
             IntArg(args, "--connections", 4),
             TimeSpan.FromSeconds(SecondsArg(args, "--seconds", 8)),
-            TimeSpan.FromSeconds(SecondsArg(args, "--warmup", 2)));
+            TimeSpan.FromSeconds(SecondsArg(args, "--warmup", 2)),
+            IntArg(args, "--batch", 100),
+            Experiment.Arg(args, "--rate") is null ? 0 : IntArg(args, "--rate", 0));
         LoadReport report;
         try
         {
             report = Measure(options);
         }
-        catch (Exception e) when (e is SocketException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is SocketException or InvalidOperationException or FormatException or ArgumentException)
         {
             Console.Error.WriteLine($"error: load against {options.Url} failed: {e.Message}");
             return 1;
@@ -43,6 +46,8 @@ public static class LoadDriver
         {
             url = options.Url.ToString(),
             endpoint = options.Endpoint,
+            batch = options.Endpoint == "events" ? options.Batch : (int?)null,
+            events_per_second = options.Endpoint == "events" ? Math.Round(report.RequestsPerSecond * options.Batch) : (double?)null,
             connections = options.Connections,
             seconds = options.Duration.TotalSeconds,
             requests = report.Measured.Count,
@@ -59,13 +64,7 @@ public static class LoadDriver
     /// <summary>Warms up, then drives the server for the measured duration.</summary>
     public static LoadReport Measure(LoadOptions options)
     {
-        (string prefix, string suffix) = options.Endpoint switch
-        {
-            "ml" => ("/recommend/user/", "/ml?limit=20"),
-            "similar" => ("/recommend/similar/", "?limit=10"),
-            _ => throw new ArgumentException($"--endpoint must be ml or similar (got '{options.Endpoint}')"),
-        };
-        var run = new ClosedLoop(options.Url, prefix, suffix, options.Ids, options.Connections);
+        var run = new ClosedLoop(options.Url, LoadRequests.For(options.Endpoint, options.Url, options.Ids, options.Batch), options.Connections, options.Rate);
         try
         {
             if (options.Warmup > TimeSpan.Zero) run.Drive(options.Warmup, record: false);
@@ -126,7 +125,7 @@ public static class LoadDriver
         return value;
     }
 
-    public sealed record LoadOptions(Uri Url, string Endpoint, int Ids, int Connections, TimeSpan Duration, TimeSpan Warmup);
+    public sealed record LoadOptions(Uri Url, string Endpoint, int Ids, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch = 100, int Rate = 0);
 
     /// <summary>What a run measured: every answer's latency, and the same corrected as wrk corrects it.</summary>
     public sealed record LoadReport(
@@ -148,20 +147,21 @@ public static class LoadDriver
         private readonly Connection[] _connections;
         private readonly Dictionary<Socket, Connection> _bySocket = [];
         private readonly List<Socket> _readable;
-        private readonly byte[] _request = new byte[512];
-        private readonly byte[] _prefix;
-        private readonly byte[] _suffix;
-        private readonly int _ids;
+        private byte[] _request = new byte[512];
+        private readonly LoadRequests _requests;
+        private readonly int _rate;
+        private readonly Queue<Connection> _idle = new();
         private long _counter;
+        private long _paceStart;
 
-        public ClosedLoop(Uri url, string prefix, string suffix, int ids, int connections)
+        public ClosedLoop(Uri url, LoadRequests requests, int connections, int rate)
         {
-            _prefix = Encoding.ASCII.GetBytes("GET " + prefix);
-            _suffix = Encoding.ASCII.GetBytes($"{suffix} HTTP/1.1\r\nHost: {url.Authority}\r\n\r\n");
-            _ids = ids;
+            _requests = requests;
+            _rate = rate;
             IPAddress address = IPAddress.TryParse(url.Host, out var literal) ? literal : Dns.GetHostAddresses(url.Host)[0];
             _connections = new Connection[connections];
             _readable = new List<Socket>(connections);
+            _paceStart = Stopwatch.GetTimestamp();
             try
             {
                 for (int i = 0; i < connections; i++)
@@ -172,13 +172,24 @@ public static class LoadDriver
                     socket.Blocking = false;
                     _bySocket[socket] = _connections[i];
                 }
-                foreach (var connection in _connections) Send(connection);
+                foreach (var connection in _connections) SendOrPark(connection);
             }
             catch
             {
                 Close();
                 throw;
             }
+        }
+
+        /// <summary>Sends the next request, or with a rate set and the run ahead of it, parks the connection until it may.</summary>
+        private void SendOrPark(Connection connection)
+        {
+            if (_rate > 0 && _counter >= (Stopwatch.GetTimestamp() - _paceStart) * (double)_rate / Stopwatch.Frequency)
+            {
+                _idle.Enqueue(connection);
+                return;
+            }
+            Send(connection);
         }
 
         public Result Drive(TimeSpan duration, bool record)
@@ -191,9 +202,19 @@ public static class LoadDriver
             long now = start;
             while (now < end)
             {
+                for (int parked = _idle.Count; parked > 0; parked--) SendOrPark(_idle.Dequeue());
                 _readable.Clear();
-                foreach (var connection in _connections) _readable.Add(connection.Socket);
-                Socket.Select(_readable, null, null, 100_000);
+                foreach (var connection in _connections)
+                {
+                    if (!_idle.Contains(connection)) _readable.Add(connection.Socket);
+                }
+                if (_readable.Count == 0)
+                {
+                    Thread.Sleep(1);
+                    now = Stopwatch.GetTimestamp();
+                    continue;
+                }
+                Socket.Select(_readable, null, null, _idle.Count > 0 ? 1000 : 100_000);
                 foreach (var socket in _readable)
                 {
                     Connection connection = _bySocket[socket];
@@ -204,7 +225,7 @@ public static class LoadDriver
                         histogram.Record((done - connection.SentAt) * 1_000_000 / Stopwatch.Frequency);
                         if (status is < 200 or > 299) non2xx++;
                     }
-                    Send(connection);
+                    SendOrPark(connection);
                 }
                 now = Stopwatch.GetTimestamp();
             }
@@ -242,17 +263,19 @@ public static class LoadDriver
 
         private void Send(Connection connection)
         {
-            long id = ++_counter * 7919 % _ids + 1;
-            var request = _request.AsSpan();
-            _prefix.CopyTo(request);
-            Utf8Formatter.TryFormat(id, request[_prefix.Length..], out int digits);
-            _suffix.CopyTo(request[(_prefix.Length + digits)..]);
-            int length = _prefix.Length + digits + _suffix.Length;
+            int length = _requests.Write(++_counter, ref _request);
             connection.SentAt = Stopwatch.GetTimestamp();
-            int sent = connection.Socket.Send(_request, 0, length, SocketFlags.None, out SocketError error);
-            if (error != SocketError.Success || sent != length)
+            int sent = 0;
+            while (sent < length)
             {
-                throw new InvalidOperationException($"sending a {length}-byte request failed ({error}, {sent} bytes sent)");
+                int n = connection.Socket.Send(_request, sent, length - sent, SocketFlags.None, out SocketError error);
+                if (error == SocketError.WouldBlock)
+                {
+                    connection.Socket.Poll(1000, SelectMode.SelectWrite);
+                    continue;
+                }
+                if (error != SocketError.Success) throw new InvalidOperationException($"sending a {length}-byte request failed ({error}, {sent} bytes sent)");
+                sent += n;
             }
         }
     }

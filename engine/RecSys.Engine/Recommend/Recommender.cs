@@ -16,6 +16,7 @@ public sealed class Recommender
 {
     private readonly RecModel _model;
     private readonly Lazy<float[]> _itemGram;
+    private readonly Lazy<float[]> _userGram;
     private readonly Lazy<int[]> _popularOrder;
     private readonly double? _bm25AverageLength;
 
@@ -33,6 +34,8 @@ public sealed class Recommender
         Scaling = parameters?.ConfidenceScaling ?? ConfidenceScaling.Linear;
         _bm25AverageLength = parameters is { Bm25: true, Bm25AverageLength: > 0 } ? parameters.Bm25AverageLength : null;
         _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, Regularization, Environment.ProcessorCount));
+        // Only for tracks folded in between trainings (rare): built on first use, not at load.
+        _userGram = new(() => Gramian.Compute(model.UserFactors, model.UserCount, model.Factors, Regularization, Environment.ProcessorCount));
         _popularOrder = new(PopularOrder);
     }
 
@@ -127,6 +130,31 @@ public sealed class Recommender
             Cholesky.SolveRow(_itemGram.Value, _model.ItemFactors, _model.Factors, idx, conf, x, scratch);
         }
         return x;
+    }
+
+    /// <summary>
+    /// The factors of an item not in the model, from its listeners (user index, raw weight), by the exact
+    /// solve an item step of training makes: how a track played since the training gets a vector. No
+    /// BM25 here: that weighting is defined over user rows.
+    /// </summary>
+    public float[] FoldInItem(ReadOnlySpan<int> users, ReadOnlySpan<float> weights)
+    {
+        if (users.Length != weights.Length) throw new ArgumentException("users and weights differ in length");
+        var merged = new SortedDictionary<int, float>();
+        for (int n = 0; n < users.Length; n++)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)users[n], (uint)_model.UserCount, nameof(users));
+            merged[users[n]] = merged.GetValueOrDefault(users[n]) + weights[n];
+        }
+        int[] idx = [.. merged.Keys];
+        float[] conf = merged.Values.Select(w => Confidence.Apply(w, Scaling, Alpha)).ToArray();
+        var v = new float[_model.Factors];
+        if (idx.Length > 0)
+        {
+            var scratch = t_foldInScratch is { } s && s.B.Length == _model.Factors ? s : t_foldInScratch = new Cholesky.Scratch(_model.Factors);
+            Cholesky.SolveRow(_userGram.Value, _model.UserFactors, _model.Factors, idx, conf, v, scratch);
+        }
+        return v;
     }
 
     /// <summary>The k most popular items (by number of users in training), excluding the given ones.</summary>

@@ -39,7 +39,8 @@ internal static class RecommendEndpoints
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
-        if (serving is not null && TryCached(cache, serving, host.Catalog, ResponseCache.Personal, id, n, out var cached))
+        bool cacheable = service.Cacheable(id);
+        if (serving is not null && cacheable && TryCached(cache, serving, host.Catalog, ResponseCache.Personal, id, n, out var cached))
         {
             http.Response.Headers[SourceHeader] = RecommendationSource.Ml;
             ServerMetrics.Sources.WithLabels(RecommendationSource.Ml).Inc();
@@ -48,8 +49,9 @@ internal static class RecommendEndpoints
         var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted);
         http.Response.Headers[SourceHeader] = source;
         ServerMetrics.Sources.WithLabels(source).Inc();
-        // Only the ML answer is a pure function of the model; fold-in and popularity depend on plays that arrive later.
-        return source == RecommendationSource.Ml
+        // Only the ML answer of a user without live plays is a pure function of the model; fold-in and popularity depend on plays that arrive later.
+        // A user with plays since training is answered from them, not from the cache, until the next model.
+        return source == RecommendationSource.Ml && cacheable && service.Cacheable(id)
             ? RespondAndKeep(http, cache, host, serving, ResponseCache.Personal, id, n, ranked)
             : Respond(http, ranked);
     }
@@ -111,7 +113,11 @@ internal static class RecommendEndpoints
     {
         var ranking = Scratch();
         CachedRanking.Encode(ranked.Ranked, ranking);
-        if (computedOn is not null && ReferenceEquals(computedOn, host.Current)) cache.Add(computedOn, kind, id, n, ranking.WrittenSpan);
+        // Only answers over the model's own tracks: one holding a track folded in since training is not kept.
+        if (computedOn is not null && ReferenceEquals(computedOn, host.Current) && ReferenceEquals(ranked.Tracks.TrackIds, computedOn.Model.TrackIds))
+        {
+            cache.Add(computedOn, kind, id, n, ranking.WrittenSpan);
+        }
         var body = Body();
         ranked.Tracks.WriteJson(body, ranking.WrittenSpan);
         return Send(http, body);
@@ -143,7 +149,7 @@ internal static class RecommendEndpoints
         var ranked = service.RankSimilar(id, n);
         if (ranked is null)
         {
-            return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model", statusCode: StatusCodes.Status404NotFound,
+            return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model (nor played by enough listeners since its training to have factors)", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
         return RespondAndKeep(http, cache, host, serving, ResponseCache.Similar, id, n, ranked.Value);

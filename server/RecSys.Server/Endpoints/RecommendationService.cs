@@ -19,8 +19,11 @@ public static class RecommendationSource
 /// ML for known users with enough history, fold-in for cold users with plays, popularity otherwise,
 /// and the legacy pseudo-random list when no model is loaded.
 /// </summary>
-public sealed class RecommendationService(ModelHost host, IUserPlays plays, ServerOptions options, TimeProvider time)
+public sealed class RecommendationService(ModelHost host, IUserPlays plays, Events.LivePlays live, ServerOptions options, TimeProvider time)
 {
+    /// <summary>Whether the user's answer may come from (and go into) the response cache: not while they have plays the model has not seen.</summary>
+    public bool Cacheable(long userId) => !live.Has(userId);
+
     public async ValueTask<(TrackRecommendation[] Items, string Source)> ForUserAsync(long userId, int limit, CancellationToken ct)
     {
         var (ranked, source) = await RankForUserAsync(userId, limit, ct);
@@ -40,25 +43,33 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
         var model = serving.Model;
         var tracks = serving.Fields(host.Catalog);
         int user = model.UserIndex.IndexOf(userId);
+        // Plays received since training: known users always (their model row plus the new plays); new
+        // users only without a database, whose plays table already holds the events and answers below.
+        if (live.Find(userId) is { } liveUser && (user >= 0 || string.IsNullOrWhiteSpace(options.Db)) && live.Answer(serving, liveUser) is { } answer)
+        {
+            return (RankLive(serving, answer, limit, tracks), answer.Known && answer.Tracks >= options.ColdStartThreshold ? RecommendationSource.Ml : RecommendationSource.FoldIn);
+        }
         if (user >= 0 && serving.InteractionCount(user) >= options.ColdStartThreshold)
         {
-            return (new RankedTracks(serving.Recommender.RecommendUser(user, limit), tracks), RecommendationSource.Ml);
+            return (WithLiveTracks(serving, serving.Recommender.RecommendUser(user, limit), model.UserVector(user), cosine: false, limit, tracks, null), RecommendationSource.Ml);
         }
 
-        int[] heard;
-        float[] weights;
+        int[] heard = [];
+        float[] weights = [];
         if (user >= 0)
         {
             heard = model.UserItems!.RowIndices(user).ToArray();
             weights = model.UserItems.RowValues(user).ToArray();
         }
-        else
+        HashSet<long>? elsewhere = null;
+        if (user < 0)
         {
             var known = new List<(int, float)>();
             foreach (var (trackId, count) in await plays.GetAsync(userId, ct))
             {
                 int item = model.TrackIndex.IndexOf(trackId);
                 if (item >= 0) known.Add((item, count));
+                else (elsewhere ??= []).Add(trackId);
             }
             heard = known.Select(k => k.Item1).ToArray();
             weights = known.Select(k => k.Item2).ToArray();
@@ -66,19 +77,46 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Serv
         if (heard.Length > 0)
         {
             var vector = serving.Recommender.FoldIn(heard, weights);
-            return (new RankedTracks(serving.Recommender.RecommendVector(vector, limit, heard), tracks), RecommendationSource.FoldIn);
+            return (WithLiveTracks(serving, serving.Recommender.RecommendVector(vector, limit, heard), vector, cosine: false, limit, tracks, elsewhere), RecommendationSource.FoldIn);
         }
-        return (new RankedTracks(serving.Recommender.Popular(limit), tracks), RecommendationSource.Popularity);
+        return (new RankedTracks(Popular(serving, limit), tracks), RecommendationSource.Popularity);
     }
 
-    /// <summary>Similar tracks; null when the track is not in the model (or no model is loaded).</summary>
+    private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks) =>
+        answer.Heard.Length > 0
+            ? WithLiveTracks(serving, serving.Recommender.RecommendVector(answer.Vector, limit, answer.Heard), answer.Vector, cosine: false, limit, tracks, answer.HeardElsewhere)
+            : new RankedTracks(Popular(serving, limit), tracks);
+
+    /// <summary>
+    /// A model answer with the tracks played since training that have factors merged in (scored the
+    /// same way); the answer itself when none makes it in, which is also what the response cache keeps.
+    /// </summary>
+    private RankedTracks WithLiveTracks(ServingModel serving, ScoredIndex[] ranked, ReadOnlySpan<float> query, bool cosine, int limit, TrackFields tracks, IReadOnlySet<long>? skip)
+    {
+        var extra = live.Tracks(serving);
+        if (extra.Count == 0 || extra.Merge(ranked, serving.Model.TrackIds, query, cosine, limit, skip) is not { } merged) return new RankedTracks(ranked, tracks);
+        return new RankedTracks(merged.Select((m, i) => new ScoredIndex(i, m.Score)).ToArray(), merged.Select(m => m.TrackId).ToArray(), tracks.Catalog);
+    }
+
+    /// <summary>The most popular tracks, with listeners counted from events since training.</summary>
+    private ScoredIndex[] Popular(ServingModel serving, int limit) => live.Popular(serving, limit) ?? serving.Recommender.Popular(limit);
+
+    /// <summary>
+    /// Similar tracks; null when the track is neither in the model nor played enough since training to
+    /// have factors (or no model is loaded).
+    /// </summary>
     public RankedTracks? RankSimilar(long trackId, int limit)
     {
         var serving = host.Current;
         if (serving is null) return null;
+        var tracks = serving.Fields(host.Catalog);
         int item = serving.Model.TrackIndex.IndexOf(trackId);
-        if (item < 0) return null;
-        return new RankedTracks(serving.Recommender.SimilarItems(item, limit), serving.Fields(host.Catalog));
+        if (item >= 0) return WithLiveTracks(serving, serving.Recommender.SimilarItems(item, limit), serving.Model.ItemVector(item), cosine: true, limit, tracks, null);
+        var extra = live.Tracks(serving);
+        if (!extra.TryFind(trackId, out int at)) return null;
+        var vector = extra.Vector(at);
+        var ranked = serving.Recommender.Retrievers.Similar.Search(vector, limit);
+        return WithLiveTracks(serving, ranked, vector, cosine: true, limit, tracks, new HashSet<long> { trackId });
     }
 
     /// <summary>

@@ -112,6 +112,15 @@ public sealed class ResponseCache
         }
     }
 
+    /// <summary>Forgets every entry (O(1)): what the cache holds may be outranked now.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _owner = null;
+        }
+    }
+
     private int Slot(int kind, long id, int limit) => HashCode.Combine(kind, id, limit) & (_table.Length - 1);
 
     private int Find(int kind, long id, int limit)

@@ -22,7 +22,8 @@ internal static partial class StatusEndpoints
         app.MapMetrics("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 
-    private static IResult Describe(ModelHost host, CatalogService catalog, TrainingService training, TrainingScheduler scheduler, ServerOptions options)
+    private static IResult Describe(ModelHost host, CatalogService catalog, TrainingService training, TrainingScheduler scheduler, ServerOptions options,
+        Events.EventIngest ingest, Events.LivePlays live)
     {
         var serving = host.Current;
         var catalogStatus = catalog.Status;
@@ -52,6 +53,7 @@ internal static partial class StatusEndpoints
                 ["last_error_at"] = catalogStatus.LastErrorAtUtc,
                 ["degraded"] = catalog.Degraded,
             },
+            ["events"] = EventStatus(ingest, live, serving),
             ["broken_versions"] = Broken(host.Store),
             ["last_reload"] = Outcome(host.LastReload),
             ["training"] = new JsonObject
@@ -107,6 +109,29 @@ internal static partial class StatusEndpoints
     /// </summary>
     [GeneratedRegex(@"(?<![\w.~/])/(?:[^/\s:;,()'""]+/){2,}")]
     private static partial Regex AbsoluteFolders();
+
+    /// <summary>Play events: the store, counts, and the tracks folded in since training (at most 100 listed).</summary>
+    private static JsonObject EventStatus(Events.EventIngest ingest, Events.LivePlays live, ServingModel? serving)
+    {
+        var tracks = serving is null ? Events.LiveTracks.None : live.Tracks(serving);
+        return new JsonObject
+        {
+            ["store"] = ingest.Store,
+            ["stored"] = ingest.Stored,
+            ["duplicates"] = ingest.Duplicates,
+            ["queued"] = ingest.Queued,
+            ["last_sequence"] = ingest.Through,
+            ["trained_through"] = serving is null ? null : live.Through(serving),
+            ["listeners_with_plays_since_training"] = live.Users,
+            ["last_error"] = ingest.LastError,
+            ["live_tracks"] = new JsonObject
+            {
+                ["count"] = tracks.Count,
+                ["note"] = "tracks not in the model with factors folded in from their listeners since its training",
+                ["tracks"] = new JsonArray(tracks.TrackIds.Take(100).Select((id, i) => (JsonNode)new JsonObject { ["track_id"] = id, ["listeners"] = tracks.Listeners[i] }).ToArray()),
+            },
+        };
+    }
 
     private static JsonObject? Training(TrainingOutcome? t) => t is null ? null : new JsonObject
     {

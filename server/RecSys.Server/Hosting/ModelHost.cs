@@ -27,6 +27,9 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     public ModelStore Store => store;
     public LoadOutcome? LastReload { get; private set; }
 
+    /// <summary>Raised after every swap, with the model now serving (under the swap lock: handlers must not block).</summary>
+    public event Action<ServingModel>? Swapped;
+
     public void SetCatalog(TrackCatalog catalog)
     {
         lock (_swap)
@@ -180,6 +183,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
             if (previous is not null) ServerMetrics.ModelVersion.WithLabels(previous.Version).Set(0);
             ServerMetrics.ModelVersion.WithLabels(next.Version).Set(1);
             if (previous is not null) CollectPreviousSoon();
+            Swapped?.Invoke(next);
         }
     }
 

@@ -20,5 +20,11 @@ public sealed record ModelManifest
     /// <summary>Holdout metrics: precision@10, recall@10, ndcg@10, map@10, auc, and the popularity baseline's.</summary>
     [JsonPropertyName("metrics")] public JsonObject? Metrics { get; init; }
 
+    /// <summary>The play-event store whose events the training read (the embedded log's id, or one server run's for a database).</summary>
+    [JsonPropertyName("events_epoch")] public string? EventsEpoch { get; init; }
+
+    /// <summary>The sequence number of the newest event the training read: later ones are applied live on top of the model.</summary>
+    [JsonPropertyName("events_through")] public long EventsThrough { get; init; }
+
     [JsonIgnore] public double? Ndcg => Metrics?["ndcg@10"]?.GetValue<double>();
 }

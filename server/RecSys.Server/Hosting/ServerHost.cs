@@ -37,7 +37,12 @@ public static class ServerHost
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TrainingService>();
         services.AddSingleton<TrainingScheduler>();
-        // Start-up first: it loads the catalog and the model before the schedule and the interval reloads begin.
+        services.AddSingleton<Events.ResponseCacheClearer>();
+        services.AddSingleton<Events.LivePlays>();
+        services.AddSingleton<Events.EventIngest>();
+        // The event store opens first: a training at start-up reads the embedded log.
+        services.AddHostedService(sp => sp.GetRequiredService<Events.EventIngest>());
+        // Start-up next: it loads the catalog and the model before the schedule and the interval reloads begin.
         services.AddHostedService<StartupService>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogService>());
         services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());
@@ -97,6 +102,7 @@ public static class ServerHost
         if (origins.Count > 0) app.UseCors();
         RecommendEndpoints.Map(app);
         StatusEndpoints.Map(app);
+        EventEndpoints.Map(app);
         AdminEndpoints.Map(app, options);
         app.MapOpenApi();
         return app;

@@ -50,6 +50,15 @@ public static class ServerMetrics
     public static readonly Counter FoldInLookupsSkipped = Metrics.CreateCounter(
         "recsys_foldin_lookups_skipped_total", "Fold-in lookups answered without the database while it was failing (popularity instead).");
 
+    public static readonly Counter Events = Metrics.CreateCounter(
+        "recsys_events_total", "Play events acknowledged: stored, or duplicate (an event id stored before).", new CounterConfiguration { LabelNames = ["result"] });
+
+    public static readonly Counter EventBatches = Metrics.CreateCounter(
+        "recsys_event_requests_total", "Event requests by outcome of their store call: stored or failed.", new CounterConfiguration { LabelNames = ["result"] });
+
+    public static readonly Counter EventsRefused = Metrics.CreateCounter(
+        "recsys_event_requests_refused_total", "Event requests answered 503 because the queue of events waiting to be stored was full.");
+
     private static readonly Counter ServedWithoutMetadata = Metrics.CreateCounter(
         "recsys_served_tracks_without_metadata_total", "Tracks written into answers with null metadata (the catalog does not know them).");
 

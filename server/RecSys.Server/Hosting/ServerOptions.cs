@@ -44,7 +44,7 @@ public sealed class ServerOptions
     /// <summary>Cross-origin access for browser clients (the Flutter web build).</summary>
     public CorsOptions Cors { get; set; } = new();
 
-    /// <summary>Where models live: &lt;storage&gt;/models/&lt;version&gt;/ and the "current" pointer.</summary>
+    /// <summary>Where models live (&lt;storage&gt;/models/&lt;version&gt;/ and the "current" pointer), and without a database the play events (&lt;storage&gt;/events/plays.log).</summary>
     public string Storage { get; set; } = "storage/recommender";
 
     /// <summary>Interaction file to train from instead of the database or the demo (e.g. Last.fm's user_artists.dat).</summary>
@@ -100,6 +100,9 @@ public sealed class ServerOptions
     /// <summary>Training device: auto, cpu, gpu or ilgpu-cpu.</summary>
     public string Device { get; set; } = "auto";
 
+    /// <summary>Play events received over POST /events/plays (docs/events.md).</summary>
+    public Events.EventOptions Events { get; set; } = new();
+
     public DemoOptions Demo { get; set; } = new();
     public AlsOptions Training { get; set; } = new();
     public RetrievalOptions Retrieval { get; set; } = new();
@@ -143,6 +146,7 @@ public sealed class ServerOptions
         }
         if (InputFile is { Length: > 0 } && !File.Exists(InputFile)) problems.Add($"RecSys:InputFile not found: {InputFile}");
         if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
+        problems.AddRange(Events.Validate());
         Check(problems, "RecSys:Device", () => Engine.Compute.Gpu.DeviceSelector.Parse(Device));
         Check(problems, "RecSys:Training", Training.Validate);
         Check(problems, "RecSys:Retrieval", Retrieval.Validate);

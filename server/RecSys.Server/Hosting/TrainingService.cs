@@ -16,7 +16,7 @@ public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, 
 /// Trains from the configured source, evaluates on a holdout, stores a version, and asks the host to
 /// promote it. One run at a time; a failure is recorded and never touches the serving model.
 /// </summary>
-public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, TimeProvider time, ILogger<TrainingService> log)
+public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, Events.EventIngest events, TimeProvider time, ILogger<TrainingService> log)
 {
     private int _running;
 
@@ -48,7 +48,10 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
         {
             log.LogInformation("training started ({Trigger}) from {Source}", trigger, options.SourceName);
             string input = !string.IsNullOrWhiteSpace(options.Db) ? "db" : options.InputFile is { Length: > 0 } f ? f : "demo";
+            // Every event stored up to here is in what is read next: the plays table holds them, or the log is read below.
+            long eventsThrough = events.Through;
             var data = await InteractionSources.LoadAsync(input, DelimitedFormat.Auto, skipBadRows: false, options.Db, options.DbMapping, options.Demo, CancellationToken.None);
+            if (events.Log is { } eventLog) data = await Task.Run(() => Events.LoggedPlays.AddTo(data, eventLog, eventsThrough));
             if (data.SkippedRows > 0)
             {
                 log.LogWarning("training skipped {Count} rows of {Source}: {Examples}", data.SkippedRows, data.Source, string.Join("; ", data.SkippedExamples ?? []));
@@ -80,6 +83,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
                 Interactions = matrix.Nnz,
                 Parameters = model.ParametersJson is null ? null : JsonNode.Parse(model.ParametersJson),
                 Metrics = metrics,
+                EventsEpoch = events.Epoch,
+                EventsThrough = eventsThrough,
             });
             // Tracks trained in since the catalog was read get their metadata with the model, not a restart later.
             await catalog.ReloadAsync("promotion", CancellationToken.None);

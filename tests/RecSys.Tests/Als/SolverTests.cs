@@ -35,6 +35,33 @@ public sealed class SolverTests
         Tolerance.AssertClose(exact, cg, 1e-3 * scale, 1e-3, $"k={k}");
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(1, 3)]
+    [InlineData(2, 1)]
+    [InlineData(3, 7)]
+    [InlineData(16, 16)]
+    [InlineData(17, 50)]
+    [InlineData(33, 1)]
+    [InlineData(64, 120)]
+    [InlineData(65, 300)]
+    [InlineData(128, 40)]
+    public void The_vectorised_row_solve_matches_the_scalar_loops(int k, int rated)
+    {
+        // Same system, other summation order: agreement to float precision of the result (1e-5 relative to its largest entry).
+        var y = RandomFactors(400, k, (ulong)(k * 1000 + rated));
+        float[] gram = Gramian.Compute(y, 400, k, 0.05f, 1);
+        var rng = new SplitMix((ulong)rated);
+        int[] idx = Enumerable.Range(0, rated).Select(_ => rng.NextInt(400)).Distinct().ToArray();
+        float[] conf = idx.Select(_ => 1 + 40 * rng.NextFloat()).ToArray();
+        var scalar = new float[k];
+        var vector = new float[k];
+        Assert.True(Cholesky.SolveRowScalar(gram, y, k, idx, conf, scalar, new Cholesky.Scratch(k)));
+        Assert.True(Cholesky.SolveRow(gram, y, k, idx, conf, vector, new Cholesky.Scratch(k)));
+        double scale = Math.Max(1e-30, scalar.Max(Math.Abs));
+        Tolerance.AssertClose(scalar, vector, 1e-5 * scale, 1e-5, $"k={k}, {idx.Length} rated");
+    }
+
     [Fact]
     public void Cholesky_solves_a_known_system_and_refuses_an_indefinite_one()
     {

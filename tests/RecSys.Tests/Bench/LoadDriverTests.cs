@@ -43,6 +43,6 @@ public sealed class LoadDriverTests(ServerFixture fixture) : IClassFixture<Serve
     public async Task An_unknown_endpoint_is_refused()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Drive("popular", ids: 10, connections: 1));
-        Assert.Contains("ml or similar", error.Message);
+        Assert.Contains("ml, similar or events", error.Message);
     }
 }

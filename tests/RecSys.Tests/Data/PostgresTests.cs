@@ -42,7 +42,7 @@ public sealed class PostgresTests : IClassFixture<PostgresFixture>
         Assert.Equal(
         [
             "artists.artist_id", "artists.name",
-            "interactions.created_at", "interactions.is_completed", "interactions.milestone", "interactions.track_id", "interactions.user_id", "interactions.weight",
+            "interactions.created_at", "interactions.event_id", "interactions.is_completed", "interactions.milestone", "interactions.track_id", "interactions.user_id", "interactions.weight",
             "tracks.album_id", "tracks.artist_id", "tracks.cover_url", "tracks.duration_ms", "tracks.preview_url", "tracks.title", "tracks.track_id",
         ], columns);
     }

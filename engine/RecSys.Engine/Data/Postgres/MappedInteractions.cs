@@ -16,6 +16,8 @@ public sealed class MappedInteractions
     private readonly PostgresRelation.Column? _completed;
     private readonly PostgresRelation.Column? _playedAt;
     private readonly PostgresRelation.Column? _weight;
+    private readonly PostgresRelation.Column? _eventId;
+    private readonly string _eventIdSetting;
 
     private readonly PostgresRelation _relation;
 
@@ -30,6 +32,9 @@ public sealed class MappedInteractions
         _playedAt = relation.Map(m.PlayedAt, Setting + "PlayedAt", ColumnKind.Time, optional: true);
         bool defaultWeightAbsent = m.Weight == InteractionsMapping.DefaultWeight && !relation.Has(m.Weight);
         _weight = defaultWeightAbsent ? null : relation.Map(m.Weight, Setting + "Weight", ColumnKind.Number, optional: true);
+        bool defaultEventIdAbsent = m.EventId == InteractionsMapping.DefaultEventId && !relation.Has(m.EventId);
+        _eventIdSetting = $"{Setting}EventId = '{m.EventId}'";
+        _eventId = defaultEventIdAbsent ? null : relation.Map(m.EventId, Setting + "EventId", ColumnKind.Text, optional: true);
         if (_milestone is null && _completed is null)
         {
             throw new SchemaMappingException(
@@ -98,6 +103,69 @@ public sealed class MappedInteractions
         Add(_playedAt, PlayedAt(staging));
         Add(_weight, "weight");
         return $"INSERT INTO {Table} ({string.Join(", ", target)}) SELECT {string.Join(", ", source)} FROM {staging}";
+    }
+
+    /// <summary>
+    /// Checks that plays received as events can be written here: a table with an event id column under a
+    /// unique index. Throws <see cref="SchemaMappingException"/> saying what to add.
+    /// </summary>
+    public void RequireEventWrites(NpgsqlConnection connection)
+    {
+        string fix = $"ALTER TABLE {Table} ADD COLUMN event_id text; CREATE UNIQUE INDEX ON {Table} (event_id); " +
+            $"('./recsys db init' does both for its own tables; or set {Setting}EventId to an existing text column with a unique index)";
+        if (!IsTable) throw new SchemaMappingException($"{Setting}Table = {Table} is a view: play events are written to a table");
+        if (_eventId is null) throw new SchemaMappingException($"{Table} has no event id column ({_eventIdSetting}) to keep play events once: {fix}");
+        if (!_relation.HasUniqueIndex(connection, _eventId))
+        {
+            throw new SchemaMappingException($"{Table}.{_eventId.Sql} ({_eventIdSetting}) has no unique index, so a retried event would be stored twice: " +
+                $"CREATE UNIQUE INDEX ON {Table} ({_eventId.Sql})");
+        }
+    }
+
+    /// <summary>
+    /// INSERT … SELECT of events from <paramref name="staging"/> (event_id, user_id, track_id, milestone,
+    /// is_completed, played_at) that skips ids already stored (the affected row count says how many it
+    /// inserted; <see cref="InsertedNowSql"/> which, when not all). Where the
+    /// table lacks the milestone or the completed column, the other carries the qualification, so the
+    /// table qualifies the same plays the event did.
+    /// </summary>
+    public string InsertEventsSql(string staging)
+    {
+        var eventId = _eventId ?? throw new InvalidOperationException("RequireEventWrites first");
+        var target = new List<string> { eventId.Sql, _user.Sql, _track.Sql };
+        var source = new List<string> { "event_id", "user_id", "track_id" };
+        if (_milestone is not null)
+        {
+            target.Add(_milestone.Sql);
+            source.Add(_completed is null ? "CASE WHEN is_completed THEN 100 ELSE milestone END" : "milestone");
+        }
+        if (_completed is not null)
+        {
+            target.Add(_completed.Sql);
+            source.Add(_milestone is null ? $"is_completed OR milestone >= {Qualification.MinMilestone}" : "is_completed");
+        }
+        if (_playedAt is not null)
+        {
+            target.Add(_playedAt.Sql);
+            source.Add("played_at");
+        }
+        if (_weight is not null)
+        {
+            target.Add(_weight.Sql);
+            source.Add("1");
+        }
+        return $"INSERT INTO {Table} ({string.Join(", ", target)}) SELECT {string.Join(", ", source)} FROM {staging} " +
+            $"ON CONFLICT ({eventId.Sql}) DO NOTHING";
+    }
+
+    /// <summary>
+    /// The ids of <paramref name="staging"/> that this transaction inserted (their rows carry its id as
+    /// xmin), for the rare call where some were stored before: cheaper than RETURNING every id always.
+    /// </summary>
+    public string InsertedNowSql(string staging)
+    {
+        var eventId = _eventId ?? throw new InvalidOperationException("RequireEventWrites first");
+        return $"SELECT s.event_id FROM {staging} s JOIN {Table} t ON t.{eventId.Sql} = s.event_id WHERE t.xmin = pg_current_xact_id()::xid";
     }
 
     /// <summary>The played-at value of an inserted play: the staging row's, else the import's transaction time.</summary>

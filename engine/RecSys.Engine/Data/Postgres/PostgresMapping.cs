@@ -41,6 +41,15 @@ public sealed record InteractionsMapping
     public string Weight { get; set; } = DefaultWeight;
 
     internal const string DefaultWeight = "weight";
+
+    /// <summary>
+    /// The client's id of a play received over POST /events/plays: a text column with a unique index,
+    /// so a retried event is stored once. Needed only to receive events; the default name is used only
+    /// when the table has that column.
+    /// </summary>
+    public string EventId { get; set; } = DefaultEventId;
+
+    internal const string DefaultEventId = "event_id";
 }
 
 /// <summary>Track metadata. Empty <see cref="Table"/>: the database has none.</summary>

@@ -138,6 +138,19 @@ internal sealed class PostgresRelation
     public bool Has(string name) =>
         _columns.ContainsKey(name) || ColumnsInOrder.Count(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) == 1;
 
+    /// <summary>Whether a unique index (not partial, not on an expression) has exactly this column as its key, as ON CONFLICT (column) needs.</summary>
+    public bool HasUniqueIndex(NpgsqlConnection connection, Column column)
+    {
+        using var cmd = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                           WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL
+                             AND a.attname = $2)
+            """, connection);
+        cmd.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Oid, Oid);
+        cmd.Parameters.AddWithValue(column.Name);
+        return (bool)cmd.ExecuteScalar()!;
+    }
+
     /// <summary>Whether rows can be written (a table; views and the rest are read only here).</summary>
     public bool IsTable => Kind is 'r' or 'p';
 

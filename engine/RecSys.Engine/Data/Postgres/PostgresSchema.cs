@@ -3,9 +3,10 @@ using Npgsql;
 namespace RecSys.Engine.Data;
 
 /// <summary>
-/// The original design's tables, plus a nullable <c>weight</c> on interactions that keeps an imported
-/// file's weights (docs/database.md). Creating them is idempotent, and adds the weight column to an
-/// interactions table an earlier version created.
+/// The original design's tables, plus on interactions a nullable <c>weight</c> that keeps an imported
+/// file's weights and a uniquely indexed <c>event_id</c> that keeps a play received as an event once
+/// (docs/database.md). Creating them is idempotent, and adds those columns to an interactions table an
+/// earlier version created.
 /// </summary>
 public static class PostgresSchema
 {
@@ -29,16 +30,19 @@ public static class PostgresSchema
             milestone    integer,
             is_completed boolean     NOT NULL DEFAULT false,
             created_at   timestamptz NOT NULL DEFAULT now(),
-            weight       real
+            weight       real,
+            event_id     text
         );
         ALTER TABLE interactions ADD COLUMN IF NOT EXISTS weight real;
+        ALTER TABLE interactions ADD COLUMN IF NOT EXISTS event_id text;
         CREATE INDEX IF NOT EXISTS interactions_user_id_idx ON interactions (user_id);
+        CREATE UNIQUE INDEX IF NOT EXISTS interactions_event_id_key ON interactions (event_id);
         """;
 
-    /// <summary>Whether the three tables, the weight column and the index all exist (then there is nothing to create).</summary>
+    /// <summary>Whether the three tables, the weight and event id columns and the indexes all exist (then there is nothing to create).</summary>
     private const string CompleteSql = """
         SELECT to_regclass('artists') IS NOT NULL AND to_regclass('tracks') IS NOT NULL
-           AND to_regclass('interactions_user_id_idx') IS NOT NULL
+           AND to_regclass('interactions_user_id_idx') IS NOT NULL AND to_regclass('interactions_event_id_key') IS NOT NULL
            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('interactions') AND attname = 'weight' AND NOT attisdropped)
         """;
 

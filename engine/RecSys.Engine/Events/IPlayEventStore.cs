@@ -1,0 +1,19 @@
+namespace RecSys.Engine.Events;
+
+/// <summary>
+/// Where acknowledged plays are kept: the embedded <see cref="EventLog"/>, or the mapped PostgreSQL
+/// plays table. One writer calls it (the server's group commit), with the events of many requests.
+/// </summary>
+public interface IPlayEventStore : IDisposable
+{
+    /// <summary>
+    /// Stores the events durably (on disk, or committed) before returning. Result i is the sequence
+    /// number given to events[i], or 0 when an event with that id was stored before (or earlier in the
+    /// same call): a client's retry is kept once. Throws when nothing could be stored; then nothing
+    /// of the call was.
+    /// </summary>
+    long[] Store(IReadOnlyList<PlayEvent> events);
+
+    /// <summary>Where the events go, in words (for /model and logs).</summary>
+    string Description { get; }
+}

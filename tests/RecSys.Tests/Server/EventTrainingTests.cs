@@ -1,0 +1,91 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Net;
+using RecSys.Server.Events;
+using static RecSys.Tests.Server.PlayEvents;
+
+namespace RecSys.Tests.Server;
+
+/// <summary>Events on the embedded log: training reads each once, a restart replays what the model has not seen, limits answer 413.</summary>
+public sealed class EventTrainingTests
+{
+    private static string NewId() => Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task Training_after_events_sees_each_acknowledged_event_exactly_once_and_a_restart_keeps_later_ones_live()
+    {
+        using var dir = new TempDir();
+        string storage = Path.Combine(dir.Path, "store");
+        const long newcomer = 7_000_001, later = 7_000_002;
+        long[] tracks;
+        string[] batch;
+        await using (var s = await TestServer.StartAsync(o => { o.Storage = storage; return o; }))
+        {
+            tracks = s.Host.Current!.Model.TrackIds.Take(4).ToArray();
+            batch = [Json(NewId(), newcomer, tracks[0]), Json(NewId(), newcomer, tracks[1]), Json(NewId(), newcomer, tracks[1]), Json(NewId(), newcomer, tracks[2], milestone: 10, completed: false)];
+            await AcceptedAsync(s.Http, batch);
+            await AcceptedAsync(s.Http, batch);
+            Assert.True(s.Training.TryStart("test", out var run));
+            var outcome = await run;
+            Assert.True(outcome.Ok && outcome.Promoted, outcome.Message);
+            var serving = s.Host.Current!;
+            Assert.Equal(outcome.Version, serving.Version);
+            var model = serving.Model;
+            int row = model.UserIndex.IndexOf(newcomer);
+            Assert.True(row >= 0, "the newcomer is in the retrained model");
+            // Two qualified plays of tracks[1] (two events), one of tracks[0]; the retry and the unqualified play count nothing.
+            var weights = model.UserItems!.RowIndices(row).ToArray().Zip(model.UserItems.RowValues(row).ToArray())
+                .ToDictionary(p => model.TrackIds[p.First], p => p.Second);
+            Assert.Equal(new Dictionary<long, float> { [tracks[0]] = 1, [tracks[1]] = 2 }, weights);
+            var ingest = s.App.Services.GetRequiredService<EventIngest>();
+            Assert.Equal(ingest.Epoch, serving.Manifest!.EventsEpoch);
+            Assert.Equal(4, serving.Manifest.EventsThrough);
+            Assert.Contains("qualified play events", serving.Manifest.Source);
+
+            // Plays the model has seen are not live any more; a play after training is.
+            var live = s.App.Services.GetRequiredService<LivePlays>();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (live.Find(newcomer) is not null && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.Null(live.Find(newcomer));
+            await AcceptedAsync(s.Http, Json(NewId(), later, tracks[3]));
+            Assert.Equal("fold-in", (await PersonalAsync(s.Http, later)).Source);
+        }
+        // After a restart the play after training is live again (replayed from the log), the others are not.
+        await using (var s = await TestServer.StartAsync(o => { o.Storage = storage; return o; }))
+        {
+            var live = s.App.Services.GetRequiredService<LivePlays>();
+            Assert.Null(live.Find(newcomer));
+            Assert.NotNull(live.Find(later));
+            var (source, recommended) = await PersonalAsync(s.Http, later);
+            Assert.Equal("fold-in", source);
+            Assert.DoesNotContain(tracks[3], recommended);
+            Assert.Equal((0, 4), await AcceptedAsync(s.Http, batch));
+        }
+    }
+
+    [Fact]
+    public async Task Batches_past_the_limits_answer_413_and_store_nothing()
+    {
+        await using var s = await TestServer.StartAsync(o =>
+        {
+            o.Events.MaxBatch = 3;
+            o.Events.QueueEvents = 10;
+            o.Events.MaxBodyKilobytes = 1;
+            return o;
+        });
+        var (status, body, _) = await PostAsync(s.Http, Array(Enumerable.Range(0, 4).Select(i => Json(NewId(), 1, i))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("MaxBatch", body.GetProperty("detail").GetString());
+        (status, body, _) = await PostAsync(s.Http, Array([Json(new string('x', 100), 1, 1), Json(NewId(), 1, 2) + new string(' ', 1200)]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("MaxBodyKilobytes", body.GetProperty("detail").GetString());
+        // Chunked, without a length: refused as it grows past the limit.
+        using (var content = new System.Net.Http.StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Array([Json(NewId(), 1, 2) + new string(' ', 2000)])))))
+        {
+            content.Headers.ContentType = new("application/json");
+            var request = new HttpRequestMessage(HttpMethod.Post, "/events/plays") { Content = content };
+            request.Headers.TransferEncodingChunked = true;
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await s.Http.SendAsync(request)).StatusCode);
+        }
+        Assert.Empty(s.App.Services.GetRequiredService<EventIngest>().Log!.Read());
+    }
+}
