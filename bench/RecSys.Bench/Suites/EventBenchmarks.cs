@@ -45,7 +45,7 @@ public class EventBenchmarks
         var options = new ServerOptions { Storage = _storage };
         var host = new ModelHost(store, options, TimeProvider.System, NullLogger<ModelHost>.Instance);
         host.SetCatalog(TrackCatalog.FromDemo(demo));
-        _live = new LivePlays(host, options, new ResponseCacheClearer(new RecSys.Server.Endpoints.ResponseCache(0)), NullLogger<LivePlays>.Instance);
+        _live = new LivePlays(host, options, NullLogger<LivePlays>.Instance);
         if (!host.TryPromote(store.Add(model, v => new ModelManifest { Version = v })).Ok) throw new InvalidOperationException("model did not load");
         _serving = host.Current!;
         _users = Enumerable.Range(0, model.UserCount).Where(u => model.UserItems!.RowLength(u) >= 5).Select(u => model.UserIds[u]).ToArray();

@@ -39,7 +39,7 @@ public class ServerHandlerBenchmarks
         host.SetCatalog(TrackCatalog.FromDemo(demo));
         string version = store.Add(model, v => new ModelManifest { Version = v });
         if (!host.TryPromote(version).Ok) throw new InvalidOperationException("model did not load");
-        _service = new RecommendationService(host, new NoUserPlays(), new RecSys.Server.Events.LivePlays(host, options, new RecSys.Server.Events.ResponseCacheClearer(new ResponseCache(0)), NullLogger<RecSys.Server.Events.LivePlays>.Instance), options, TimeProvider.System);
+        _service = new RecommendationService(host, new NoUserPlays(), new RecSys.Server.Events.LivePlays(host, options, NullLogger<RecSys.Server.Events.LivePlays>.Instance), options, TimeProvider.System);
         _users = Enumerable.Range(0, model.UserCount).Where(u => model.UserItems!.RowLength(u) >= options.ColdStartThreshold).Select(u => model.UserIds[u]).ToArray();
         _tracks = model.TrackIds;
     }

@@ -5,8 +5,9 @@ namespace RecSys.Engine.Events;
 
 /// <summary>
 /// The event ids seen most recently, at most <c>capacity</c> of them: a retry within that many
-/// events is recognised. Ids are kept as 128-bit hashes (16 bytes instead of a string each; two ids
-/// colliding is a 1-in-10^29 event at a million ids), oldest forgotten first.
+/// events is recognised. Ids are kept as 128-bit hashes (about 50 bytes with the set entry and the
+/// ring slot, instead of a string each; two of a million ids colliding has odds of about 1 in 10^26),
+/// oldest forgotten first.
 /// </summary>
 public sealed class DedupWindow
 {

@@ -25,6 +25,11 @@ public sealed class EventLog : IPlayEventStore
     private const int FixedPayload = 8 * 4 + 3;
     private const int MaxPayload = FixedPayload + PlayEvent.MaxEventIdBytes;
 
+    /// <summary>Most events one <see cref="Store"/> call writes (one write, so the most a crash can tear).</summary>
+    public const int MaxEventsPerStore = 65_536;
+
+    private const long MaxTornBytes = (long)MaxEventsPerStore * (RecordHeader + MaxPayload);
+
     private readonly FileStream _file;
     private readonly DedupWindow _window;
     private long _committedLength;
@@ -57,11 +62,21 @@ public sealed class EventLog : IPlayEventStore
     {
         Directory.CreateDirectory(directory);
         string path = System.IO.Path.Combine(System.IO.Path.GetFullPath(directory), FileName);
+        var writerLock = TakeWriterLock(path);
         bool created = !File.Exists(path);
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+        FileStream file;
         try
         {
-            var log = new EventLog(path, file, new DedupWindow(dedupWindow));
+            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+        }
+        catch
+        {
+            writerLock.Dispose();
+            throw;
+        }
+        try
+        {
+            var log = new EventLog(path, file, new DedupWindow(dedupWindow)) { _writerLock = writerLock };
             if (file.Length < FileHeader && IsHeaderPrefix(file))
             {
                 // New, or created by a process that died before its header was on disk: nothing was
@@ -78,7 +93,27 @@ public sealed class EventLog : IPlayEventStore
         catch
         {
             file.Dispose();
+            writerLock.Dispose();
             throw;
+        }
+    }
+
+    private FileStream? _writerLock;
+
+    /// <summary>
+    /// One writer per log, across processes: a second server on the same storage would read the first
+    /// one's record being written as torn and cut it (and what follows). FileShare.None on a separate
+    /// file is an exclusive lock there; the log itself stays readable.
+    /// </summary>
+    private static FileStream TakeWriterLock(string path)
+    {
+        try
+        {
+            return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{path} is in use by another process (its lock {path}.lock is held): one server per storage folder", e);
         }
     }
 
@@ -102,7 +137,9 @@ public sealed class EventLog : IPlayEventStore
         Id = new Guid(header.AsSpan(Magic.Length, 16));
         long end = FileHeader;
         string? reason = null;
-        foreach (var (record, at, error) in Scan(_file, FileHeader, _file.Length, 0))
+        // A buffered reader of its own: the writer's stream is unbuffered (two reads a record here).
+        using var scan = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        foreach (var (record, at, error) in Scan(scan, FileHeader, _file.Length, 0))
         {
             if (error is not null)
             {
@@ -114,7 +151,18 @@ public sealed class EventLog : IPlayEventStore
             _lastSequence = record.Sequence;
             end = at;
         }
-        if (end < _file.Length) CutTail(end, reason ?? "incomplete record");
+        if (end < _file.Length)
+        {
+            // A crash can tear only the last write, at most MaxEventsPerStore records: more bytes past a
+            // bad record mean damage inside the log, and cutting there would drop acknowledged events.
+            if (_file.Length - end > MaxTornBytes)
+            {
+                throw new InvalidDataException(
+                    $"{Path}: {reason} at offset {end}, with {_file.Length - end} bytes after it — more than one write can leave torn. " +
+                    "The log is damaged inside, not at its end; nothing was changed. Copy it aside and inspect it, or move it away to start a new log.");
+            }
+            CutTail(end, reason ?? "incomplete record");
+        }
         _committedLength = end;
         _file.Position = end;
     }
@@ -138,6 +186,13 @@ public sealed class EventLog : IPlayEventStore
     public long[] Store(IReadOnlyList<PlayEvent> events)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (events.Count > MaxEventsPerStore) throw new ArgumentException($"{events.Count} events in one call; at most {MaxEventsPerStore}");
+        // A longer id would write a record the next open reads as torn (and cuts with all after it).
+        foreach (var e in events)
+        {
+            int bytes = Encoding.UTF8.GetByteCount(e.EventId);
+            if (bytes is 0 or > PlayEvent.MaxEventIdBytes) throw new ArgumentException($"event id '{e.EventId}' has {bytes} bytes of UTF-8; 1..{PlayEvent.MaxEventIdBytes} fit the log");
+        }
         var sequences = new long[events.Count];
         var fresh = new List<UInt128>(events.Count);
         var inBatch = new HashSet<UInt128>();
@@ -287,5 +342,6 @@ public sealed class EventLog : IPlayEventStore
         if (_disposed) return;
         _disposed = true;
         _file.Dispose();
+        _writerLock?.Dispose();
     }
 }

@@ -19,6 +19,9 @@ public static class PlayEventParser
 
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 };
 
+    /// <summary>Errors kept per batch (the rest are only counted): a body of nothing but bad fields must not become millions of records.</summary>
+    public const int MaxErrors = 1000;
+
     /// <summary>A JSON array of event objects.</summary>
     public static PlayEventBatch ParseArray(ReadOnlySequence<byte> body, DateTime nowUtc, int maxEvents)
     {
@@ -49,9 +52,11 @@ public static class PlayEventParser
             // Anything after the array makes this read throw (the reader knows the body is whole).
             reader.Read();
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            batch.SyntaxError = $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1} of that line: {Plain(e.Message)}";
+            batch.SyntaxError = e is JsonException j
+                ? $"malformed JSON at line {j.LineNumber + 1}, byte {j.BytePositionInLine + 1} of that line: {Plain(j.Message)}"
+                : $"malformed JSON: {e.Message}";
         }
         return batch;
     }
@@ -83,10 +88,10 @@ public static class PlayEventParser
                 // Anything after the object on its line makes this read throw.
                 reader.Read();
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 if (batch.Events.Count > eventsBefore) batch.Events.RemoveAt(eventsBefore);
-                batch.Errors.Add(new PlayEventError(index, "", $"malformed JSON at byte {e.BytePositionInLine + 1}: {Plain(e.Message)}", line));
+                batch.AddError(new PlayEventError(index, "", e is JsonException j ? $"malformed JSON at byte {j.BytePositionInLine + 1}: {Plain(j.Message)}" : $"malformed JSON: {e.Message}", line));
             }
             index++;
         }
@@ -120,8 +125,8 @@ public static class PlayEventParser
     /// <summary>Reads one event object (the reader on its first token), adding it or its errors to the batch.</summary>
     private static void ReadEvent(ref Utf8JsonReader reader, int index, int? line, DateTime nowUtc, PlayEventBatch batch)
     {
-        int errorsBefore = batch.Errors.Count;
-        void Fail(string field, string reason) => batch.Errors.Add(new PlayEventError(index, field, reason, line));
+        int errorsBefore = batch.ErrorCount;
+        void Fail(string field, string reason) => batch.AddError(new PlayEventError(index, field, reason, line));
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             Fail("", $"an event must be a JSON object, not {Describe(reader.TokenType)}");
@@ -184,7 +189,7 @@ public static class PlayEventParser
         {
             if ((seen & flag) == 0) Fail(name, "missing");
         }
-        if (batch.Errors.Count == errorsBefore) batch.Events.Add(new PlayEvent(eventId!, user, track, milestone, completed, playedAt));
+        if (batch.ErrorCount == errorsBefore) batch.Events.Add(new PlayEvent(eventId!, user, track, milestone, completed, playedAt));
     }
 
     private static readonly (Seen Flag, string Name)[] Required =
@@ -202,7 +207,7 @@ public static class PlayEventParser
                 return flag;
             }
         }
-        name = Truncate(reader.GetString() ?? "", 64);
+        name = TryGetString(ref reader, out string? text) ? Truncate(text, 64) : "(a name that is not valid UTF-8)";
         return Seen.None;
     }
 
@@ -217,7 +222,11 @@ public static class PlayEventParser
             error = $"must be a string (got {Shown(ref reader)})";
             return null;
         }
-        string id = reader.GetString()!;
+        if (!TryGetString(ref reader, out string? id))
+        {
+            error = "is not valid UTF-8 (an unpaired surrogate or a bad byte)";
+            return null;
+        }
         int bytes = Encoding.UTF8.GetByteCount(id);
         if (bytes == 0 || bytes > PlayEvent.MaxEventIdBytes) error = $"must be 1..{PlayEvent.MaxEventIdBytes} bytes of UTF-8 (got {bytes})";
         else if (id.AsSpan().ContainsAnyInRange('\0', '\u001f') || id.Contains('\u007f')) error = "must not contain control characters";
@@ -253,7 +262,7 @@ public static class PlayEventParser
     /// <summary>The offending value as it was sent, shortened, for the message.</summary>
     private static string Shown(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonTokenType.String => "\"" + Truncate(reader.GetString() ?? "", 40) + "\"",
+        JsonTokenType.String => TryGetString(ref reader, out string? text) ? "\"" + Truncate(text, 40) + "\"" : "a string that is not valid UTF-8",
         JsonTokenType.Number => Truncate(Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan), 40),
         JsonTokenType.True => "true",
         JsonTokenType.False => "false",
@@ -270,6 +279,21 @@ public static class PlayEventParser
         JsonTokenType.True or JsonTokenType.False => "a boolean",
         _ => token.ToString(),
     };
+
+    /// <summary>The string value, or false where it is not valid UTF-8 (GetString throws InvalidOperationException there, not JsonException).</summary>
+    private static bool TryGetString(ref Utf8JsonReader reader, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
+    {
+        try
+        {
+            text = reader.GetString() ?? "";
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = null;
+            return false;
+        }
+    }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max] + "…";
 

@@ -79,7 +79,7 @@ internal static class EventEndpoints
         {
             return Results.Problem(title: "Malformed play events", detail: $"{syntax}; nothing was stored", statusCode: StatusCodes.Status400BadRequest);
         }
-        if (batch.Errors.Count > 0) return Invalid(batch);
+        if (batch.ErrorCount > 0) return Invalid(batch);
 
         var stored = ingest.TrySubmit(batch.Events);
         if (stored is null) return Unavailable(http, "the server is storing as many events as it can hold; retry after a second (a retried event is stored once)");
@@ -135,10 +135,11 @@ internal static class EventEndpoints
             errors.Add(error);
         }
         int bad = batch.Errors.Select(e => e.Index).Distinct().Count();
+        string events = batch.ErrorCount > batch.Errors.Count ? $"at least {bad} event(s)" : $"{bad} event(s)";
         return Results.Problem(title: "Invalid play events",
-            detail: $"{bad} event(s) are invalid ({batch.Errors.Count} problem(s)); nothing of the batch was stored",
+            detail: $"{events} invalid ({batch.ErrorCount} problem(s)); nothing of the batch was stored",
             statusCode: StatusCodes.Status400BadRequest,
-            extensions: new Dictionary<string, object?> { ["errors"] = errors, ["errors_total"] = batch.Errors.Count });
+            extensions: new Dictionary<string, object?> { ["errors"] = errors, ["errors_total"] = batch.ErrorCount });
     }
 
     private static IResult TooLarge(string detail) =>

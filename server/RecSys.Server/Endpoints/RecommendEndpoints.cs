@@ -39,6 +39,7 @@ internal static class RecommendEndpoints
         if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
+        int clears = cache.Clears;
         bool cacheable = service.Cacheable(id);
         if (serving is not null && cacheable && TryCached(cache, serving, host.Catalog, ResponseCache.Personal, id, n, out var cached))
         {
@@ -52,7 +53,7 @@ internal static class RecommendEndpoints
         // Only the ML answer of a user without live plays is a pure function of the model; fold-in and popularity depend on plays that arrive later.
         // A user with plays since training is answered from them, not from the cache, until the next model.
         return source == RecommendationSource.Ml && cacheable && service.Cacheable(id)
-            ? RespondAndKeep(http, cache, host, serving, ResponseCache.Personal, id, n, ranked)
+            ? RespondAndKeep(http, cache, host, serving, ResponseCache.Personal, id, n, ranked, clears)
             : Respond(http, ranked);
     }
 
@@ -109,14 +110,14 @@ internal static class RecommendEndpoints
     /// <paramref name="computedOn"/> is still the serving model: one finished on a model swapped out
     /// meanwhile would empty the new model's cache.
     /// </summary>
-    private static IResult RespondAndKeep(HttpContext http, ResponseCache cache, ModelHost host, ServingModel? computedOn, int kind, long id, int n, RankedTracks ranked)
+    private static IResult RespondAndKeep(HttpContext http, ResponseCache cache, ModelHost host, ServingModel? computedOn, int kind, long id, int n, RankedTracks ranked, int clears)
     {
         var ranking = Scratch();
         CachedRanking.Encode(ranked.Ranked, ranking);
         // Only answers over the model's own tracks: one holding a track folded in since training is not kept.
         if (computedOn is not null && ReferenceEquals(computedOn, host.Current) && ReferenceEquals(ranked.Tracks.TrackIds, computedOn.Model.TrackIds))
         {
-            cache.Add(computedOn, kind, id, n, ranking.WrittenSpan);
+            cache.Add(computedOn, kind, id, n, ranking.WrittenSpan, clears);
         }
         var body = Body();
         ranked.Tracks.WriteJson(body, ranking.WrittenSpan);
@@ -138,6 +139,7 @@ internal static class RecommendEndpoints
         if (!ApiParameters.TryId(track_id, "track_id", out long id, out var problem)) return problem!;
         if (!ApiParameters.TryLimit(limit, SimilarLimit, options.MaxLimit, out int n, out problem)) return problem!;
         var serving = host.Current;
+        int clears = cache.Clears;
         if (serving is not null && TryCached(cache, serving, host.Catalog, ResponseCache.Similar, id, n, out var cached))
         {
             return Send(http, cached);
@@ -152,7 +154,7 @@ internal static class RecommendEndpoints
             return Results.Problem(title: "Unknown track", detail: $"track {id} is not in the model (nor played by enough listeners since its training to have factors)", statusCode: StatusCodes.Status404NotFound,
                 extensions: new Dictionary<string, object?> { ["parameter"] = "track_id" });
         }
-        return RespondAndKeep(http, cache, host, serving, ResponseCache.Similar, id, n, ranked.Value);
+        return RespondAndKeep(http, cache, host, serving, ResponseCache.Similar, id, n, ranked.Value, clears);
     }
 
     private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options)

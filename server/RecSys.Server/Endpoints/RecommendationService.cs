@@ -84,7 +84,7 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
 
     private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks) =>
         answer.Heard.Length > 0
-            ? WithLiveTracks(serving, serving.Recommender.RecommendVector(answer.Vector, limit, answer.Heard), answer.Vector, cosine: false, limit, tracks, answer.HeardElsewhere)
+            ? WithLiveTracks(serving, answer.Ranked(limit, n => serving.Recommender.RecommendVector(answer.Vector, n, answer.Heard)), answer.Vector, cosine: false, limit, tracks, answer.HeardElsewhere)
             : new RankedTracks(Popular(serving, limit), tracks);
 
     /// <summary>

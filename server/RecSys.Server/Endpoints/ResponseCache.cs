@@ -78,12 +78,17 @@ public sealed class ResponseCache
         }
     }
 
-    /// <summary>Keeps <paramref name="body"/> for the request; an empty body is not kept (a miss and an empty answer look alike).</summary>
-    public void Add(object model, int kind, long id, int limit, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Keeps <paramref name="body"/> for the request; an empty body is not kept (a miss and an empty
+    /// answer look alike), nor one computed before a <see cref="Clear"/> (<paramref name="clearsSeen"/>:
+    /// <see cref="Clears"/> when the computation began).
+    /// </summary>
+    public void Add(object model, int kind, long id, int limit, ReadOnlySpan<byte> body, int? clearsSeen = null)
     {
         if (!Enabled || body.IsEmpty || body.Length > _slabBytes) return;
         lock (_lock)
         {
+            if (clearsSeen is { } seen && seen != _clears) return;
             if (_table.Length == 0)
             {
                 // Load factor at most 1/2: probes stay short.
@@ -112,12 +117,18 @@ public sealed class ResponseCache
         }
     }
 
+    private int _clears;
+
+    /// <summary>How often the cache was emptied: an answer computed before a clear must not be added after it.</summary>
+    public int Clears => Volatile.Read(ref _clears);
+
     /// <summary>Forgets every entry (O(1)): what the cache holds may be outranked now.</summary>
     public void Clear()
     {
         lock (_lock)
         {
             _owner = null;
+            _clears++;
         }
     }
 

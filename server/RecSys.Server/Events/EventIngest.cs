@@ -83,7 +83,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
             live.Epoch = Epoch;
             Replay(eventLog);
         }
-        live.Epoch = Epoch;
+        live.Epoch ??= Epoch;
         var done = _stores.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _writersDone = done.Select(d => d.Task).ToArray();
         _writers = _stores.Select((store, i) => new Thread(() =>
@@ -114,6 +114,8 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         {
             log.LogWarning("replaying every stored event: the current model's manifest cannot be read ({Message})", e.Message);
         }
+        live.StoredAfter = sequence => eventLog.Read(sequence).Select(r => (r.Event, r.Sequence));
+        live.HeldAbove(after);
         int replayed = 0;
         foreach (var chunk in eventLog.Read(after).Chunk(4096))
         {
@@ -146,24 +148,32 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
     {
         var batch = new List<Pending>();
         var merged = new List<PlayEvent>();
+        Pending? carried = null;
         while (true)
         {
-            _wake.Wait();
+            if (carried is null) _wake.Wait();
             // Once stopping, the signal stays set so every writer sees it (one writer's reset could hide it from another).
             if (!_stopping) _wake.Reset();
             while (true)
             {
                 batch.Clear();
                 merged.Clear();
-                while (merged.Count < CommitEvents && _queue.TryDequeue(out var next))
+                // At most CommitEvents a call (a request that would pass it waits for the next call).
+                while ((carried ?? (_queue.TryDequeue(out var next) ? next : null)) is { } pending)
                 {
-                    batch.Add(next);
-                    merged.AddRange(next.Events);
+                    carried = null;
+                    if (merged.Count > 0 && merged.Count + pending.Events.Count > CommitEvents)
+                    {
+                        carried = pending;
+                        break;
+                    }
+                    batch.Add(pending);
+                    merged.AddRange(pending.Events);
                 }
                 if (batch.Count == 0) break;
                 Commit(store, batch, merged);
             }
-            if (_stopping && _queue.IsEmpty) return;
+            if (_stopping && _queue.IsEmpty && carried is null) return;
         }
     }
 
@@ -175,9 +185,18 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
             sequences = store.Store(merged);
             _lastError = null;
         }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One request's event the table cannot take (an id past an int column's range, an event id
+            // too long for its column) fails the whole transaction: each request alone, so only that
+            // one is refused.
+            log.LogWarning("a group commit of {Requests} requests failed ({Message}); storing them one by one", batch.Count, e.Message);
+            foreach (var p in batch) Commit(store, [p], [.. p.Events]);
+            return;
+        }
         catch (Exception e)
         {
-            // Nothing of the call was stored: every request in it is told so and may retry.
+            // Nothing of the call was stored: the request is told so and may retry.
             _lastError = e.Message;
             log.LogError("could not store {Count} play events: {Message}", merged.Count, e.Message);
             foreach (var p in batch)
@@ -190,7 +209,15 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
             Thread.Sleep(100);
             return;
         }
-        live.Record(merged, sequences);
+        try
+        {
+            live.Record(merged, sequences);
+        }
+        catch (Exception e)
+        {
+            // The events are stored: the requests are answered 202 whatever the live state did.
+            log.LogError(e, "live state missed {Count} stored play events (they count from the next training)", merged.Count);
+        }
         long newest = sequences.Length == 0 ? 0 : sequences.Max();
         // Writers side by side finish in any order: the mark only moves up.
         for (long seen = Interlocked.Read(ref _through); newest > seen; seen = Interlocked.Read(ref _through))

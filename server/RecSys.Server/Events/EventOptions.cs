@@ -16,8 +16,8 @@ public sealed class EventOptions
     public int QueueEvents { get; set; } = 100_000;
 
     /// <summary>
-    /// The embedded log recognises a retried event among this many most recent events (16 bytes
-    /// each); training de-duplicates the whole log. The database backend's unique index has no window.
+    /// The embedded log recognises a retried event among this many most recent events (about 50 bytes
+    /// each in memory); training de-duplicates the whole log. The database backend's unique index has no window.
     /// </summary>
     public int DedupWindow { get; set; } = 1_000_000;
 
@@ -37,7 +37,7 @@ public sealed class EventOptions
     public List<string> Validate()
     {
         var problems = new List<string>();
-        if (MaxBatch is < 1 or > 1_000_000) problems.Add($"RecSys:Events:MaxBatch must be in 1..1000000 (got {MaxBatch})");
+        if (MaxBatch is < 1 or > 50_000) problems.Add($"RecSys:Events:MaxBatch must be in 1..50000 (got {MaxBatch})");
         if (MaxBodyKilobytes is < 1 or > 1_048_576) problems.Add($"RecSys:Events:MaxBodyKilobytes must be in 1..1048576 (got {MaxBodyKilobytes})");
         if (QueueEvents < MaxBatch) problems.Add($"RecSys:Events:QueueEvents must be at least MaxBatch ({MaxBatch}) (got {QueueEvents})");
         if (DedupWindow is < 0 or > 100_000_000) problems.Add($"RecSys:Events:DedupWindow must be in 0..100000000 (got {DedupWindow})");

@@ -16,31 +16,46 @@ public sealed class LivePlays
 {
     private readonly ConcurrentDictionary<long, LiveUser> _users = new();
     private readonly ModelHost _host;
-    private readonly ServerOptions _options;
-    private readonly ResponseCacheClearer _clearCache;
     private readonly ILogger<LivePlays> _log;
+    private readonly NewTrackFolding _newTracks;
     private volatile LivePopularity? _popularity;
-    private volatile LiveTracks _tracks = LiveTracks.None;
 
-    /// <summary>Listeners known to the model (user row → qualified plays) of each track the model does not have; under <see cref="_write"/>.</summary>
-    private readonly Dictionary<long, Dictionary<int, int>> _newTrackListeners = [];
-    private readonly HashSet<long> _tracksToFold = [];
-    private int _folding;
+    /// <summary>Every stored play above this sequence number is held here (plays at or below it were pruned, or never replayed); under <see cref="_write"/>.</summary>
+    private long _heldAbove;
 
     /// <summary>Held by the event writer while it records, and by the clean-up after a swap, so no play slips between them.</summary>
     private readonly object _write = new();
 
-    public LivePlays(ModelHost host, ServerOptions options, ResponseCacheClearer clearCache, ILogger<LivePlays> log)
+    public LivePlays(ModelHost host, ServerOptions options, ILogger<LivePlays> log)
     {
         _host = host;
-        _options = options;
-        _clearCache = clearCache;
         _log = log;
+        _newTracks = new NewTrackFolding(host, options.Events, log);
         host.Swapped += OnSwapped;
     }
 
     /// <summary>Tracks played since training that have factors now (for the serving model; empty for another).</summary>
-    public LiveTracks Tracks(ServingModel serving) => ReferenceEquals(_tracks.Model, serving) ? _tracks : LiveTracks.None;
+    public LiveTracks Tracks(ServingModel serving) => _newTracks.For(serving);
+
+    /// <summary>Raised when tracks get factors (the server empties its response cache).</summary>
+    public event Action? TracksChanged
+    {
+        add => _newTracks.Changed += value;
+        remove => _newTracks.Changed -= value;
+    }
+
+    /// <summary>
+    /// Where stored events can be read again (the embedded log; null with a database): a swap to a
+    /// model trained on fewer events than were pruned (a rollback, or start-up serving an older
+    /// version than the current one) replays the gap from it.
+    /// </summary>
+    public Func<long, IEnumerable<(PlayEvent Event, long Sequence)>>? StoredAfter { get; set; }
+
+    /// <summary>Start-up: the events replayed were those after <paramref name="sequence"/>.</summary>
+    public void HeldAbove(long sequence)
+    {
+        lock (_write) _heldAbove = sequence;
+    }
 
     /// <summary>The event store's epoch (set when it opens): sequence numbers of other epochs mean nothing here.</summary>
     public string? Epoch { get; set; }
@@ -72,78 +87,9 @@ public sealed class LivePlays
             if (sequences[i] == 0 || !e.Qualifies) continue;
             var user = _users.GetOrAdd(e.UserId, static id => new LiveUser(id));
             if (user.Add(e.TrackId, sequences[i]) && popularity is not null) CountListener(popularity, e.UserId, e.TrackId);
-            if (serving is not null) CountNewTrackListener(serving, e.UserId, e.TrackId);
+            if (serving is not null) _newTracks.Count(serving, e.UserId, e.TrackId);
         }
-        if (_tracksToFold.Count > 0 && serving is not null) FoldSoon(serving);
-    }
-
-    /// <summary>A play of a track the model lacks by a user it knows: once enough such listeners, the track gets factors.</summary>
-    private void CountNewTrackListener(ServingModel serving, long userId, long trackId)
-    {
-        var model = serving.Model;
-        if (model.TrackIndex.IndexOf(trackId) >= 0) return;
-        int row = model.UserIndex.IndexOf(userId);
-        if (row < 0) return;
-        if (!_newTrackListeners.TryGetValue(trackId, out var listeners)) _newTrackListeners[trackId] = listeners = [];
-        listeners[row] = listeners.GetValueOrDefault(row) + 1;
-        if (listeners.Count >= _options.Events.NewTrackListeners) _tracksToFold.Add(trackId);
-    }
-
-    /// <summary>
-    /// Folds in the tracks that got listeners, off the event writer's thread (the first one builds the
-    /// users' Gram matrix: O(users·k²)), and publishes them with the others; cached answers are dropped,
-    /// as a new track may now outrank what they hold.
-    /// </summary>
-    private void FoldSoon(ServingModel serving)
-    {
-        if (Interlocked.Exchange(ref _folding, 1) == 1) return;
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                while (true)
-                {
-                    List<(long Track, int[] Rows, float[] Plays)> work;
-                    lock (_write)
-                    {
-                        if (_tracksToFold.Count == 0 || !ReferenceEquals(_host.Current, serving)) return;
-                        work = _tracksToFold.Select(t => (t, _newTrackListeners[t].Keys.ToArray(), _newTrackListeners[t].Values.Select(v => (float)v).ToArray())).ToList();
-                        _tracksToFold.Clear();
-                    }
-                    var current = Tracks(serving);
-                    var ids = current.TrackIds.ToList();
-                    var vectors = current.Vectors.ToList();
-                    var listeners = current.Listeners.ToList();
-                    int k = serving.Model.Factors;
-                    foreach (var (track, rows, plays) in work)
-                    {
-                        float[] vector = serving.Recommender.FoldInItem(rows, plays);
-                        if (current.TryFind(track, out int at))
-                        {
-                            for (int f = 0; f < k; f++) vectors[at * k + f] = vector[f];
-                            listeners[at] = rows.Length;
-                        }
-                        else
-                        {
-                            ids.Add(track);
-                            vectors.AddRange(vector);
-                            listeners.Add(rows.Length);
-                        }
-                    }
-                    _tracks = new LiveTracks(serving, [.. ids], [.. vectors], [.. listeners], k);
-                    _clearCache.Clear();
-                    _log.LogInformation("{Count} tracks not in model {Version} have factors from their listeners now", ids.Count, serving.Version);
-                }
-            }
-            catch (Exception e)
-            {
-                _log.LogError(e, "folding in new tracks failed");
-            }
-            finally
-            {
-                Volatile.Write(ref _folding, 0);
-            }
-        });
+        if (serving is not null) _newTracks.FoldSoon(serving, _write);
     }
 
     /// <summary>
@@ -225,26 +171,46 @@ public sealed class LivePlays
 
     private void Rebase(ServingModel serving)
     {
+        // Swaps close together rebase in any order: only the model serving now counts.
+        if (!ReferenceEquals(_host.Current, serving)) return;
         long through = Through(serving);
-        int pruned = 0;
-        foreach (var (id, user) in _users)
+        int pruned = 0, replayed = 0;
+        if (through > _heldAbove)
         {
-            if (user.Prune(through) == 0 && _users.TryRemove(new KeyValuePair<long, LiveUser>(id, user))) pruned++;
+            foreach (var (id, user) in _users)
+            {
+                if (user.Prune(through) == 0 && _users.TryRemove(new KeyValuePair<long, LiveUser>(id, user))) pruned++;
+            }
+            _heldAbove = through;
+        }
+        else if (through < _heldAbove && StoredAfter is { } stored)
+        {
+            // A model that saw fewer events than were pruned: what it lacks comes back from the log.
+            long until = _heldAbove;
+            foreach (var (e, sequence) in stored(through).TakeWhile(r => r.Sequence <= until))
+            {
+                if (!e.Qualifies) continue;
+                _users.GetOrAdd(e.UserId, static id => new LiveUser(id)).Add(e.TrackId, sequence);
+                replayed++;
+            }
+            _heldAbove = through;
         }
         var popularity = new LivePopularity(serving);
-        _newTrackListeners.Clear();
-        _tracksToFold.Clear();
+        var unseen = new List<(long, long, int)>();
         foreach (var (id, user) in _users)
         {
             foreach (var (track, plays) in user.After(through).Plays)
             {
                 CountListener(popularity, id, track);
-                for (int n = 0; n < plays; n++) CountNewTrackListener(serving, id, track);
+                unseen.Add((id, track, plays));
             }
         }
         _popularity = popularity;
-        _tracks = new LiveTracks(serving, [], [], [], serving.Model.Factors);
-        if (_tracksToFold.Count > 0) FoldSoon(serving);
-        if (pruned > 0) _log.LogInformation("{Count} listeners' live plays are in model {Version} now", pruned, serving.Version);
+        _newTracks.Reset(serving, unseen);
+        _newTracks.FoldSoon(serving, _write);
+        if (pruned > 0 || replayed > 0)
+        {
+            _log.LogInformation("model {Version}: {Pruned} listeners' live plays are in it now, {Replayed} plays it lacks replayed from the log", serving.Version, pruned, replayed);
+        }
     }
 }

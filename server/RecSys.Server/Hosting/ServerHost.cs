@@ -37,7 +37,6 @@ public static class ServerHost
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TrainingService>();
         services.AddSingleton<TrainingScheduler>();
-        services.AddSingleton<Events.ResponseCacheClearer>();
         services.AddSingleton<Events.LivePlays>();
         services.AddSingleton<Events.EventIngest>();
         // The event store opens first: a training at start-up reads the embedded log.
@@ -71,6 +70,9 @@ public static class ServerHost
         services.AddOpenApi();
 
         var app = builder.Build();
+        // A track that gets factors between trainings may outrank what cached answers hold.
+        var responseCache = app.Services.GetRequiredService<ResponseCache>();
+        app.Services.GetRequiredService<Events.LivePlays>().TracksChanged += responseCache.Clear;
         app.UseExceptionHandler();
         var problems = app.Services.GetRequiredService<IProblemDetailsService>();
         app.Use(async (context, next) =>

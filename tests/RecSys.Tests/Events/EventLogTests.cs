@@ -125,4 +125,44 @@ public sealed class EventLogTests : IDisposable
         Assert.True(reading.MoveNext());
         Assert.False(reading.MoveNext());
     }
+
+    [Fact]
+    public void One_writer_per_log_a_second_open_is_refused_while_the_first_holds_it()
+    {
+        using (var first = EventLog.Open(_dir.Path))
+        {
+            var e = Assert.Throws<IOException>(() => EventLog.Open(_dir.Path));
+            Assert.Contains("in use by another process", e.Message);
+            // Readers of the first are unaffected.
+            first.Store([Play("a")]);
+            Assert.Single(first.Read());
+        }
+        using var again = EventLog.Open(_dir.Path);
+        Assert.Equal(1, again.LastSequence);
+    }
+
+    [Fact]
+    public void Damage_inside_the_log_stops_the_open_and_changes_nothing()
+    {
+        using (var log = EventLog.Open(_dir.Path))
+        {
+            for (int chunk = 0; chunk < 6; chunk++) log.Store(Enumerable.Range(0, EventLog.MaxEventsPerStore).Select(i => Play($"{chunk}-{i}")).ToArray());
+        }
+        var bytes = File.ReadAllBytes(LogFile);
+        bytes[24 + 8 + 10] ^= 0x01;
+        File.WriteAllBytes(LogFile, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => EventLog.Open(_dir.Path));
+        Assert.Contains("damaged inside", e.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(LogFile));
+    }
+
+    [Fact]
+    public void An_event_id_the_record_cannot_hold_is_refused_before_anything_is_written()
+    {
+        using var log = EventLog.Open(_dir.Path);
+        Assert.Throws<ArgumentException>(() => log.Store([Play("a"), Play(new string('x', 300))]));
+        Assert.Throws<ArgumentException>(() => log.Store([Play("")]));
+        Assert.Empty(log.Read());
+        Assert.Equal([1L], log.Store([Play("a")]));
+    }
 }

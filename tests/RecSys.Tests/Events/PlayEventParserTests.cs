@@ -156,4 +156,36 @@ public sealed class PlayEventParserTests
             return next;
         }
     }
+
+    [Theory]
+    [InlineData("\"event_id\":\"\\ud800\"", "event_id", "not valid UTF-8")]
+    [InlineData("\"event_id\":\"\\udc00x\"", "event_id", "not valid UTF-8")]
+    [InlineData("\"\\ud800\":1", "(a name that is not valid UTF-8)", "unknown field")]
+    public void A_string_that_is_not_valid_utf8_is_that_fields_error_not_a_crash(string field, string name, string reason)
+    {
+        string body = "[{" + field + ",\"user_id\":1,\"track_id\":2,\"milestone\":90,\"is_completed\":false" + (field.Contains("event_id") ? "" : ",\"event_id\":\"e\"") + "}]";
+        var error = Assert.Single(Array(body).Errors);
+        Assert.Equal(name, error.Field);
+        Assert.Contains(reason, error.Reason);
+    }
+
+    [Fact]
+    public void A_raw_byte_that_is_not_utf8_is_refused_as_malformed()
+    {
+        var bytes = Encoding.UTF8.GetBytes($"[{Good}]").ToList();
+        bytes.InsertRange(bytes.IndexOf((byte)'e') + 1, new byte[] { 0xFF });
+        var batch = PlayEventParser.ParseArray(new ReadOnlySequence<byte>(bytes.ToArray()), Now, 10);
+        Assert.False(batch.IsValid);
+        var ndjson = PlayEventParser.ParseNdjson(new ReadOnlySequence<byte>(bytes.Skip(1).SkipLast(1).ToArray()), Now, 10);
+        Assert.False(ndjson.IsValid);
+    }
+
+    [Fact]
+    public void Errors_past_the_cap_are_counted_not_kept()
+    {
+        string bad = "{" + string.Join(",", Enumerable.Range(0, 50).Select(i => $"\"x{i}\":1")) + "}";
+        var batch = Array("[" + string.Join(",", Enumerable.Repeat(bad, 40)) + "]");
+        Assert.Equal(PlayEventParser.MaxErrors, batch.Errors.Count);
+        Assert.Equal(40 * (50 + 5), batch.ErrorCount);
+    }
 }

@@ -88,4 +88,29 @@ public sealed class EventTrainingTests
         }
         Assert.Empty(s.App.Services.GetRequiredService<EventIngest>().Log!.Read());
     }
+
+    [Fact]
+    public async Task A_rollback_to_a_model_trained_on_fewer_events_replays_what_it_lacks_from_the_log()
+    {
+        await using var s = await TestServer.StartAsync();
+        var first = s.Host.Current!;
+        long track = first.Model.TrackIds[0];
+        const long listener = 7_100_001;
+        await AcceptedAsync(s.Http, Json(NewId(), listener, track));
+        Assert.True(s.Training.TryStart("test", out var run));
+        Assert.True((await run).Promoted);
+        var live = s.App.Services.GetRequiredService<LivePlays>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (live.Find(listener) is not null && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Null(live.Find(listener));
+
+        // Back to the first model, which never saw the play: it is live again, from the log.
+        Assert.Equal(first.Version, s.Host.Store.Rollback());
+        Assert.True(s.Host.ReloadCurrent().Ok);
+        while (live.Find(listener) is null && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.NotNull(live.Find(listener));
+        var (source, tracks) = await PersonalAsync(s.Http, listener);
+        Assert.Equal("fold-in", source);
+        Assert.DoesNotContain(track, tracks);
+    }
 }

@@ -139,4 +139,37 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
             Assert.Equal(accepted.Contains(b) ? 100 : 0, stored);
         }
     }
+
+    [Fact]
+    public async Task An_event_the_table_cannot_take_fails_only_its_own_request_not_the_group()
+    {
+        await db.ExecuteAsync("DROP TABLE IF EXISTS narrow; CREATE TABLE narrow (user_id int, track_id int, milestone int, is_completed boolean, created_at timestamptz, event_id text UNIQUE)");
+        await db.ExecuteAsync("INSERT INTO narrow SELECT u, t, 100, true, now(), NULL FROM generate_series(1, 40) u, generate_series(1, 30) t WHERE (u + t) % 3 = 0");
+        await using var s = await StartAsync(o =>
+        {
+            o.DbMapping.Interactions.Table = "narrow";
+            o.DbMapping.Tracks.Table = "";
+            o.DbMapping.Artists.Table = "";
+            o.Events.DatabaseWriters = 1;
+        });
+        // The table locked: the first request holds the writer, the next two wait and go in one commit.
+        await using var locker = new NpgsqlConnection(db.ConnectionString);
+        await locker.OpenAsync();
+        await using var tx = await locker.BeginTransactionAsync();
+        await using (var lockCmd = new NpgsqlCommand("LOCK TABLE narrow IN EXCLUSIVE MODE", locker, tx)) await lockCmd.ExecuteNonQueryAsync();
+        var holder = PostAsync(s.Http, Array([Json("n-hold", 1, 2)]));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var ingest = s.App.Services.GetRequiredService<EventIngest>();
+        while (ingest.Queued == 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        var tooBig = PostAsync(s.Http, Array([Json("n-big", 3_000_000_000, 2)]));
+        var good = PostAsync(s.Http, Array([Json("n-good", 2, 3)]));
+        while (ingest.Queued < 3 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await tx.CommitAsync();
+        Assert.Equal(HttpStatusCode.Accepted, (await holder).Status);
+        Assert.Equal(HttpStatusCode.Accepted, (await good).Status);
+        var (status, body, _) = await tooBig;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Contains("out of range", body.GetProperty("detail").GetString());
+        Assert.Equal(2, await CountAsync("SELECT count(*) FROM narrow WHERE event_id IS NOT NULL"));
+    }
 }

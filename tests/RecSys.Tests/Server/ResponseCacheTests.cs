@@ -89,4 +89,20 @@ public sealed class ResponseCacheTests
         });
         Assert.True(checkedHits > 1000, $"only {checkedHits} hits: the test did not exercise reads");
     }
+
+    [Fact]
+    public void An_answer_computed_before_a_clear_is_not_kept_after_it()
+    {
+        var cache = new ResponseCache(10, 1 << 16);
+        var model = new object();
+        int seen = cache.Clears;
+        cache.Add(model, ResponseCache.Personal, 1, 20, "a"u8, seen);
+        Assert.Equal(1, cache.Count);
+        cache.Clear();
+        Assert.False(cache.TryCopy(model, ResponseCache.Personal, 1, 20, new System.Buffers.ArrayBufferWriter<byte>()));
+        cache.Add(model, ResponseCache.Personal, 2, 20, "b"u8, seen);
+        Assert.False(cache.TryCopy(model, ResponseCache.Personal, 2, 20, new System.Buffers.ArrayBufferWriter<byte>()));
+        cache.Add(model, ResponseCache.Personal, 2, 20, "b"u8, cache.Clears);
+        Assert.True(cache.TryCopy(model, ResponseCache.Personal, 2, 20, new System.Buffers.ArrayBufferWriter<byte>()));
+    }
 }

@@ -115,6 +115,11 @@ public sealed class MappedInteractions
             $"('./recsys db init' does both for its own tables; or set {Setting}EventId to an existing text column with a unique index)";
         if (!IsTable) throw new SchemaMappingException($"{Setting}Table = {Table} is a view: play events are written to a table");
         if (_eventId is null) throw new SchemaMappingException($"{Table} has no event id column ({_eventIdSetting}) to keep play events once: {fix}");
+        if (_eventId.Type is not ("text" or "varchar"))
+        {
+            // name truncates to 63 bytes and citext ignores case, bpchar pads: two client ids could become one stored id.
+            throw new SchemaMappingException($"{Table}.{_eventId.Sql} ({_eventIdSetting}) is of type {_eventId.Type}: event ids need text or varchar, which keep every id as sent");
+        }
         if (!_relation.HasUniqueIndex(connection, _eventId))
         {
             throw new SchemaMappingException($"{Table}.{_eventId.Sql} ({_eventIdSetting}) has no unique index, so a retried event would be stored twice: " +
