@@ -105,16 +105,7 @@ public sealed class Recommender
     /// </summary>
     public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
     {
-        if (items.Length != weights.Length) throw new ArgumentException("items and weights differ in length");
-        // Merge duplicates, as the training matrix does.
-        var merged = new SortedDictionary<int, float>();
-        for (int n = 0; n < items.Length; n++)
-        {
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)items[n], (uint)_model.ItemCount, nameof(items));
-            merged[items[n]] = merged.GetValueOrDefault(items[n]) + weights[n];
-        }
-        int[] idx = [.. merged.Keys];
-        float[] raw = [.. merged.Values];
+        var (idx, raw) = Merge(items, weights, _model.ItemCount, nameof(items));
         if (_bm25AverageLength is { } average)
         {
             // The weighting the model was trained with: item document frequency from the training popularity.
@@ -122,14 +113,7 @@ public sealed class Recommender
             var df = _model.ItemPopularity ?? new float[_model.ItemCount];
             for (int n = 0; n < idx.Length; n++) raw[n] = Confidence.Bm25Value(raw[n], rowSum, average, df[idx[n]], _model.UserCount);
         }
-        float[] conf = raw.Select(w => Confidence.Apply(w, Scaling, Alpha)).ToArray();
-        var x = new float[_model.Factors];
-        if (idx.Length > 0)
-        {
-            var scratch = t_foldInScratch is { } s && s.B.Length == _model.Factors ? s : t_foldInScratch = new Cholesky.Scratch(_model.Factors);
-            Cholesky.SolveRow(_itemGram.Value, _model.ItemFactors, _model.Factors, idx, conf, x, scratch);
-        }
-        return x;
+        return Solve(_itemGram, _model.ItemFactors, idx, raw);
     }
 
     /// <summary>
@@ -139,22 +123,32 @@ public sealed class Recommender
     /// </summary>
     public float[] FoldInItem(ReadOnlySpan<int> users, ReadOnlySpan<float> weights)
     {
-        if (users.Length != weights.Length) throw new ArgumentException("users and weights differ in length");
+        var (idx, raw) = Merge(users, weights, _model.UserCount, nameof(users));
+        return Solve(_userGram, _model.UserFactors, idx, raw);
+    }
+
+    /// <summary>Indices sorted, duplicates' weights summed (as the training matrix merges them).</summary>
+    private static (int[] Indices, float[] Weights) Merge(ReadOnlySpan<int> indices, ReadOnlySpan<float> weights, int count, string name)
+    {
+        if (indices.Length != weights.Length) throw new ArgumentException($"{name} and weights differ in length");
         var merged = new SortedDictionary<int, float>();
-        for (int n = 0; n < users.Length; n++)
+        for (int n = 0; n < indices.Length; n++)
         {
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)users[n], (uint)_model.UserCount, nameof(users));
-            merged[users[n]] = merged.GetValueOrDefault(users[n]) + weights[n];
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)indices[n], (uint)count, name);
+            merged[indices[n]] = merged.GetValueOrDefault(indices[n]) + weights[n];
         }
-        int[] idx = [.. merged.Keys];
-        float[] conf = merged.Values.Select(w => Confidence.Apply(w, Scaling, Alpha)).ToArray();
-        var v = new float[_model.Factors];
-        if (idx.Length > 0)
-        {
-            var scratch = t_foldInScratch is { } s && s.B.Length == _model.Factors ? s : t_foldInScratch = new Cholesky.Scratch(_model.Factors);
-            Cholesky.SolveRow(_userGram.Value, _model.UserFactors, _model.Factors, idx, conf, v, scratch);
-        }
-        return v;
+        return ([.. merged.Keys], [.. merged.Values]);
+    }
+
+    /// <summary>The exact row solve against the other side's factors and Gram matrix, raw weights turned into confidence.</summary>
+    private float[] Solve(Lazy<float[]> gram, float[] factors, int[] indices, float[] raw)
+    {
+        var x = new float[_model.Factors];
+        if (indices.Length == 0) return x;
+        float[] confidence = raw.Select(w => Confidence.Apply(w, Scaling, Alpha)).ToArray();
+        var scratch = t_foldInScratch is { } s && s.B.Length == _model.Factors ? s : t_foldInScratch = new Cholesky.Scratch(_model.Factors);
+        Cholesky.SolveRow(gram.Value, factors, _model.Factors, indices, confidence, x, scratch);
+        return x;
     }
 
     /// <summary>The k most popular items (by number of users in training), excluding the given ones.</summary>

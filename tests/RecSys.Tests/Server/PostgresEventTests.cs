@@ -39,6 +39,16 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
+    /// <summary>Another session holding <paramref name="table"/> in EXCLUSIVE mode (until its transaction commits): inserts wait.</summary>
+    private async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> LockAsync(string table)
+    {
+        var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        var tx = await connection.BeginTransactionAsync();
+        await using (var lockCmd = new NpgsqlCommand($"LOCK TABLE {table} IN EXCLUSIVE MODE", connection, tx)) await lockCmd.ExecuteNonQueryAsync();
+        return (connection, tx);
+    }
+
     [Fact]
     public async Task Events_go_into_the_plays_table_once_and_training_counts_each_once()
     {
@@ -111,10 +121,8 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
             o.Events.QueueEvents = 300;
         });
         // Another session locks the plays table: the writer's insert waits behind it.
-        await using var locker = new NpgsqlConnection(db.ConnectionString);
-        await locker.OpenAsync();
-        await using var tx = await locker.BeginTransactionAsync();
-        await using (var lockCmd = new NpgsqlCommand("LOCK TABLE interactions IN EXCLUSIVE MODE", locker, tx)) await lockCmd.ExecuteNonQueryAsync();
+        var (locker, tx) = await LockAsync("interactions");
+        await using var _ = locker;
 
         var batches = Enumerable.Range(0, 8).Select(b => Enumerable.Range(0, 100).Select(i => Json($"bp-{b}-{i}", 43_000_000 + b, i)).ToArray()).ToArray();
         var posts = batches.Select(b => PostAsync(s.Http, Array(b))).ToArray();
@@ -153,10 +161,8 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
             o.Events.DatabaseWriters = 1;
         });
         // The table locked: the first request holds the writer, the next two wait and go in one commit.
-        await using var locker = new NpgsqlConnection(db.ConnectionString);
-        await locker.OpenAsync();
-        await using var tx = await locker.BeginTransactionAsync();
-        await using (var lockCmd = new NpgsqlCommand("LOCK TABLE narrow IN EXCLUSIVE MODE", locker, tx)) await lockCmd.ExecuteNonQueryAsync();
+        var (locker, tx) = await LockAsync("narrow");
+        await using var _ = locker;
         var holder = PostAsync(s.Http, Array([Json("n-hold", 1, 2)]));
         var deadline = DateTime.UtcNow.AddSeconds(10);
         var ingest = s.App.Services.GetRequiredService<EventIngest>();
