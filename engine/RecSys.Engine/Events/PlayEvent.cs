@@ -14,6 +14,3 @@ public readonly record struct PlayEvent(string EventId, long UserId, long TrackI
     /// <summary>The most UTF-8 bytes an event id may have.</summary>
     public const int MaxEventIdBytes = 128;
 }
-
-/// <summary>Why one event of a batch was refused: its position, the field, and the reason.</summary>
-public readonly record struct PlayEventError(int Index, string Field, string Reason, int? Line = null);

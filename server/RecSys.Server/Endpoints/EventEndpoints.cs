@@ -26,12 +26,15 @@ internal static class EventEndpoints
         var options = app.Services.GetRequiredService<ServerOptions>();
         var time = app.Services.GetRequiredService<TimeProvider>();
         byte[]? token = string.IsNullOrEmpty(options.Events.Token) ? null : Encoding.UTF8.GetBytes(options.Events.Token);
-        app.MapPost("/events/plays", (Func<HttpContext, Task<IResult>>)(http => PostAsync(http, ingest, options.Events, time, token)))
+        // Bytes of event bodies being received now by this server.
+        var inFlight = new System.Runtime.CompilerServices.StrongBox<long>();
+        app.MapPost("/events/plays", (Func<HttpContext, Task<IResult>>)(http => PostAsync(http, ingest, options.Events, time, token, inFlight)))
             .WithName("PlayEvents")
             .WithSummary("Play events (JSON array, or NDJSON with Content-Type: application/x-ndjson); 202 once stored");
     }
 
-    private static async Task<IResult> PostAsync(HttpContext http, EventIngest ingest, EventOptions limits, TimeProvider time, byte[]? token)
+    private static async Task<IResult> PostAsync(
+        HttpContext http, EventIngest ingest, EventOptions limits, TimeProvider time, byte[]? token, System.Runtime.CompilerServices.StrongBox<long> inFlight)
     {
         if (token is not null && !Authorized(http, token))
         {
@@ -42,15 +45,40 @@ internal static class EventEndpoints
         bool ndjson;
         string? type = http.Request.ContentType;
         if (type is null || type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)) ndjson = false;
-        else if (type.StartsWith("application/x-ndjson", StringComparison.OrdinalIgnoreCase) || type.StartsWith("application/jsonl", StringComparison.OrdinalIgnoreCase)) ndjson = true;
+        else if (type.StartsWith("application/x-ndjson", StringComparison.OrdinalIgnoreCase)
+            || type.StartsWith("application/jsonl", StringComparison.OrdinalIgnoreCase)) ndjson = true;
         else
         {
-            return Results.Problem(title: "Unsupported media type", detail: $"Content-Type '{type}': send application/json (an array of events) or application/x-ndjson (one event a line)",
+            return Results.Problem(title: "Unsupported media type",
+                detail: $"Content-Type '{type}': send application/json (an array of events) or application/x-ndjson (one event a line)",
                 statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
         long maxBytes = (long)limits.MaxBodyKilobytes * 1024;
-        if (http.Request.ContentLength > maxBytes) return TooLarge($"the body has {http.Request.ContentLength} bytes; at most {maxBytes} are accepted (RecSys:Events:MaxBodyKilobytes)");
+        if (http.Request.ContentLength > maxBytes)
+        {
+            return TooLarge($"the body has {http.Request.ContentLength} bytes; at most {maxBytes} are accepted (RecSys:Events:MaxBodyKilobytes)");
+        }
 
+        // Reserved before the body is read: bodies in flight are what the queue limit cannot see.
+        long reserved = http.Request.ContentLength ?? maxBytes;
+        long budget = (long)limits.BodiesInFlightKilobytes * 1024;
+        if (Interlocked.Add(ref inFlight.Value, reserved) > budget)
+        {
+            Interlocked.Add(ref inFlight.Value, -reserved);
+            return Unavailable(http, "the server is receiving as many event bodies as it can hold; retry after a second");
+        }
+        try
+        {
+            return await ReceiveAsync(http, ingest, limits, time, maxBytes, ndjson);
+        }
+        finally
+        {
+            Interlocked.Add(ref inFlight.Value, -reserved);
+        }
+    }
+
+    private static async Task<IResult> ReceiveAsync(HttpContext http, EventIngest ingest, EventOptions limits, TimeProvider time, long maxBytes, bool ndjson)
+    {
         var reader = http.Request.BodyReader;
         ReadResult read;
         while (true)

@@ -45,13 +45,16 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
         int user = model.UserIndex.IndexOf(userId);
         // Plays received since training: known users always (their model row plus the new plays); new
         // users only without a database, whose plays table already holds the events and answers below.
-        if (live.Find(userId) is { } liveUser && (user >= 0 || string.IsNullOrWhiteSpace(options.Db)) && live.Answer(serving, liveUser) is { } answer)
+        bool fromTable = user < 0 && !string.IsNullOrWhiteSpace(options.Db);
+        if (!fromTable && live.Find(userId) is { } liveUser && live.Answer(serving, liveUser) is { } answer)
         {
-            return (RankLive(serving, answer, limit, tracks), answer.Known && answer.Tracks >= options.ColdStartThreshold ? RecommendationSource.Ml : RecommendationSource.FoldIn);
+            string source = answer.Known && answer.Tracks >= options.ColdStartThreshold ? RecommendationSource.Ml : RecommendationSource.FoldIn;
+            return (RankLive(serving, answer, limit, tracks), source);
         }
         if (user >= 0 && serving.InteractionCount(user) >= options.ColdStartThreshold)
         {
-            return (WithLiveTracks(serving, serving.Recommender.RecommendUser(user, limit), model.UserVector(user), cosine: false, limit, tracks, null), RecommendationSource.Ml);
+            var ranked = serving.Recommender.RecommendUser(user, limit);
+            return (WithLiveTracks(serving, ranked, model.UserVector(user), cosine: false, limit, tracks, null), RecommendationSource.Ml);
         }
 
         int[] heard = [];
@@ -77,21 +80,25 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
         if (heard.Length > 0)
         {
             var vector = serving.Recommender.FoldIn(heard, weights);
-            return (WithLiveTracks(serving, serving.Recommender.RecommendVector(vector, limit, heard), vector, cosine: false, limit, tracks, elsewhere), RecommendationSource.FoldIn);
+            var ranked = serving.Recommender.RecommendVector(vector, limit, heard);
+            return (WithLiveTracks(serving, ranked, vector, cosine: false, limit, tracks, elsewhere), RecommendationSource.FoldIn);
         }
         return (new RankedTracks(Popular(serving, limit), tracks), RecommendationSource.Popularity);
     }
 
-    private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks) =>
-        answer.Heard.Length > 0
-            ? WithLiveTracks(serving, answer.Ranked(limit, n => serving.Recommender.RecommendVector(answer.Vector, n, answer.Heard)), answer.Vector, cosine: false, limit, tracks, answer.HeardElsewhere)
-            : new RankedTracks(Popular(serving, limit), tracks);
+    private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks)
+    {
+        if (answer.Heard.Length == 0) return new RankedTracks(Popular(serving, limit), tracks);
+        var ranked = answer.Ranked(limit, n => serving.Recommender.RecommendVector(answer.Vector, n, answer.Heard));
+        return WithLiveTracks(serving, ranked, answer.Vector, cosine: false, limit, tracks, answer.HeardElsewhere);
+    }
 
     /// <summary>
     /// A model answer with the tracks played since training that have factors merged in (scored the
     /// same way); the answer itself when none makes it in, which is also what the response cache keeps.
     /// </summary>
-    private RankedTracks WithLiveTracks(ServingModel serving, ScoredIndex[] ranked, ReadOnlySpan<float> query, bool cosine, int limit, TrackFields tracks, IReadOnlySet<long>? skip)
+    private RankedTracks WithLiveTracks(
+        ServingModel serving, ScoredIndex[] ranked, ReadOnlySpan<float> query, bool cosine, int limit, TrackFields tracks, IReadOnlySet<long>? skip)
     {
         var extra = live.Tracks(serving);
         if (extra.Count == 0 || extra.Merge(ranked, serving.Model.TrackIds, query, cosine, limit, skip) is not { } merged) return new RankedTracks(ranked, tracks);

@@ -5,9 +5,6 @@ using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Events;
 
-/// <summary>What became of an accepted batch: events stored now, and events stored before (retries).</summary>
-public readonly record struct IngestResult(int Stored, int Duplicates);
-
 /// <summary>
 /// Takes batches from requests and stores them with group commit: a writer thread drains every
 /// waiting batch into one store call (one fsync, or one transaction), so concurrent requests share
@@ -257,6 +254,3 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         _wake.Dispose();
     }
 }
-
-/// <summary>The store refused or failed a batch; nothing of it was stored.</summary>
-public sealed class EventStoreException(string message, Exception inner) : Exception(message, inner);

@@ -10,6 +10,13 @@ public sealed class EventOptions
     public int MaxBodyKilobytes { get; set; } = 4096;
 
     /// <summary>
+    /// Request bodies being received and parsed at once, at most (kilobytes; a body counts its
+    /// Content-Length, or MaxBodyKilobytes when chunked): past it a request answers 503 before its body
+    /// is read, so many large bodies at once cannot take the memory the queue limit protects.
+    /// </summary>
+    public int BodiesInFlightKilobytes { get; set; } = 262_144;
+
+    /// <summary>
     /// Events accepted but not yet stored, at most: past it a request answers 503 with Retry-After
     /// instead of queueing (memory stays bounded; the client retries, and its retry is kept once).
     /// </summary>
@@ -39,6 +46,7 @@ public sealed class EventOptions
         var problems = new List<string>();
         if (MaxBatch is < 1 or > 50_000) problems.Add($"RecSys:Events:MaxBatch must be in 1..50000 (got {MaxBatch})");
         if (MaxBodyKilobytes is < 1 or > 1_048_576) problems.Add($"RecSys:Events:MaxBodyKilobytes must be in 1..1048576 (got {MaxBodyKilobytes})");
+        if (BodiesInFlightKilobytes < MaxBodyKilobytes) problems.Add($"RecSys:Events:BodiesInFlightKilobytes must be at least MaxBodyKilobytes ({MaxBodyKilobytes}) (got {BodiesInFlightKilobytes})");
         if (QueueEvents < MaxBatch) problems.Add($"RecSys:Events:QueueEvents must be at least MaxBatch ({MaxBatch}) (got {QueueEvents})");
         if (DedupWindow is < 0 or > 100_000_000) problems.Add($"RecSys:Events:DedupWindow must be in 0..100000000 (got {DedupWindow})");
         if (NewTrackListeners < 1) problems.Add($"RecSys:Events:NewTrackListeners must be >= 1 (got {NewTrackListeners})");

@@ -113,4 +113,32 @@ public sealed class EventTrainingTests
         Assert.Equal("fold-in", source);
         Assert.DoesNotContain(track, tracks);
     }
+
+    [Fact]
+    public async Task Bodies_past_the_in_flight_budget_answer_503_before_they_are_read()
+    {
+        await using var s = await TestServer.StartAsync(o =>
+        {
+            o.Events.MaxBodyKilobytes = 64;
+            o.Events.BodiesInFlightKilobytes = 100;
+            return o;
+        });
+        // A client that announces 60 KB and sends a little of it holds its reservation.
+        using var slow = new System.Net.Sockets.TcpClient();
+        await slow.ConnectAsync(s.Http.BaseAddress!.Host, s.Http.BaseAddress.Port);
+        var stream = slow.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /events/plays HTTP/1.1\r\nHost: {s.Http.BaseAddress.Authority}\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n[   "));
+        await stream.FlushAsync();
+        await Task.Delay(300);
+        var (status, body, r) = await PostAsync(s.Http, Array([Json(NewId(), 1, 2)]) + new string(' ', 50_000));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("1", r.Headers.RetryAfter!.ToString());
+        Assert.Contains("event bodies", body.GetProperty("detail").GetString());
+        slow.Close();
+        // Released: the next one is taken.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((status = (await PostAsync(s.Http, Array([Json(NewId(), 1, 2)]))).Status) != HttpStatusCode.Accepted && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(HttpStatusCode.Accepted, status);
+    }
 }
