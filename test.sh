@@ -63,9 +63,10 @@ else
 fi
 
 # 2. Reruns under other runtime settings: the SIMD kernel tests without AVX-512 (the Vector256
-#    paths) and without any hardware intrinsics (the scalar fallbacks), so every path is exercised
+#    paths), preferring 128-bit vectors (TensorPrimitives' Vector128 paths) and without any hardware
+#    intrinsics (the scalar fallbacks), so every path is exercised
 #    on every machine; the server tests with inline socket completions, as `recsys serve` runs.
-for rerun in "DOTNET_EnableAVX512F=0|Category=Simd" "DOTNET_EnableHWIntrinsic=0|Category=Simd" \
+for rerun in "DOTNET_EnableAVX512F=0|Category=Simd" "DOTNET_PreferredVectorBitWidth=128|Category=Simd" "DOTNET_EnableHWIntrinsic=0|Category=Simd" \
              "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1|FullyQualifiedName~RecSys.Tests.Server"; do
   variant=${rerun%%|*}; filter=${rerun#*|}
   name=$(echo "$variant" | tr '=' '-')

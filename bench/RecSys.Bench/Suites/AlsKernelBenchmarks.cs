@@ -17,6 +17,8 @@ public class AlsKernelBenchmarks
     private float[] _p = null!;
     private float[] _ap = null!;
     private float[] _gram = null!;
+    private float[] _block = null!;
+    private float[] _gramOut = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -31,6 +33,8 @@ public class AlsKernelBenchmarks
         _ap = new float[K];
         _gram = new float[K * K];
         for (int i = 0; i < _gram.Length; i++) _gram[i] = rng.NextFloat();
+        _block = _factors.AsSpan(0, 4096 * K).ToArray();
+        _gramOut = new float[K * K];
     }
 
     [Benchmark(Baseline = true)]
@@ -58,4 +62,16 @@ public class AlsKernelBenchmarks
 
     [Benchmark]
     public void GramMatVecSymmetric() => Kernels.SymmetricMatVec(_gram, K, _p, _ap);
+
+    /// <summary>Gram upper triangle of a 4,096-row block (training's YᵀY, one thread's share): the AVX-512 kernel.</summary>
+    [Benchmark]
+    public void GramBlock512() => Kernels.AccumulateGramUpper512(_block, K, _gramOut);
+
+    /// <summary>The same, one TensorPrimitives multiply-add per row segment: the path without AVX-512.</summary>
+    [Benchmark]
+    public void GramBlockRows() => Kernels.AccumulateGramUpperRows(_block, K, _gramOut);
+
+    /// <summary>The same, scalar loops (the oracle, and the path before there was another without AVX-512).</summary>
+    [Benchmark]
+    public void GramBlockScalar() => Kernels.AccumulateGramScalar(_block, K, _gramOut);
 }

@@ -137,6 +137,7 @@ public sealed class KernelTests
             // A Gram matrix of zero-length rows: refused, not a division by zero or an endless loop.
             Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.AccumulateGramUpper([], 0, []));
             Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.AccumulateGramScalar([], 0, []));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.AccumulateGramUpperRows([], 0, []));
             return;
         }
         foreach (int rows in new[] { 1, 2, 5, 64 })
@@ -155,6 +156,10 @@ public sealed class KernelTests
             Kernels.AccumulateGramScalar(y, k, s);
             Kernels.MirrorUpper(s, k);
             AssertNear(expected, s, $"scalar k={k} rows={rows}");
+            var t = new float[k * k];
+            Kernels.AccumulateGramUpperRows(y, k, t);
+            Kernels.MirrorUpper(t, k);
+            AssertNear(expected, t, $"row-wise TensorPrimitives k={k} rows={rows}");
         }
     }
 
