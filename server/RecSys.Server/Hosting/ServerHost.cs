@@ -66,7 +66,14 @@ public static class ServerHost
                 policy.WithMethods("GET", "HEAD", "POST").WithHeaders("Authorization", "Content-Type").SetPreflightMaxAge(TimeSpan.FromHours(1));
             }));
         }
-        services.AddProblemDetails();
+        // The exception handler clears the response, headers included, before it writes a 500: the
+        // headers every answer carries are set again on every problem written.
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            var headers = context.HttpContext.Response.Headers;
+            headers.XContentTypeOptions = NoSniff;
+            headers.CacheControl = NoStore;
+        });
         services.AddOpenApi();
 
         var app = builder.Build();

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace RecSys.Tests.Server;
 
@@ -91,6 +93,18 @@ public sealed class HttpHardeningTests(ServerFixture fixture) : IClassFixture<Se
         var r = await S.Http.GetAsync(path);
         Assert.Equal("nosniff", r.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.True(r.Headers.CacheControl!.NoStore);
+    }
+
+    [Fact]
+    public async Task A_500_from_an_exception_still_says_nosniff_and_no_store()
+    {
+        await using var s = await TestServer.StartAsync(waitReady: false, mapMore: app => app.MapGet("/test/throws", IResult () => throw new InvalidOperationException("boom")));
+        var r = await s.Http.GetAsync("/test/throws");
+        Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("nosniff", r.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.True(r.Headers.CacheControl!.NoStore);
+        Assert.DoesNotContain("boom", await r.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -43,7 +43,8 @@ public sealed class TestServer : IAsyncDisposable
         Retrieval = new RetrievalOptions { AnnThreshold = 1000 },
     };
 
-    public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, TimeProvider? time = null, bool waitReady = true)
+    public static async Task<TestServer> StartAsync(
+        Func<ServerOptions, ServerOptions>? configure = null, TimeProvider? time = null, bool waitReady = true, Action<WebApplication>? mapMore = null)
     {
         var dir = new TempDir();
         var options = SmallOptions(Path.Combine(dir.Path, "store"));
@@ -51,6 +52,7 @@ public sealed class TestServer : IAsyncDisposable
         var problems = options.Validate();
         if (problems.Count > 0) throw new InvalidOperationException(string.Join("; ", problems));
         var app = ServerHost.Build(options, time, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        mapMore?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var server = new TestServer(options, app) { Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) } };
