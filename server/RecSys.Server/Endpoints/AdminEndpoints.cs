@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using RecSys.Server.Hosting;
@@ -14,7 +13,7 @@ internal static class AdminEndpoints
         byte[] expected = Encoding.UTF8.GetBytes(options.AdminToken);
         var admin = app.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
         {
-            if (Authorized(context.HttpContext, expected)) return await next(context);
+            if (BearerToken.Matches(context.HttpContext, expected)) return await next(context);
             // RFC 9110: a 401 names the scheme it wants.
             context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.Problem(
@@ -37,14 +36,5 @@ internal static class AdminEndpoints
             ? Results.Json(new JsonObject { ["started"] = true, ["status"] = "/model" }, statusCode: StatusCodes.Status202Accepted)
             : Results.Problem(title: "Training already running", detail: "one training run at a time; see /model", statusCode: StatusCodes.Status409Conflict))
             .WithName("AdminTrain");
-    }
-
-    private static bool Authorized(HttpContext http, byte[] expected)
-    {
-        string? header = http.Request.Headers.Authorization;
-        // The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is as good as "Bearer".
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
-        byte[] given = Encoding.UTF8.GetBytes(header[7..].Trim());
-        return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 }

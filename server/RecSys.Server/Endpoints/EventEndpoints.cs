@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Events;
@@ -36,7 +35,7 @@ internal static class EventEndpoints
     private static async Task<IResult> PostAsync(
         HttpContext http, EventIngest ingest, EventOptions limits, TimeProvider time, byte[]? token, System.Runtime.CompilerServices.StrongBox<long> inFlight)
     {
-        if (token is not null && !Authorized(http, token))
+        if (token is not null && !BearerToken.Matches(http, token))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.Problem(title: "Unauthorized", detail: "a valid 'Authorization: Bearer <token>' header is required (RecSys:Events:Token)",
@@ -177,12 +176,5 @@ internal static class EventEndpoints
     {
         http.Response.Headers.RetryAfter = "1";
         return Results.Problem(title: "Events not stored", detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable);
-    }
-
-    private static bool Authorized(HttpContext http, byte[] expected)
-    {
-        string? header = http.Request.Headers.Authorization;
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..].Trim()), expected);
     }
 }

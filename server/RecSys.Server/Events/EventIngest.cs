@@ -9,8 +9,8 @@ namespace RecSys.Server.Events;
 /// Takes batches from requests and stores them with group commit: a writer thread drains every
 /// waiting batch into one store call (one fsync, or one transaction), so concurrent requests share
 /// the cost of durability. The embedded log has one writer; a database has
-/// <see cref="EventOptions.DatabaseWriters"/>, each with its own session, so commits overlap. A request is answered only after its batch is stored and the listeners'
-/// live state knows it. The queue is bounded (<see cref="EventOptions.QueueEvents"/>): past it a
+/// <see cref="EventOptions.DatabaseWriters"/>, each with its own session, so commits overlap. A
+/// request is answered only after its batch is stored and the listeners' live state knows it. The queue is bounded (<see cref="EventOptions.QueueEvents"/>): past it a
 /// batch is refused at once (503) rather than held in memory; nothing accepted is ever dropped.
 /// </summary>
 public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost host, ILogger<EventIngest> log) : IHostedService, IDisposable
@@ -77,10 +77,9 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
                 log.LogWarning("the event log ended in a torn write ({Reason}): {Bytes} bytes at offset {At} cut and saved to {SavedTo}",
                     torn.Reason, torn.Bytes, torn.At, torn.SavedTo);
             }
-            live.Epoch = Epoch;
-            Replay(eventLog);
         }
-        live.Epoch ??= Epoch;
+        live.Epoch = Epoch;
+        if (Log is { } replayFrom) Replay(replayFrom);
         var done = _stores.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _writersDone = done.Select(d => d.Task).ToArray();
         _writers = _stores.Select((store, i) => new Thread(() =>

@@ -66,8 +66,11 @@ public sealed class LivePlays
     public long Through(ServingModel model) =>
         model.Manifest is { EventsEpoch: { } epoch, EventsThrough: var through } && epoch == Epoch ? through : 0;
 
-    /// <summary>Whether the user has plays the serving model has not seen (answers then bypass the response cache).</summary>
-    public bool Has(long userId) => !_users.IsEmpty && _users.ContainsKey(userId);
+    /// <summary>
+    /// Whether the user has plays the serving model has not seen (answers then bypass the response
+    /// cache). On every /ml request: a lock-free lookup (IsEmpty would take every bucket lock while empty).
+    /// </summary>
+    public bool Has(long userId) => _users.ContainsKey(userId);
 
     public LiveUser? Find(long userId) => _users.TryGetValue(userId, out var user) ? user : null;
 

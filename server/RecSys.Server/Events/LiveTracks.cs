@@ -24,6 +24,7 @@ public sealed class LiveTracks
         TrackIds = trackIds;
         Vectors = vectors;
         Listeners = listeners;
+        Factors = factors;
         _index = trackIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
         if (trackIds.Length > 0)
         {
@@ -35,6 +36,7 @@ public sealed class LiveTracks
     public ServingModel? Model { get; }
     public long[] TrackIds { get; }
     public float[] Vectors { get; }
+    public int Factors { get; }
 
     /// <summary>How many listeners each track's factors were folded in from.</summary>
     public int[] Listeners { get; }
@@ -43,7 +45,7 @@ public sealed class LiveTracks
 
     public bool TryFind(long trackId, out int index) => _index.TryGetValue(trackId, out index);
 
-    public ReadOnlySpan<float> Vector(int index) => Vectors.AsSpan(index * (Vectors.Length / Math.Max(1, Count)), Vectors.Length / Math.Max(1, Count));
+    public ReadOnlySpan<float> Vector(int index) => Vectors.AsSpan(index * Factors, Factors);
 
     /// <summary>
     /// The top <paramref name="k"/> of a model answer and these tracks together (scored the same way: dot

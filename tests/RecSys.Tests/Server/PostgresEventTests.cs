@@ -39,6 +39,24 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
+    /// <summary>
+    /// A server on a plays table of its own (<paramref name="columns"/>: user_id, track_id, milestone,
+    /// is_completed, created_at first), filled with qualified plays of 40 users and 30 tracks, no metadata.
+    /// </summary>
+    private async Task<TestServer> StartOnTableAsync(string table, string columns, Action<RecSys.Server.Hosting.ServerOptions>? configure = null)
+    {
+        await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} ({columns})");
+        await db.ExecuteAsync($"INSERT INTO {table} (user_id, track_id, milestone, is_completed, created_at) " +
+            "SELECT u, t, 100, true, now() FROM generate_series(1, 40) u, generate_series(1, 30) t WHERE (u + t) % 3 = 0");
+        return await StartAsync(o =>
+        {
+            o.DbMapping.Interactions.Table = table;
+            o.DbMapping.Tracks.Table = "";
+            o.DbMapping.Artists.Table = "";
+            configure?.Invoke(o);
+        });
+    }
+
     /// <summary>Another session holding <paramref name="table"/> in EXCLUSIVE mode (until its transaction commits): inserts wait.</summary>
     private async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> LockAsync(string table)
     {
@@ -88,14 +106,7 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
     [Fact]
     public async Task A_table_without_a_unique_event_id_answers_503_saying_what_to_add_and_works_once_it_is_there()
     {
-        await db.ExecuteAsync("DROP TABLE IF EXISTS plays; CREATE TABLE plays (user_id bigint, track_id bigint, milestone int, is_completed boolean, created_at timestamptz)");
-        await db.ExecuteAsync("INSERT INTO plays SELECT u, t, 100, true, now() FROM generate_series(1, 40) u, generate_series(1, 30) t WHERE (u + t) % 3 = 0");
-        await using var s = await StartAsync(o =>
-        {
-            o.DbMapping.Interactions.Table = "plays";
-            o.DbMapping.Tracks.Table = "";
-            o.DbMapping.Artists.Table = "";
-        });
+        await using var s = await StartOnTableAsync("plays", "user_id bigint, track_id bigint, milestone int, is_completed boolean, created_at timestamptz");
         var (status, body, r) = await PostAsync(s.Http, Array([Json(NewId(), 1, 2)]));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("1", r.Headers.RetryAfter!.ToString());
@@ -151,15 +162,8 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
     [Fact]
     public async Task An_event_the_table_cannot_take_fails_only_its_own_request_not_the_group()
     {
-        await db.ExecuteAsync("DROP TABLE IF EXISTS narrow; CREATE TABLE narrow (user_id int, track_id int, milestone int, is_completed boolean, created_at timestamptz, event_id text UNIQUE)");
-        await db.ExecuteAsync("INSERT INTO narrow SELECT u, t, 100, true, now(), NULL FROM generate_series(1, 40) u, generate_series(1, 30) t WHERE (u + t) % 3 = 0");
-        await using var s = await StartAsync(o =>
-        {
-            o.DbMapping.Interactions.Table = "narrow";
-            o.DbMapping.Tracks.Table = "";
-            o.DbMapping.Artists.Table = "";
-            o.Events.DatabaseWriters = 1;
-        });
+        await using var s = await StartOnTableAsync("narrow", "user_id int, track_id int, milestone int, is_completed boolean, created_at timestamptz, event_id text UNIQUE",
+            o => o.Events.DatabaseWriters = 1);
         // The table locked: the first request holds the writer, the next two wait and go in one commit.
         var (locker, tx) = await LockAsync("narrow");
         await using var _ = locker;
