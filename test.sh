@@ -18,6 +18,7 @@ install_prerequisites() {
   local need=()
   [ -x "$PGBIN/initdb" ] || need+=(postgresql-15)
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+  /usr/bin/python3 -c 'import scipy' 2>/dev/null || need+=(python3-scipy)
   if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]} (apt-get)"
     as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null

@@ -251,7 +251,7 @@ public sealed class EventLog : IPlayEventStore
         payload[34] = (byte)idLength;
         int length = FixedPayload + idLength;
         BinaryPrimitives.WriteUInt32LittleEndian(into, (uint)length);
-        BinaryPrimitives.WriteUInt32LittleEndian(into[4..], Crc32C(payload[..length]));
+        BinaryPrimitives.WriteUInt32LittleEndian(into[4..], IO.Crc32C.Compute(payload[..length]));
         return RecordHeader + length;
     }
 
@@ -263,6 +263,27 @@ public sealed class EventLog : IPlayEventStore
     /// what was stored when the call began (a reader never sees a record being written).
     /// </summary>
     public IEnumerable<Record> Read(long afterSequence = 0) => ReadUpTo(Interlocked.Read(ref _committedLength), afterSequence);
+
+    /// <summary>
+    /// The events of the log in <paramref name="directory"/> without opening it for writing (a report
+    /// beside a running server): up to the first record not whole yet, which a writer may be appending.
+    /// </summary>
+    public static IEnumerable<Record> ReadFile(string directory)
+    {
+        string path = System.IO.Path.Combine(directory, FileName);
+        if (!File.Exists(path)) yield break;
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        var header = new byte[FileHeader];
+        if (file.ReadAtLeast(header, FileHeader, throwOnEndOfStream: false) != FileHeader || !header.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"{path} is not a RecSys event log (no RSPLAY01 header at its start)");
+        }
+        foreach (var (record, _, error) in Scan(file, FileHeader, file.Length, 0))
+        {
+            if (error is not null) yield break;
+            yield return record;
+        }
+    }
 
     private IEnumerable<Record> ReadUpTo(long end, long afterSequence)
     {
@@ -301,7 +322,7 @@ public sealed class EventLog : IPlayEventStore
                 yield break;
             }
             var body = payload.AsSpan(0, length);
-            if (Crc32C(body) != crc)
+            if (IO.Crc32C.Compute(body) != crc)
             {
                 yield return (default, at, "record checksum mismatch");
                 yield break;
@@ -326,14 +347,6 @@ public sealed class EventLog : IPlayEventStore
         }
     }
 
-    private static uint Crc32C(ReadOnlySpan<byte> data)
-    {
-        uint crc = ~0u;
-        int i = 0;
-        for (; i + 8 <= data.Length; i += 8) crc = System.Numerics.BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
-        for (; i < data.Length; i++) crc = System.Numerics.BitOperations.Crc32C(crc, data[i]);
-        return ~crc;
-    }
 
     private bool _disposed;
 

@@ -4,7 +4,7 @@ using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Endpoints;
 
-/// <summary>POST /admin/reload and /admin/train, behind a bearer token; not mapped at all without one.</summary>
+/// <summary>POST /admin/reload and /admin/train and the experiments' API, behind a bearer token; not mapped at all without one.</summary>
 internal static class AdminEndpoints
 {
     public static void Map(WebApplication app, ServerOptions options)
@@ -36,5 +36,7 @@ internal static class AdminEndpoints
             ? Results.Json(new JsonObject { ["started"] = true, ["status"] = "/model" }, statusCode: StatusCodes.Status202Accepted)
             : Results.Problem(title: "Training already running", detail: "one training run at a time; see /model", statusCode: StatusCodes.Status409Conflict))
             .WithName("AdminTrain");
+
+        ExperimentEndpoints.Map(admin);
     }
 }

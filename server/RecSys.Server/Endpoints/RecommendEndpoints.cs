@@ -1,7 +1,10 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using RecSys.Engine.Experiments;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Metadata;
 using RecSys.Server.Contracts;
+using RecSys.Server.Experiments;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Endpoints;
@@ -22,22 +25,36 @@ internal static class RecommendEndpoints
         var options = app.Services.GetRequiredService<ServerOptions>();
         var host = app.Services.GetRequiredService<ModelHost>();
         var cache = app.Services.GetRequiredService<ResponseCache>();
+        var experiments = app.Services.GetRequiredService<ExperimentService>();
         var group = app.MapGroup("/recommend");
-        group.MapGet("/user/{user_id}/ml", (HttpContext http, string user_id) => PersonalAsync(http, user_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache))
+        group.MapGet("/user/{user_id}/ml", (HttpContext http, string user_id) => PersonalAsync(http, user_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache, experiments))
             .WithName("PersonalRecommendations").WithLimit(PersonalLimit)
             .WithSummary("Personal ML recommendations with metadata (fold-in or popularity for cold users)");
         group.MapGet("/similar/{track_id}", (HttpContext http, string track_id) => Similar(http, track_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache))
             .WithName("SimilarTracks").WithLimit(SimilarLimit)
             .WithSummary("Tracks similar to a track (cosine over item factors)");
-        group.MapGet("/user/{user_id}", (HttpContext http, string user_id) => Legacy(http, user_id, ApiParameters.LimitQuery(http.Request), service, options))
+        group.MapGet("/user/{user_id}", (HttpContext http, string user_id) => LegacyAsync(http, user_id, ApiParameters.LimitQuery(http.Request), service, options, host, cache, experiments))
             .WithName("LegacyRecommendations").WithLimit(PersonalLimit)
             .WithSummary("Legacy pseudo-random recommendations, stable for a user within a UTC day");
     }
 
-    private static async ValueTask<IResult> PersonalAsync(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache)
+    private static ValueTask<IResult> PersonalAsync(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache, ExperimentService experiments)
     {
-        if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
-        if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return problem!;
+        if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return ValueTask.FromResult(problem!);
+        if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return ValueTask.FromResult(problem!);
+        if (experiments.Assign(ExperimentDefinition.PersonalEndpoint, id) is { } assigned)
+        {
+            return ArmAsync(http, assigned, id, n, service, host, cache, experiments);
+        }
+        return MlAsync(http, id, n, service, host, cache, null);
+    }
+
+    /// <summary>
+    /// The ML answer (from the response cache when it may be); with <paramref name="shown"/>, the tracks
+    /// answered are also put there (an experiment's exposure).
+    /// </summary>
+    private static async ValueTask<IResult> MlAsync(HttpContext http, long id, int n, RecommendationService service, ModelHost host, ResponseCache cache, StrongBox<long[]>? shown)
+    {
         var serving = host.Current;
         int clears = cache.Clears;
         bool cacheable = service.Cacheable(id);
@@ -45,10 +62,12 @@ internal static class RecommendEndpoints
         {
             http.Response.Headers[SourceHeader] = RecommendationSource.Ml;
             ServerMetrics.Sources.WithLabels(RecommendationSource.Ml).Inc();
+            if (shown is not null) shown.Value = TrackIds(t_ranking!.WrittenSpan, serving.Model.TrackIds);
             return Send(http, cached);
         }
         var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted);
         http.Response.Headers[SourceHeader] = source;
+        if (shown is not null) shown.Value = TrackIds(ranked);
         ServerMetrics.Sources.WithLabels(source).Inc();
         // Only the ML answer of a user without live plays is a pure function of the model; fold-in and popularity depend on plays that arrive later.
         // A user with plays since training is answered from them, not from the cache, until the next model.
@@ -157,11 +176,91 @@ internal static class RecommendEndpoints
         return RespondAndKeep(http, cache, host, serving, ResponseCache.Similar, id, n, ranked.Value, clears);
     }
 
-    private static IResult Legacy(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options)
+    private static ValueTask<IResult> LegacyAsync(HttpContext http, string user_id, string? limit, RecommendationService service, ServerOptions options, ModelHost host, ResponseCache cache, ExperimentService experiments)
     {
-        if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return problem!;
-        if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return problem!;
+        if (!ApiParameters.TryId(user_id, "user_id", out long id, out var problem)) return ValueTask.FromResult(problem!);
+        if (!ApiParameters.TryLimit(limit, PersonalLimit, options.MaxLimit, out int n, out problem)) return ValueTask.FromResult(problem!);
+        if (experiments.Assign(ExperimentDefinition.LegacyEndpoint, id) is { } assigned)
+        {
+            return ArmAsync(http, assigned, id, n, service, host, cache, experiments);
+        }
         http.Response.Headers[SourceHeader] = RecommendationSource.Legacy;
-        return Respond(http, service.RankLegacy(id, n));
+        return ValueTask.FromResult(Respond(http, service.RankLegacy(id, n)));
+    }
+
+    public const string ExperimentHeader = "X-Experiment";
+    public const string ArmHeader = "X-Arm";
+    public const string RecommendationIdHeader = "X-Recommendation-Id";
+
+    /// <summary>
+    /// The answer of an experiment's arm, whichever endpoint asked: what its strategy serves, with the
+    /// experiment headers, recorded as an exposure unless the user is a QA override or outside the
+    /// exposure sample.
+    /// </summary>
+    private static async ValueTask<IResult> ArmAsync(HttpContext http, ArmAssignment assigned, long id, int n,
+        RecommendationService service, ModelHost host, ResponseCache cache, ExperimentService experiments)
+    {
+        var recommendationId = Guid.CreateVersion7();
+        var headers = http.Response.Headers;
+        headers[ExperimentHeader] = assigned.Experiment.Id;
+        headers[ArmHeader] = assigned.Definition.Name;
+        headers[RecommendationIdHeader] = recommendationId.ToString("N");
+        var strategy = assigned.Strategy;
+        IResult result;
+        long[] tracks;
+        switch (strategy.Kind)
+        {
+            case ArmStrategy.Kinds.Ml:
+                var shown = new StrongBox<long[]>([]);
+                result = await MlAsync(http, id, n, service, host, cache, shown);
+                tracks = shown.Value!;
+                break;
+            case ArmStrategy.Kinds.Popularity:
+            {
+                var ranked = service.RankPopular(id, n);
+                headers[SourceHeader] = host.Current is null ? RecommendationSource.Legacy : RecommendationSource.Popularity;
+                result = Respond(http, ranked);
+                tracks = TrackIds(ranked);
+                break;
+            }
+            case ArmStrategy.Kinds.Legacy:
+            {
+                var ranked = service.RankLegacy(id, n);
+                headers[SourceHeader] = RecommendationSource.Legacy;
+                result = Respond(http, ranked);
+                tracks = TrackIds(ranked);
+                break;
+            }
+            default:
+            {
+                if (experiments.Challenger(strategy.ModelVersion!) is not { } model)
+                {
+                    return Results.Problem(title: "Experiment arm not ready", detail: $"model version {strategy.ModelVersion} of arm {assigned.Definition.Name} is loading",
+                        statusCode: StatusCodes.Status503ServiceUnavailable);
+                }
+                var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted, model);
+                headers[SourceHeader] = source;
+                result = Respond(http, ranked);
+                tracks = TrackIds(ranked);
+                break;
+            }
+        }
+        if (assigned.Logged) experiments.Record(assigned, recommendationId, id, tracks, host.Catalog);
+        return result;
+    }
+
+    private static long[] TrackIds(RankedTracks ranked)
+    {
+        var ids = new long[ranked.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = ranked.TrackId(i);
+        return ids;
+    }
+
+    /// <summary>The track ids of a ranking as the response cache keeps it.</summary>
+    private static long[] TrackIds(ReadOnlySpan<byte> encoded, long[] modelTrackIds)
+    {
+        var ids = new List<long>(32);
+        for (int at = 0; at < encoded.Length;) ids.Add(modelTrackIds[CachedRanking.Next(encoded, ref at, out _, out _)]);
+        return [.. ids];
     }
 }

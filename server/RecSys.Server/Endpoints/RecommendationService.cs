@@ -36,9 +36,10 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
     /// <inheritdoc cref="RankLegacy"/>
     public TrackRecommendation[] Legacy(long userId, int limit) => RankLegacy(userId, limit).Describe();
 
-    public async ValueTask<(RankedTracks Ranked, string Source)> RankForUserAsync(long userId, int limit, CancellationToken ct)
+    /// <summary>The personal answer on the serving model, or on <paramref name="on"/> (an experiment arm's model version).</summary>
+    public async ValueTask<(RankedTracks Ranked, string Source)> RankForUserAsync(long userId, int limit, CancellationToken ct, ServingModel? on = null)
     {
-        var serving = host.Current;
+        var serving = on ?? host.Current;
         if (serving is null) return (RankLegacy(userId, limit), RecommendationSource.Legacy);
         var model = serving.Model;
         var tracks = serving.Fields(host.Catalog);
@@ -84,6 +85,13 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
             return (WithLiveTracks(serving, ranked, vector, cosine: false, limit, tracks, elsewhere), RecommendationSource.FoldIn);
         }
         return (new RankedTracks(Popular(serving, limit), tracks), RecommendationSource.Popularity);
+    }
+
+    /// <summary>The most popular tracks (an experiment's popularity arm); the legacy list while no model is loaded.</summary>
+    public RankedTracks RankPopular(long userId, int limit)
+    {
+        var serving = host.Current;
+        return serving is null ? RankLegacy(userId, limit) : new RankedTracks(Popular(serving, limit), serving.Fields(host.Catalog));
     }
 
     private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks)

@@ -120,7 +120,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         }
     }
 
-    private static bool IsLoadFailure(Exception e) =>
+    public static bool IsLoadFailure(Exception e) =>
         e is ModelFormatException or IOException or Engine.Ann.IndexFormatException or InvalidOperationException or UnauthorizedAccessException
             or System.Text.Json.JsonException;
 
@@ -154,6 +154,9 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         Swap(candidate);
         return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"promoted and serving {version}"));
     }
+
+    /// <summary>Loads a stored version without serving it (an experiment arm's model); throws what <see cref="IsLoadFailure"/> recognises.</summary>
+    public ServingModel LoadVersion(string version) => Load(version);
 
     private ServingModel Load(string version)
     {

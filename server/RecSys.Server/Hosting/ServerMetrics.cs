@@ -59,6 +59,18 @@ public static class ServerMetrics
     public static readonly Counter EventsRefused = Metrics.CreateCounter(
         "recsys_event_requests_refused_total", "Event requests answered 503 because the queue of events waiting to be stored was full.");
 
+    public static readonly Counter ExposuresStored = Metrics.CreateCounter(
+        "recsys_exposures_stored_total", "Experiment exposures (answers shown to an experiment's users) stored.");
+
+    public static readonly Counter ExposuresDropped = Metrics.CreateCounter(
+        "recsys_exposures_dropped_total", "Experiment exposures lost: the queue was full because the store fell behind (or failed at shutdown).");
+
+    public static readonly Counter ExposureStoreFailures = Metrics.CreateCounter(
+        "recsys_exposure_store_failures_total", "Failed exposure store calls (each retried).");
+
+    public static readonly Counter ExperimentAnswers = Metrics.CreateCounter(
+        "recsys_experiment_answers_total", "Answers served as an experiment's arm.", new CounterConfiguration { LabelNames = ["experiment", "arm"] });
+
     private static readonly Counter ServedWithoutMetadata = Metrics.CreateCounter(
         "recsys_served_tracks_without_metadata_total", "Tracks written into answers with null metadata (the catalog does not know them).");
 

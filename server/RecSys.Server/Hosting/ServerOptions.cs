@@ -103,6 +103,9 @@ public sealed class ServerOptions
     /// <summary>Play events received over POST /events/plays (docs/events.md).</summary>
     public Events.EventOptions Events { get; set; } = new();
 
+    /// <summary>A/B experiments (docs/experiments.md).</summary>
+    public Experiments.ExperimentOptions Experiments { get; set; } = new();
+
     public DemoOptions Demo { get; set; } = new();
     public AlsOptions Training { get; set; } = new();
     public RetrievalOptions Retrieval { get; set; } = new();
@@ -147,6 +150,7 @@ public sealed class ServerOptions
         if (InputFile is { Length: > 0 } && !File.Exists(InputFile)) problems.Add($"RecSys:InputFile not found: {InputFile}");
         if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
         problems.AddRange(Events.Validate());
+        problems.AddRange(Experiments.Validate());
         Check(problems, "RecSys:Device", () => Engine.Compute.Gpu.DeviceSelector.Parse(Device));
         Check(problems, "RecSys:Training", Training.Validate);
         Check(problems, "RecSys:Retrieval", Retrieval.Validate);

@@ -85,6 +85,28 @@ public sealed class MappedInteractions
         $"SELECT {_track.AsInt64()}, {Plays}::real FROM {Table} WHERE {_user.Sql} = $1 AND {Qualifies} GROUP BY 1";
 
     /// <summary>
+    /// (user, track, milestone, completed, played_at, event id) of the plays in [$1, $2) (timestamptz), for
+    /// attributing plays to experiments. A table without a milestone reads 100 for a completed play and 0
+    /// otherwise; one without a completed flag reads completed at milestone 100. Throws
+    /// <see cref="SchemaMappingException"/> when the table has no played-at column.
+    /// </summary>
+    public string PlaysBetweenSql
+    {
+        get
+        {
+            var playedAt = _playedAt ?? throw new SchemaMappingException(
+                $"{Setting}PlayedAt is empty: attributing plays to what an experiment showed needs when each play happened");
+            string milestone = _milestone is { } m
+                ? $"COALESCE({m.Sql}, 0)::integer"
+                : $"CASE WHEN {_completed!.Sql} THEN 100 ELSE 0 END";
+            string completed = _completed is { } c ? $"COALESCE({c.Sql}, false)" : $"COALESCE({_milestone!.Sql} >= 100, false)";
+            string eventId = _eventId is { } e ? $"COALESCE({e.Sql}::text, '')" : "''";
+            return $"SELECT {_user.AsInt64()}, {_track.AsInt64()}, {milestone}, {completed}, ({playedAt.Sql})::timestamptz, {eventId} FROM {Table} " +
+                $"WHERE {playedAt.Sql} >= $1 AND {playedAt.Sql} < $2";
+        }
+    }
+
+    /// <summary>
     /// INSERT … SELECT of plays from <paramref name="staging"/> (columns user_id, track_id, milestone,
     /// is_completed, played_at, weight) into the mapped columns; assignment casts convert the types.
     /// </summary>
