@@ -1,0 +1,89 @@
+using System.Net;
+using Npgsql;
+using RecSys.Engine.Data;
+using static RecSys.Tests.Server.Experiments;
+
+namespace RecSys.Tests.Server;
+
+/// <summary>
+/// Experiments on a database: definitions and exposures in PostgreSQL tables, and the report built from
+/// the interactions table alone (plays a client wrote there directly, no events).
+/// </summary>
+public sealed class PostgresExperimentTests(PostgresFixture db) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task Report_attributes_plays_written_straight_into_the_interactions_table()
+    {
+        await using (var c = new NpgsqlConnection(db.ConnectionString))
+        {
+            await c.OpenAsync();
+            await PostgresSchema.CreateAsync(c);
+        }
+        var importer = new PostgresImporter(db.ConnectionString);
+        await importer.TruncateAsync();
+        await importer.ImportDemoAsync(DemoCatalog.Generate(new DemoOptions { Users = 300, Tracks = 1500, Plays = 30_000, Seed = 5 }));
+        var shown = new Dictionary<long, (string Arm, long[] Tracks)>();
+        await using (var server = await TestServer.StartAsync(o =>
+        {
+            o.Db = db.ConnectionString;
+            return o;
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await CreateAsync(server, MlVsPop)).Status);
+            for (long user = 1; user <= 60; user++)
+            {
+                var answer = await AnswerAsync(server.Http, $"/recommend/user/{user}/ml?limit=5");
+                shown[user] = (answer.Arm!, answer.Tracks);
+            }
+        }
+        // Stopping the server stored every exposure.
+        Assert.Equal(60, db.Scalar("SELECT count(*) FROM recsys_exposures WHERE experiment = 'ml-vs-pop'"));
+        Assert.Equal(1, db.Scalar("SELECT count(*) FROM recsys_experiments WHERE id = 'ml-vs-pop'"));
+        // The client's own writes: a completed play of the first shown track by users divisible by 3, an hour later.
+        var players = shown.Keys.Where(u => u % 3 == 0).ToArray();
+        await db.ExecuteAsync(string.Join(";", players.Select(u =>
+            $"INSERT INTO interactions (user_id, track_id, milestone, is_completed, created_at) VALUES ({u}, {shown[u].Tracks[0]}, 100, true, now() + interval '1 hour')")));
+        // A play of a track nobody was shown, and one far before the experiment (a covariate).
+        await db.ExecuteAsync("INSERT INTO interactions (user_id, track_id, milestone, is_completed, created_at) VALUES (3, 987654321, 100, true, now()), (3, 1, 100, true, now() - interval '3 days')");
+
+        var cli = RecsysCli.Run("ab", "report", "ml-vs-pop", "--db", db.ConnectionString, "--json");
+        Assert.True(cli.ExitCode == 0, cli.Stderr);
+        var report = System.Text.Json.Nodes.JsonNode.Parse(cli.Stdout)!;
+        foreach (string arm in new[] { "control", "pop" })
+        {
+            Assert.Equal(shown.Values.Count(s => s.Arm == arm), Arm(report, arm)["users"]!.GetValue<int>());
+            Assert.Equal(players.Count(u => shown[u].Arm == arm), Arm(report, arm)["plays_from_recommendations"]!.GetValue<long>());
+        }
+        Assert.StartsWith("postgres", (string)report["plays_source"]!);
+
+        var list = RecsysCli.Run("ab", "list", "--db", db.ConnectionString, "--json");
+        Assert.Contains("\"ml-vs-pop\"", list.Stdout);
+        var stop = RecsysCli.Run("ab", "stop", "ml-vs-pop", "--db", db.ConnectionString);
+        Assert.True(stop.ExitCode == 0, stop.Stderr);
+        Assert.Equal(2, db.Scalar("SELECT count(*) FROM recsys_experiments WHERE id = 'ml-vs-pop'"));
+    }
+
+    /// <summary>The legacy endpoint: the other test's experiment covers /ml in this class's database.</summary>
+    private const string Legacy = "/recommend/user/{user_id}";
+
+    [Fact]
+    public void Start_from_the_command_line_and_refuse_what_is_wrong()
+    {
+        var init = RecsysCli.Run("db", "init", "--db", db.ConnectionString);
+        Assert.True(init.ExitCode == 0, init.Stderr);
+        var started = RecsysCli.Run("ab", "start", "pop-test", "--arm", "control=ml", "--arm", "pop=popularity@3", "--layer", "0-40", "--endpoint", Legacy, "--db", db.ConnectionString, "--json");
+        Assert.True(started.ExitCode == 0, started.Stderr);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(started.Stdout)!;
+        Assert.Equal(3.0, (double)json["arms"]![1]!["weight"]!);
+        Assert.Equal(40.0, (double)json["layer"]!["to"]!);
+        var overlap = RecsysCli.Run("ab", "start", "again", "--arm", "a=ml", "--arm", "b=legacy", "--endpoint", Legacy, "--db", db.ConnectionString);
+        Assert.Equal(1, overlap.ExitCode);
+        Assert.Contains("pop-test already covers", overlap.Stderr);
+        var bad = RecsysCli.Run("ab", "start", "bad", "--arm", "a=ml", "--arm", "b=deep-learning", "--layer", "50-60", "--db", db.ConnectionString);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("'deep-learning' is not a strategy", bad.Stderr);
+        var unknown = RecsysCli.Run("ab", "report", "nope", "--db", db.ConnectionString);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no experiment 'nope'", unknown.Stderr);
+    }
+}
