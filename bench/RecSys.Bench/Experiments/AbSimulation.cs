@@ -50,6 +50,13 @@ public static class AbSimulation
     /// <summary>Experiment <paramref name="k"/> of the scenario: its definition and what attribution made of its exposures and plays.</summary>
     public static (ExperimentDefinition Definition, AttributionResult Attribution) Simulate(Scenario scenario, int k)
     {
+        var (definition, exposures, plays) = Generate(scenario, k);
+        return (definition, Attribution.Run(definition, exposures, plays));
+    }
+
+    /// <summary>Experiment <paramref name="k"/>'s definition, exposures and plays (time-ordered), before attribution.</summary>
+    public static (ExperimentDefinition Definition, Exposure[] Exposures, PlayEvent[] Plays) Generate(Scenario scenario, int k)
+    {
         var definition = new ExperimentDefinition
         {
             Id = "sim",
@@ -100,7 +107,7 @@ public static class AbSimulation
             }
         }
         plays.Sort((a, b) => a.PlayedAtUtc.CompareTo(b.PlayedAtUtc));
-        return (definition, Attribution.Run(definition, exposures, plays));
+        return (definition, [.. exposures], [.. plays]);
     }
 
     /// <summary>
