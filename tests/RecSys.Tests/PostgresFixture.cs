@@ -52,6 +52,15 @@ public sealed class PostgresFixture : IDisposable
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <inheritdoc cref="Scalar"/>
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var c = new NpgsqlConnection(ConnectionString);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public void Dispose()
     {
         using var c = new NpgsqlConnection(_admin);

@@ -31,4 +31,7 @@ public static class RecsysCli
     }
 
     public static Result Run(params string[] args) => Run(null, args);
+
+    /// <summary>Runs it on a pool thread: after an await a test may be on a socket thread, which must never block (the inline-completions rerun).</summary>
+    public static Task<Result> RunAsync(params string[] args) => Task.Run(() => Run(null, args));
 }

@@ -48,7 +48,7 @@ internal static class AbCommands
             {
                 throw new CliException(e.Message);
             }
-            var stores = ExperimentStores.For(options, null);
+            var stores = ExperimentStores.For(options);
             stores.Prepare();
             return (stores, options);
         }

@@ -34,7 +34,7 @@ internal static class DbCommands
             await using var connection = new NpgsqlConnection(db.Require());
             await connection.OpenAsync(ct);
             await PostgresSchema.CreateAsync(connection, ct);
-            PostgresExperimentTables.Create(connection);
+            await PostgresExperimentTables.CreateAsync(connection, ct);
             Console.WriteLine($"schema ready in {connection.Database} on {connection.Host}:{connection.Port}");
             return 0;
         });

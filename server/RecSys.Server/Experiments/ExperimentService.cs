@@ -27,6 +27,8 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A version an arm serves stays in the store while its experiment runs, whatever training promotes.
+        host.Store.Pinned = () => _challengers.Keys;
         await Task.Run(() =>
         {
             stores.Prepare();
@@ -125,7 +127,13 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
             foreach (var arm in definition.Arms)
             {
                 var strategy = ArmStrategy.Parse(arm.Strategy);
-                if (strategy.Kind != ArmStrategy.Kinds.Model || host.Current?.Version == strategy.ModelVersion || challengers.ContainsKey(strategy.ModelVersion!)) continue;
+                if (strategy.Kind != ArmStrategy.Kinds.Model || challengers.ContainsKey(strategy.ModelVersion!)) continue;
+                // The serving model itself when it is that version: kept here too, so the arm still has it after a promotion.
+                if (host.Current is { } current && current.Version == strategy.ModelVersion)
+                {
+                    challengers[current.Version] = current;
+                    continue;
+                }
                 if (_challengers.TryGetValue(strategy.ModelVersion!, out var loaded))
                 {
                     challengers[strategy.ModelVersion!] = loaded;

@@ -27,11 +27,14 @@ public sealed class ExperimentStores(IExperimentStore definitions, Func<IExposur
 
     public IEnumerable<PlayEvent> Plays(DateTime from, DateTime to) => plays(from, to);
 
-    public static ExperimentStores For(ServerOptions options, NpgsqlDataSource? database)
+    public static ExperimentStores For(ServerOptions options)
     {
         if (!string.IsNullOrWhiteSpace(options.Db))
         {
-            var source = database ?? NpgsqlDataSource.Create(options.Db);
+            // A data source of their own: these stores are synchronous (writer thread, reports on pool
+            // threads), and a pooled connection used asynchronously before would make each synchronous
+            // call wait through the socket threads.
+            var source = NpgsqlDataSource.Create(options.Db);
             var exposures = new PostgresExposureStore(source);
             return new ExperimentStores(new PostgresExperimentStore(source), () => new PostgresExposureStore(source),
                 (from, to) => PostgresExposureStore.Plays(source, options.DbMapping, from, to), $"postgres {options.DbMapping.Interactions.Table}")

@@ -222,16 +222,20 @@ public sealed class ModelStore(string root, int keep = 5)
         ? File.ReadAllLines(HistoryFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList()
         : [];
 
+    /// <summary>Versions something else serves (an experiment's <c>model:</c> arms): never pruned.</summary>
+    public Func<IEnumerable<string>> Pinned { get; set; } = () => [];
+
     /// <summary>
     /// Deletes the versions beyond the kept number, broken ones first, then the oldest; never the current
-    /// version, the one a rollback returns to, or the newest <c>keep</c> versions not known to be broken
-    /// (so promoting a bad version cannot cost the last good one).
+    /// version, the one a rollback returns to, a pinned one, or the newest <c>keep</c> versions not known
+    /// to be broken (so promoting a bad version cannot cost the last good one).
     /// </summary>
     private void Prune()
     {
         var versions = Versions();
         var broken = Broken();
         var kept = versions.Where(v => !broken.ContainsKey(v)).TakeLast(Math.Max(1, keep)).ToHashSet();
+        kept.UnionWith(Pinned());
         if (Current is { } current) kept.Add(current);
         if (RollbackTarget(History(), Current, broken) is { } previous) kept.Add(previous);
         int excess = versions.Count - Math.Max(1, keep);

@@ -44,7 +44,7 @@ public static class ServerHost
         // Start-up next: it loads the catalog and the model before the schedule and the interval reloads begin.
         services.AddHostedService<StartupService>();
         // Experiments after the model: an arm's model version loads beside the serving one.
-        services.AddSingleton(sp => Experiments.ExperimentStores.For(options, sp.GetService<NpgsqlDataSource>()));
+        services.AddSingleton(_ => Experiments.ExperimentStores.For(options));
         services.AddSingleton<Experiments.ExperimentService>();
         services.AddHostedService(sp => sp.GetRequiredService<Experiments.ExperimentService>());
         services.AddHostedService(sp => sp.GetRequiredService<CatalogService>());

@@ -54,6 +54,37 @@ public sealed class ExperimentEndpointTests
     }
 
     [Fact]
+    public async Task Experiments_from_the_configuration_file_are_stored_once_per_change()
+    {
+        using var dir = new TempDir();
+        string storage = Path.Combine(dir.Path, "store"), file = Path.Combine(dir.Path, "experiments.json");
+        File.WriteAllText(file, "[" + MlVsPop + "]");
+        Func<RecSys.Server.Hosting.ServerOptions, RecSys.Server.Hosting.ServerOptions> configure = o =>
+        {
+            o.Storage = storage;
+            o.Experiments.File = file;
+            return o;
+        };
+        for (int start = 0; start < 2; start++)
+        {
+            await using var server = await TestServer.StartAsync(configure);
+            var shown = await GetAsync(server, "/admin/experiments/ml-vs-pop");
+            Assert.Equal(1, (int)shown["version"]!);
+            Assert.True((bool)shown["serving"]!);
+            Assert.Equal("ml-vs-pop", (await AnswerAsync(server.Http, "/recommend/user/1/ml")).Experiment);
+        }
+        File.WriteAllText(file, "[" + MlVsPop.Replace("\"salt\":\"s1\",", "\"salt\":\"s1\",\"attribution_window_hours\":2,") + "]");
+        await using (var server = await TestServer.StartAsync(configure))
+        {
+            Assert.Equal(2, (int)(await GetAsync(server, "/admin/experiments/ml-vs-pop"))["version"]!);
+        }
+        File.WriteAllText(file, "[{\"id\":\"broken\"}]");
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(configure));
+        Assert.Contains("RecSys:Experiments:File", e.Message);
+        Assert.Contains("arms must be an array", e.Message);
+    }
+
+    [Fact]
     public async Task Covered_answers_carry_the_headers_and_serve_their_arm()
     {
         await using var server = await TestServer.StartAsync();
@@ -116,9 +147,13 @@ public sealed class ExperimentEndpointTests
     }
 
     [Fact]
-    public async Task A_model_version_arm_answers_from_that_version()
+    public async Task A_model_version_arm_answers_from_that_version_and_keeps_it_in_the_store()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.KeepVersions = 1;
+            return o;
+        });
         string first = server.Host.Current!.Version;
         Assert.True(server.Training.TryStart("test", out var run));
         await run!;
@@ -136,6 +171,16 @@ public sealed class ExperimentEndpointTests
         var current = server.Host.Current!;
         var mine = current.Recommender.RecommendUser(current.Model.UserIndex.IndexOf(6), 10).Select(s => current.Model.TrackIds[s.Index]).ToArray();
         Assert.Equal(mine, (await AnswerAsync(server.Http, "/recommend/user/6/ml?limit=10")).Tracks);
+
+        // Two more trainings with one version kept: the arm's version stays, the one between goes.
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.True(server.Training.TryStart("test", out var next));
+            await next!;
+        }
+        Assert.Contains(first, server.Host.Store.Versions());
+        Assert.DoesNotContain(second, server.Host.Store.Versions());
+        Assert.Equal(expected, (await AnswerAsync(server.Http, "/recommend/user/5/ml?limit=10")).Tracks);
     }
 
     [Fact]
@@ -186,7 +231,7 @@ public sealed class ExperimentEndpointTests
             Assert.Contains("recsys_exposures_dropped_total 0", metrics);
         }
         // The command line reads the same stores beside (or without) a server: the same report.
-        var cli = RecsysCli.Run("ab", "report", "ml-vs-pop", "--storage", storage, "--json");
+        var cli = await RecsysCli.RunAsync("ab", "report", "ml-vs-pop", "--storage", storage, "--json");
         Assert.True(cli.ExitCode == 0, cli.Stderr);
         var fromCli = System.Text.Json.Nodes.JsonNode.Parse(cli.Stdout)!;
         Assert.Equal(Arm(fromCli, "pop")["plays_from_recommendations"]!.GetValue<long>(), shown.Keys.Count(u => u % 2 == 0 && arms[u] == "pop"));

@@ -37,8 +37,8 @@ public sealed class PostgresExperimentTests(PostgresFixture db) : IClassFixture<
             }
         }
         // Stopping the server stored every exposure.
-        Assert.Equal(60, db.Scalar("SELECT count(*) FROM recsys_exposures WHERE experiment = 'ml-vs-pop'"));
-        Assert.Equal(1, db.Scalar("SELECT count(*) FROM recsys_experiments WHERE id = 'ml-vs-pop'"));
+        Assert.Equal(60, await db.ScalarAsync("SELECT count(*) FROM recsys_exposures WHERE experiment = 'ml-vs-pop'"));
+        Assert.Equal(1, await db.ScalarAsync("SELECT count(*) FROM recsys_experiments WHERE id = 'ml-vs-pop'"));
         // The client's own writes: a completed play of the first shown track by users divisible by 3, an hour later.
         var players = shown.Keys.Where(u => u % 3 == 0).ToArray();
         await db.ExecuteAsync(string.Join(";", players.Select(u =>
@@ -46,7 +46,7 @@ public sealed class PostgresExperimentTests(PostgresFixture db) : IClassFixture<
         // A play of a track nobody was shown, and one far before the experiment (a covariate).
         await db.ExecuteAsync("INSERT INTO interactions (user_id, track_id, milestone, is_completed, created_at) VALUES (3, 987654321, 100, true, now()), (3, 1, 100, true, now() - interval '3 days')");
 
-        var cli = RecsysCli.Run("ab", "report", "ml-vs-pop", "--db", db.ConnectionString, "--json");
+        var cli = await RecsysCli.RunAsync("ab", "report", "ml-vs-pop", "--db", db.ConnectionString, "--json");
         Assert.True(cli.ExitCode == 0, cli.Stderr);
         var report = System.Text.Json.Nodes.JsonNode.Parse(cli.Stdout)!;
         foreach (string arm in new[] { "control", "pop" })
@@ -56,33 +56,33 @@ public sealed class PostgresExperimentTests(PostgresFixture db) : IClassFixture<
         }
         Assert.StartsWith("postgres", (string)report["plays_source"]!);
 
-        var list = RecsysCli.Run("ab", "list", "--db", db.ConnectionString, "--json");
+        var list = await RecsysCli.RunAsync("ab", "list", "--db", db.ConnectionString, "--json");
         Assert.Contains("\"ml-vs-pop\"", list.Stdout);
-        var stop = RecsysCli.Run("ab", "stop", "ml-vs-pop", "--db", db.ConnectionString);
+        var stop = await RecsysCli.RunAsync("ab", "stop", "ml-vs-pop", "--db", db.ConnectionString);
         Assert.True(stop.ExitCode == 0, stop.Stderr);
-        Assert.Equal(2, db.Scalar("SELECT count(*) FROM recsys_experiments WHERE id = 'ml-vs-pop'"));
+        Assert.Equal(2, await db.ScalarAsync("SELECT count(*) FROM recsys_experiments WHERE id = 'ml-vs-pop'"));
     }
 
     /// <summary>The legacy endpoint: the other test's experiment covers /ml in this class's database.</summary>
     private const string Legacy = "/recommend/user/{user_id}";
 
     [Fact]
-    public void Start_from_the_command_line_and_refuse_what_is_wrong()
+    public async Task Start_from_the_command_line_and_refuse_what_is_wrong()
     {
-        var init = RecsysCli.Run("db", "init", "--db", db.ConnectionString);
+        var init = await RecsysCli.RunAsync("db", "init", "--db", db.ConnectionString);
         Assert.True(init.ExitCode == 0, init.Stderr);
-        var started = RecsysCli.Run("ab", "start", "pop-test", "--arm", "control=ml", "--arm", "pop=popularity@3", "--layer", "0-40", "--endpoint", Legacy, "--db", db.ConnectionString, "--json");
+        var started = await RecsysCli.RunAsync("ab", "start", "pop-test", "--arm", "control=ml", "--arm", "pop=popularity@3", "--layer", "0-40", "--endpoint", Legacy, "--db", db.ConnectionString, "--json");
         Assert.True(started.ExitCode == 0, started.Stderr);
         var json = System.Text.Json.Nodes.JsonNode.Parse(started.Stdout)!;
         Assert.Equal(3.0, (double)json["arms"]![1]!["weight"]!);
         Assert.Equal(40.0, (double)json["layer"]!["to"]!);
-        var overlap = RecsysCli.Run("ab", "start", "again", "--arm", "a=ml", "--arm", "b=legacy", "--endpoint", Legacy, "--db", db.ConnectionString);
+        var overlap = await RecsysCli.RunAsync("ab", "start", "again", "--arm", "a=ml", "--arm", "b=legacy", "--endpoint", Legacy, "--db", db.ConnectionString);
         Assert.Equal(1, overlap.ExitCode);
         Assert.Contains("pop-test already covers", overlap.Stderr);
-        var bad = RecsysCli.Run("ab", "start", "bad", "--arm", "a=ml", "--arm", "b=deep-learning", "--layer", "50-60", "--db", db.ConnectionString);
+        var bad = await RecsysCli.RunAsync("ab", "start", "bad", "--arm", "a=ml", "--arm", "b=deep-learning", "--layer", "50-60", "--db", db.ConnectionString);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("'deep-learning' is not a strategy", bad.Stderr);
-        var unknown = RecsysCli.Run("ab", "report", "nope", "--db", db.ConnectionString);
+        var unknown = await RecsysCli.RunAsync("ab", "report", "nope", "--db", db.ConnectionString);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no experiment 'nope'", unknown.Stderr);
     }

@@ -33,6 +33,24 @@ public static class PostgresExperimentTables
 
     private const string CompleteSql = $"SELECT to_regclass('{Definitions}') IS NOT NULL AND to_regclass('{Exposures}_experiment_idx') IS NOT NULL";
 
+    /// <summary>
+    /// <see cref="Create"/> without blocking (for a connection used asynchronously before: a synchronous
+    /// call on its socket would wait on the socket threads an await may be running on).
+    /// </summary>
+    public static async Task CreateAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    {
+        await using (var complete = new NpgsqlCommand(CompleteSql, connection))
+        {
+            if ((bool)(await complete.ExecuteScalarAsync(cancellationToken))!) return;
+        }
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCmd = new NpgsqlCommand(LockSql, connection, tx)) await lockCmd.ExecuteNonQueryAsync(cancellationToken);
+        await using (var cmd = new NpgsqlCommand(CreateSql, connection, tx)) await cmd.ExecuteNonQueryAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    private const string LockSql = "SELECT pg_advisory_xact_lock(7265637380)";
+
     /// <summary>Creates what is missing (DDL only then: it needs ownership and takes locks).</summary>
     public static void Create(NpgsqlConnection connection)
     {
@@ -41,7 +59,7 @@ public static class PostgresExperimentTables
             if ((bool)complete.ExecuteScalar()!) return;
         }
         using var tx = connection.BeginTransaction();
-        using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7265637380)", connection, tx)) lockCmd.ExecuteNonQuery();
+        using (var lockCmd = new NpgsqlCommand(LockSql, connection, tx)) lockCmd.ExecuteNonQuery();
         using (var cmd = new NpgsqlCommand(CreateSql, connection, tx)) cmd.ExecuteNonQuery();
         tx.Commit();
     }
