@@ -52,6 +52,19 @@ public sealed class PostgresFixture : IDisposable
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>db init's tables, emptied, holding a small demo catalog (300 users, 1,500 tracks, 30k plays) with its metadata.</summary>
+    public async Task SeedDemoAsync(ulong seed = 5)
+    {
+        await using (var c = new NpgsqlConnection(ConnectionString))
+        {
+            await c.OpenAsync();
+            await RecSys.Engine.Data.PostgresSchema.CreateAsync(c);
+        }
+        var importer = new RecSys.Engine.Data.PostgresImporter(ConnectionString);
+        await importer.TruncateAsync();
+        await importer.ImportDemoAsync(RecSys.Engine.Data.DemoCatalog.Generate(new RecSys.Engine.Data.DemoOptions { Users = 300, Tracks = 1500, Plays = 30_000, Seed = seed }));
+    }
+
     /// <inheritdoc cref="Scalar"/>
     public async Task<long> ScalarAsync(string sql)
     {

@@ -12,18 +12,6 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
 {
     private static string NewId() => Guid.NewGuid().ToString("N");
 
-    private async Task SeedAsync()
-    {
-        await using (var c = new NpgsqlConnection(db.ConnectionString))
-        {
-            await c.OpenAsync();
-            await PostgresSchema.CreateAsync(c);
-        }
-        var importer = new PostgresImporter(db.ConnectionString);
-        await importer.TruncateAsync();
-        await importer.ImportDemoAsync(DemoCatalog.Generate(new DemoOptions { Users = 300, Tracks = 1500, Plays = 30_000, Seed = 5 }));
-    }
-
     private Task<TestServer> StartAsync(Action<RecSys.Server.Hosting.ServerOptions>? configure = null) => TestServer.StartAsync(o =>
     {
         o.Db = db.ConnectionString;
@@ -70,7 +58,7 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
     [Fact]
     public async Task Events_go_into_the_plays_table_once_and_training_counts_each_once()
     {
-        await SeedAsync();
+        await db.SeedDemoAsync();
         await using var s = await StartAsync();
         var model = s.Host.Current!.Model;
         int row = Enumerable.Range(0, model.UserCount).First(u => model.UserItems!.RowLength(u) >= 10);
@@ -125,7 +113,7 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
     [Fact]
     public async Task A_writer_held_up_by_the_database_answers_503_past_the_queue_and_loses_nothing_it_accepted()
     {
-        await SeedAsync();
+        await db.SeedDemoAsync();
         await using var s = await StartAsync(o =>
         {
             o.Events.MaxBatch = 100;

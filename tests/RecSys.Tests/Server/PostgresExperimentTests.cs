@@ -14,14 +14,7 @@ public sealed class PostgresExperimentTests(PostgresFixture db) : IClassFixture<
     [Fact]
     public async Task Report_attributes_plays_written_straight_into_the_interactions_table()
     {
-        await using (var c = new NpgsqlConnection(db.ConnectionString))
-        {
-            await c.OpenAsync();
-            await PostgresSchema.CreateAsync(c);
-        }
-        var importer = new PostgresImporter(db.ConnectionString);
-        await importer.TruncateAsync();
-        await importer.ImportDemoAsync(DemoCatalog.Generate(new DemoOptions { Users = 300, Tracks = 1500, Plays = 30_000, Seed = 5 }));
+        await db.SeedDemoAsync();
         var shown = new Dictionary<long, (string Arm, long[] Tracks)>();
         await using (var server = await TestServer.StartAsync(o =>
         {
