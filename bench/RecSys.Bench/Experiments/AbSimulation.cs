@@ -34,17 +34,12 @@ public static class AbSimulation
     public static Outcome RunOne(Scenario scenario, int k)
     {
         var (_, attribution) = Simulate(scenario, k);
-        var control = attribution.Users.Where(u => u.Arm == 0).ToArray();
-        var treated = attribution.Users.Where(u => u.Arm == 1).ToArray();
-        var metric = ExperimentReport.Metrics[0].Value;
-        var samples = new[] { ExperimentReport.Sample(control, metric), ExperimentReport.Sample(treated, metric) };
-        double theta = MetricComparison.Theta(samples);
-        double covariateMean = attribution.Users.Average(u => (double)u.PrePlays);
-        return new Outcome(
-            MetricComparison.Compare(samples[1], samples[0]),
-            MetricComparison.Compare(samples[1], samples[0], theta, covariateMean),
-            MetricComparison.SampleRatioMismatch([control.Length, treated.Length], [50, 50]),
-            samples[0].Mean, samples[0].LinearisedVariance, control.Length, treated.Length);
+        var byArm = new[] { attribution.Users.Where(u => u.Arm == 0).ToArray(), attribution.Users.Where(u => u.Arm == 1).ToArray() };
+        // The report's own analysis of its first metric: the simulator checks what operators read.
+        var analysis = ExperimentReport.Analyse(byArm, ExperimentReport.Metrics[0].Value, cuped: true);
+        return new Outcome(analysis.Raw[1]!, analysis.Adjusted[1]!,
+            MetricComparison.SampleRatioMismatch([byArm[0].Length, byArm[1].Length], [50, 50]),
+            analysis.Samples[0].Mean, analysis.Samples[0].LinearisedVariance, byArm[0].Length, byArm[1].Length);
     }
 
     /// <summary>Experiment <paramref name="k"/> of the scenario: its definition and what attribution made of its exposures and plays.</summary>

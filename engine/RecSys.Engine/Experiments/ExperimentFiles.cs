@@ -13,8 +13,22 @@ public sealed class ExperimentFiles(string storage) : IExperimentStore
     public string Directory { get; } = Path.Combine(Path.GetFullPath(storage), "experiments", "definitions");
     public string Description => $"experiment files {Directory}";
 
-    public IReadOnlyList<ExperimentDefinition> Latest() =>
-        [.. Files().GroupBy(f => f.Id).Select(g => Load(g.MaxBy(f => f.Version).Path)).OrderBy(d => d.Id, StringComparer.Ordinal)];
+    public IReadOnlyList<ExperimentDefinition> Latest(ICollection<string>? problems = null)
+    {
+        var latest = new List<ExperimentDefinition>();
+        foreach (var group in Files().GroupBy(f => f.Id).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            try
+            {
+                latest.Add(Load(group.MaxBy(f => f.Version).Path));
+            }
+            catch (InvalidDataException e) when (problems is not null)
+            {
+                problems.Add($"{group.Key}: {e.Message}");
+            }
+        }
+        return latest;
+    }
 
     public IReadOnlyList<ExperimentDefinition> History(string id) =>
         [.. Files().Where(f => f.Id == id).OrderBy(f => f.Version).Select(f => Load(f.Path))];
@@ -70,7 +84,7 @@ public sealed class ExperimentFiles(string storage) : IExperimentStore
         {
             return ExperimentJson.Parse(File.ReadAllText(path));
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"{path}: {e.Message}");
         }

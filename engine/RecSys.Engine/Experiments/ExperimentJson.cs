@@ -123,7 +123,7 @@ public static class ExperimentJson
         ["exposure_sample"] = d.ExposureSample,
         ["covariate_days"] = d.CovariateDays,
         ["overrides"] = new JsonObject([.. d.Overrides.OrderBy(o => o.Key).Select(o => KeyValuePair.Create(o.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)o.Value))]),
-        ["created"] = Iso(d.CreatedUtc),
+        ["created"] = d.CreatedUtc == default ? null : Iso(d.CreatedUtc),
     };
 
     /// <summary>A UTC time as ISO 8601 with its zone (Z), whatever kind the DateTime carries.</summary>
@@ -158,13 +158,21 @@ public static class ExperimentJson
     {
         var node = o[name];
         if (node is null) return null;
-        if (node is JsonValue v && v.TryGetValue(out string? text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
-            && (text.EndsWith('Z') || text.Contains('+') || text.LastIndexOf('-') > text.IndexOf('T')))
+        if (node is JsonValue v && v.TryGetValue(out string? text) && HasZone(text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
         {
-            return time.UtcDateTime;
+            if (time.Year is >= 2000 and < 2100) return time.UtcDateTime;
+            problems.Add($"{name} must be between 2000 and 2100 (got {text})");
+            return null;
         }
         problems.Add($"{name} must be a time with its zone (ISO 8601, e.g. 2026-12-01T00:00:00Z)");
         return null;
+    }
+
+    /// <summary>A date, 'T', a time, then Z or an offset: a time without a zone would be read in the server's own.</summary>
+    private static bool HasZone(string text)
+    {
+        int t = text.IndexOf('T');
+        return t > 0 && (text.EndsWith('Z') || text.IndexOfAny(['+', '-'], t) > t);
     }
 }

@@ -33,14 +33,12 @@ public static class ExperimentReport
         for (int i = 0; i < armCount; i++) metrics[i] = [];
         foreach (var (name, value) in Metrics)
         {
-            var samples = byArm.Select(users => Sample(users, value)).ToArray();
-            double theta = cuped ? MetricComparison.Theta(samples) : 0;
-            double covariateMean = attribution.Users.Count == 0 ? 0 : attribution.Users.Average(u => (double)u.PrePlays);
+            var analysis = Analyse(byArm, value, cuped);
             for (int arm = 0; arm < armCount; arm++)
             {
-                var raw = arm == 0 ? null : MetricComparison.Compare(samples[arm], samples[0]);
-                var adjusted = arm == 0 ? null : cuped ? MetricComparison.Compare(samples[arm], samples[0], theta, covariateMean) : raw;
-                var node = new JsonObject { ["mean"] = Number(samples[arm].Mean) };
+                var raw = analysis.Raw[arm];
+                var adjusted = analysis.Adjusted[arm];
+                var node = new JsonObject { ["mean"] = Number(analysis.Samples[arm].Mean) };
                 AddComparison(node, adjusted);
                 if (cuped && raw is not null && adjusted is not null)
                 {
@@ -92,6 +90,26 @@ public static class ExperimentReport
             },
             ["arms"] = arms,
         };
+    }
+
+    /// <summary>One metric over the arms: each arm's sample, and each non-control arm against the control, unadjusted and (when asked) with CUPED.</summary>
+    public sealed record MetricAnalysis(ArmSample[] Samples, MetricComparison?[] Raw, MetricComparison?[] Adjusted);
+
+    /// <summary>The comparisons behind a metric's report entries (the simulator checks exactly these).</summary>
+    public static MetricAnalysis Analyse(IReadOnlyList<IReadOnlyList<UserOutcome>> byArm, Func<UserOutcome, (double Y, double X)> value, bool cuped)
+    {
+        var samples = byArm.Select(users => Sample(users, value)).ToArray();
+        double theta = cuped ? MetricComparison.Theta(samples) : 0;
+        long users = byArm.Sum(a => (long)a.Count);
+        double covariateMean = users == 0 ? 0 : byArm.Sum(a => a.Sum(u => (double)u.PrePlays)) / users;
+        var raw = new MetricComparison?[samples.Length];
+        var adjusted = new MetricComparison?[samples.Length];
+        for (int arm = 1; arm < samples.Length; arm++)
+        {
+            raw[arm] = MetricComparison.Compare(samples[arm], samples[0]);
+            adjusted[arm] = cuped ? MetricComparison.Compare(samples[arm], samples[0], theta, covariateMean) : raw[arm];
+        }
+        return new MetricAnalysis(samples, raw, adjusted);
     }
 
     /// <summary>The plays a report reads: from the covariate window before the start to one attribution window after the stop (or now).</summary>

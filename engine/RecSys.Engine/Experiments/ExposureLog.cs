@@ -6,8 +6,8 @@ namespace RecSys.Engine.Experiments;
 /// <summary>
 /// The embedded exposure store: <c>&lt;storage&gt;/experiments/exposures.log</c>, records of
 /// <c>[length u32][CRC-32C u32][payload]</c> appended and fsynced per batch. A torn tail (a crash during
-/// a write) is cut at open; readers stop at the first incomplete record, so they may run while the
-/// server appends.
+/// a write) is cut at open and kept aside; readers stop at the first incomplete record, so they may run
+/// while the server appends.
 /// </summary>
 public sealed class ExposureLog : IExposureStore
 {
@@ -41,8 +41,10 @@ public sealed class ExposureLog : IExposureStore
         var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
         try
         {
-            if (file.Length == 0)
+            if (file.Length < Magic.Length && IsHeaderPrefix(file))
             {
+                // New, or a crash while its header was written.
+                file.SetLength(0);
                 file.Write(Magic);
                 file.Flush(flushToDisk: true);
             }
@@ -58,11 +60,7 @@ public sealed class ExposureLog : IExposureStore
                 foreach (var (_, at) in Scan(scan)) end = at;
             }
             long cut = file.Length - end;
-            if (cut > 0)
-            {
-                file.SetLength(end);
-                file.Flush(flushToDisk: true);
-            }
+            if (cut > 0) SaveAndCut(file, path, end);
             file.Position = end;
             return new ExposureLog(path, file, cut);
         }
@@ -71,6 +69,32 @@ public sealed class ExposureLog : IExposureStore
             file.Dispose();
             throw;
         }
+    }
+
+    private static bool IsHeaderPrefix(FileStream file)
+    {
+        var head = new byte[file.Length];
+        file.Position = 0;
+        file.ReadExactly(head);
+        return Magic.AsSpan().StartsWith(head);
+    }
+
+    /// <summary>
+    /// Copies what follows the last whole record to <c>exposures.log.torn-&lt;time&gt;</c> before cutting
+    /// it: a crash tears only the last batch, but damage in the middle would otherwise cost every
+    /// record after it; kept aside, nothing is lost for good.
+    /// </summary>
+    private static void SaveAndCut(FileStream file, string path, long end)
+    {
+        string aside = $"{path}.torn-{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
+        using (var copy = new FileStream(aside, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.Position = end;
+            file.CopyTo(copy);
+            copy.Flush(flushToDisk: true);
+        }
+        file.SetLength(end);
+        file.Flush(flushToDisk: true);
     }
 
     public void Append(IReadOnlyList<Exposure> batch)
@@ -97,9 +121,16 @@ public sealed class ExposureLog : IExposureStore
             }
             catch
             {
-                // A failed write must not leave half a batch for the next one to follow.
-                _file.SetLength(at);
+                // A failed write must not leave half a batch for the next one to follow (and the next
+                // write goes where this one began, even if the cut fails too).
                 _file.Position = at;
+                try
+                {
+                    _file.SetLength(at);
+                }
+                catch (IOException)
+                {
+                }
                 throw;
             }
         }
@@ -193,7 +224,6 @@ public sealed class ExposureLog : IExposureStore
         at += 1 + length;
         return name;
     }
-
 
     public void Dispose() => _file.Dispose();
 }

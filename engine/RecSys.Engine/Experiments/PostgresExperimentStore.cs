@@ -9,11 +9,11 @@ public sealed class PostgresExperimentStore(NpgsqlDataSource database) : IExperi
 {
     public string Description => $"postgres {PostgresExperimentTables.Definitions}";
 
-    public IReadOnlyList<ExperimentDefinition> Latest() =>
-        Query($"SELECT DISTINCT ON (id) version, definition::text FROM {PostgresExperimentTables.Definitions} ORDER BY id, version DESC", null);
+    public IReadOnlyList<ExperimentDefinition> Latest(ICollection<string>? problems = null) =>
+        Query($"SELECT DISTINCT ON (id) id, version, definition::text FROM {PostgresExperimentTables.Definitions} ORDER BY id, version DESC", null, problems);
 
     public IReadOnlyList<ExperimentDefinition> History(string id) =>
-        Query($"SELECT version, definition::text FROM {PostgresExperimentTables.Definitions} WHERE id = $1 ORDER BY version", id);
+        Query($"SELECT id, version, definition::text FROM {PostgresExperimentTables.Definitions} WHERE id = $1 ORDER BY version", id, null);
 
     public ExperimentDefinition Save(ExperimentDefinition definition)
     {
@@ -37,7 +37,8 @@ public sealed class PostgresExperimentStore(NpgsqlDataSource database) : IExperi
         }
     }
 
-    private List<ExperimentDefinition> Query(string sql, string? id)
+    /// <summary>The rows as definitions; one that does not parse goes to <paramref name="problems"/>, or without them is an error.</summary>
+    private List<ExperimentDefinition> Query(string sql, string? id, ICollection<string>? problems)
     {
         using var connection = database.OpenConnection();
         using var cmd = new NpgsqlCommand(sql, connection);
@@ -46,14 +47,17 @@ public sealed class PostgresExperimentStore(NpgsqlDataSource database) : IExperi
         var definitions = new List<ExperimentDefinition>();
         while (reader.Read())
         {
-            int version = reader.GetInt32(0);
+            string name = reader.GetString(0);
+            int version = reader.GetInt32(1);
             try
             {
-                definitions.Add(ExperimentJson.Parse(reader.GetString(1)) with { Version = version });
+                definitions.Add(ExperimentJson.Parse(reader.GetString(2)) with { Version = version });
             }
             catch (FormatException e)
             {
-                throw new InvalidDataException($"{PostgresExperimentTables.Definitions} version {version}: {e.Message}");
+                string problem = $"{name}: {PostgresExperimentTables.Definitions} version {version}: {e.Message}";
+                if (problems is null) throw new InvalidDataException(problem);
+                problems.Add(problem);
             }
         }
         return definitions;

@@ -6,7 +6,7 @@ namespace RecSys.Engine.Experiments;
 
 /// <summary>
 /// Exposures in the database (<see cref="PostgresExperimentTables.Exposures"/>), each batch one binary
-/// COPY (one transaction: a failed batch leaves nothing, and retrying it stores it once). Synchronous:
+/// COPY (one transaction: a failed batch leaves nothing, and retrying one that did commit finds its ids stored). Synchronous:
 /// the exposure writer's thread calls it.
 /// </summary>
 public sealed class PostgresExposureStore(NpgsqlDataSource database) : IExposureStore
@@ -16,6 +16,19 @@ public sealed class PostgresExposureStore(NpgsqlDataSource database) : IExposure
     public void Append(IReadOnlyList<Exposure> batch)
     {
         if (batch.Count == 0) return;
+        try
+        {
+            Copy(batch);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // A retry of a batch whose COPY committed before the answer was lost: the ids (UUID v7,
+            // unique per answer) are all there already, the batch is stored.
+        }
+    }
+
+    private void Copy(IReadOnlyList<Exposure> batch)
+    {
         using var connection = database.OpenConnection();
         using var writer = connection.BeginBinaryImport(
             $"COPY {PostgresExperimentTables.Exposures} (recommendation_id, experiment, arm, user_id, shown_at, track_ids, durations_ms) FROM STDIN (FORMAT BINARY)");
@@ -49,22 +62,5 @@ public sealed class PostgresExposureStore(NpgsqlDataSource database) : IExposure
 
     public void Dispose()
     {
-    }
-
-    /// <summary>The plays in [<paramref name="from"/>, <paramref name="to"/>) from the mapped plays table, for attribution.</summary>
-    public static IEnumerable<Events.PlayEvent> Plays(NpgsqlDataSource database, PostgresMapping mapping, DateTime from, DateTime to)
-    {
-        using var connection = database.OpenConnection();
-        var plays = MappedInteractions.Resolve(connection, mapping.Interactions);
-        using var cmd = new NpgsqlCommand(plays.PlaysBetweenSql, connection);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = from, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = to, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-        {
-            // A row whose id is NULL or not whole cannot be anyone's play.
-            if (reader.IsDBNull(0) || reader.IsDBNull(1) || reader.IsDBNull(4)) continue;
-            yield return new Events.PlayEvent(reader.GetString(5), reader.GetInt64(0), reader.GetInt64(1), Math.Clamp(reader.GetInt32(2), 0, 100), reader.GetBoolean(3), reader.GetFieldValue<DateTime>(4));
-        }
     }
 }

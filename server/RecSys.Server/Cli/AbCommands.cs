@@ -156,7 +156,7 @@ internal static class AbCommands
         cmd.SetAction(r =>
         {
             var (stores, _) = shared.Open(r);
-            var stopped = ExperimentService.StopNow(stores.Definitions, r.GetValue(id)!, DateTime.UtcNow) ?? throw new CliException($"no experiment '{r.GetValue(id)}' in {stores.Definitions.Description}");
+            var stopped = ExperimentChanges.StopNow(stores.Definitions, r.GetValue(id)!, DateTime.UtcNow) ?? throw new CliException($"no experiment '{r.GetValue(id)}' in {stores.Definitions.Description}");
             shared.Print(r, ExperimentJson.ToJson(stopped), $"experiment {stopped.Id} stopped at {stopped.StopUtc:O} (version {stopped.Version})");
             return 0;
         });
@@ -171,7 +171,9 @@ internal static class AbCommands
         {
             var (stores, _) = shared.Open(r);
             var now = DateTime.UtcNow;
-            var latest = stores.Definitions.Latest();
+            var unreadable = new List<string>();
+            var latest = stores.Definitions.Latest(unreadable);
+            foreach (string problem in unreadable) Console.Error.WriteLine($"warning: experiment {problem}");
             var json = new JsonArray([.. latest.Select(d =>
             {
                 var node = ExperimentJson.ToJson(d);
@@ -199,7 +201,7 @@ internal static class AbCommands
             var (stores, _) = shared.Open(r);
             var history = stores.Definitions.History(r.GetValue(id)!);
             if (history.Count == 0) throw new CliException($"no experiment '{r.GetValue(id)}' in {stores.Definitions.Description}");
-            var report = stores.Report(history[^1], DateTime.UtcNow, cuped: !r.GetValue(noCuped));
+            var report = ExperimentReports.Build(stores, history[^1], DateTime.UtcNow, cuped: !r.GetValue(noCuped));
             shared.Print(r, report, ReportText(report));
             return 0;
         });

@@ -1,3 +1,4 @@
+using Npgsql;
 using RecSys.Engine.Experiments;
 using RecSys.Server.Hosting;
 
@@ -7,7 +8,10 @@ namespace RecSys.Server.Experiments;
 /// The experiments a server runs: read from the store at start-up and every
 /// <see cref="ExperimentOptions.RefreshSeconds"/> (so replicas and <c>recsys ab</c> agree), published as
 /// one immutable <see cref="ExperimentSet"/> only once every model version its arms name is loaded.
-/// Answers of experiment users are recorded as exposures through <see cref="ExposureRecorder"/>.
+/// Answers of experiment users are recorded as exposures through <see cref="ExposureRecorder"/>. A store
+/// that cannot be reached at start-up (a database that is down) leaves the server serving without
+/// experiments until a refresh reaches it; one experiment that cannot be read or loaded leaves out
+/// that experiment only (<see cref="Problems"/>).
 /// </summary>
 public sealed class ExperimentService(ExperimentStores stores, ModelHost host, ServerOptions options, TimeProvider time, ILogger<ExperimentService> log) : IHostedService, IDisposable
 {
@@ -17,28 +21,32 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private ExposureRecorder? _recorder;
+    private bool _prepared;
 
-    /// <summary>Experiments that could not be published at the last refresh, and why (a model version that does not load).</summary>
+    /// <summary>Experiments left out at the last refresh, and why (a definition that does not read, a model version that does not load).</summary>
     public IReadOnlyDictionary<string, string> Problems { get; private set; } = new Dictionary<string, string>();
 
     public ExperimentSet Set => _set;
     public ExperimentStores Stores => stores;
-    public int ExposuresQueued => _recorder?.Queued ?? 0;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // A version an arm serves stays in the store while its experiment runs, whatever training promotes.
         host.Store.Pinned = () => _challengers.Keys;
-        await Task.Run(() =>
-        {
-            stores.Prepare();
-            if (options.Experiments.File is { Length: > 0 } file) ImportFile(file);
-        }, cancellationToken);
         _recorder = new ExposureRecorder(stores.OpenExposures(), options.Experiments, log);
         _recorder.Start();
-        await RefreshAsync(cancellationToken);
+        try
+        {
+            await RefreshAsync(cancellationToken);
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            log.LogWarning("experiments unavailable, serving without them until {Store} can be read: {Message}", stores.Definitions.Description, e.Message);
+        }
         if (options.Experiments.RefreshSeconds > 0) _loop = RefreshLoop();
     }
+
+    private static bool IsStoreFailure(Exception e) => e is NpgsqlException or IOException or UnauthorizedAccessException or TimeoutException;
 
     private async Task RefreshLoop()
     {
@@ -64,7 +72,7 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stop.Cancel();
+        await _stop.CancelAsync();
         if (_loop is not null) await _loop;
         if (_recorder is not null)
         {
@@ -88,7 +96,10 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
         return _challengers.GetValueOrDefault(version);
     }
 
-    /// <summary>Records what an experiment user was shown (queued; stored in batches off the request path).</summary>
+    /// <summary>
+    /// Records what an experiment user was shown (queued; stored in batches off the request path). It
+    /// allocates the exposure's arrays: a cost experiment users pay, not the others.
+    /// </summary>
     public void Record(ArmAssignment assigned, Guid recommendationId, long userId, long[] tracks, Metadata.TrackCatalog catalog)
     {
         if (tracks.Length > Exposure.MaxTracks) tracks = tracks[..Exposure.MaxTracks];
@@ -115,49 +126,31 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
 
     private void Refresh()
     {
+        if (!_prepared)
+        {
+            stores.Prepare();
+            if (options.Experiments.File is { Length: > 0 } file) ImportFile(file);
+            _prepared = true;
+        }
         var now = time.GetUtcNow().UtcDateTime;
-        var latest = stores.Definitions.Latest();
-        var problems = new Dictionary<string, string>();
+        var unreadable = new List<string>();
+        var latest = stores.Definitions.Latest(unreadable);
+        var problems = unreadable.Select(p => p.Split(": ", 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : p[0]);
         var challengers = new Dictionary<string, ServingModel>();
         var live = new List<ExperimentDefinition>();
         foreach (var definition in latest)
         {
             if (definition.StopUtc is { } stop && stop <= now) continue;
-            string? failure = null;
-            foreach (var arm in definition.Arms)
-            {
-                var strategy = ArmStrategy.Parse(arm.Strategy);
-                if (strategy.Kind != ArmStrategy.Kinds.Model || challengers.ContainsKey(strategy.ModelVersion!)) continue;
-                // The serving model itself when it is that version: kept here too, so the arm still has it after a promotion.
-                if (host.Current is { } current && current.Version == strategy.ModelVersion)
-                {
-                    challengers[current.Version] = current;
-                    continue;
-                }
-                if (_challengers.TryGetValue(strategy.ModelVersion!, out var loaded))
-                {
-                    challengers[strategy.ModelVersion!] = loaded;
-                    continue;
-                }
-                try
-                {
-                    challengers[strategy.ModelVersion!] = host.LoadVersion(strategy.ModelVersion!);
-                }
-                catch (Exception e) when (ModelHost.IsLoadFailure(e) || e is ArgumentException)
-                {
-                    failure = $"arm {arm.Name}: model version {strategy.ModelVersion} does not load: {e.Message}";
-                }
-            }
-            if (failure is not null)
+            if (LoadModels(definition, challengers) is { } failure)
             {
                 problems[definition.Id] = failure;
-                log.LogWarning("experiment {Id} does not run: {Problem}", definition.Id, failure);
                 continue;
             }
             live.Add(definition);
         }
         _challengers = challengers;
         Problems = problems;
+        foreach (var (id, problem) in problems) log.LogWarning("experiment {Id} does not run: {Problem}", id, problem);
         var previous = _set;
         _set = new ExperimentSet(live);
         if (!previous.Experiments.Select(e => (e.Id, e.Definition.Version)).SequenceEqual(live.Select(d => (d.Id, d.Version))))
@@ -166,10 +159,33 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
         }
     }
 
-    /// <summary>
-    /// Stores a new version of an experiment after checking it: valid, arms whose model versions exist,
-    /// and no overlap with another experiment that has not stopped (same endpoint, layer range and time).
-    /// </summary>
+    /// <summary>Loads the model versions the experiment's arms name into <paramref name="challengers"/>; what went wrong, or null.</summary>
+    private string? LoadModels(ExperimentDefinition definition, Dictionary<string, ServingModel> challengers)
+    {
+        foreach (var arm in definition.Arms)
+        {
+            var strategy = ArmStrategy.Parse(arm.Strategy);
+            if (strategy.Kind != ArmStrategy.Kinds.Model || challengers.ContainsKey(strategy.ModelVersion!)) continue;
+            string version = strategy.ModelVersion!;
+            // The serving model itself when it is that version: kept here too, so the arm still has it after a promotion.
+            if (host.Current is { } current && current.Version == version) challengers[version] = current;
+            else if (_challengers.TryGetValue(version, out var loaded)) challengers[version] = loaded;
+            else
+            {
+                try
+                {
+                    challengers[version] = host.LoadVersion(version);
+                }
+                catch (Exception e)
+                {
+                    return $"arm {arm.Name}: model version {version} does not load: {e.Message}";
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Checks and stores a new version of an experiment (<see cref="ExperimentChanges.Save"/>) and publishes it.</summary>
     public async Task<ExperimentDefinition> SaveAsync(ExperimentDefinition definition, CancellationToken ct = default)
     {
         var saved = await Task.Run(() => Save(stores.Definitions, host.Store, definition, time.GetUtcNow().UtcDateTime), ct);
@@ -177,54 +193,23 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
         return saved;
     }
 
-    /// <summary>The checks and the write behind <see cref="SaveAsync"/>, shared with <c>recsys ab</c>; throws <see cref="ArgumentException"/> naming the problem.</summary>
-    public static ExperimentDefinition Save(IExperimentStore store, ModelStore models, ExperimentDefinition definition, DateTime nowUtc)
-    {
-        var problems = definition.Validate();
-        foreach (var arm in definition.Arms)
-        {
-            if (ArmStrategy.TryParse(arm.Strategy, out var strategy) is null && strategy.Kind == ArmStrategy.Kinds.Model && !models.Versions().Contains(strategy.ModelVersion!))
-            {
-                problems.Add($"arm {arm.Name}: model version {strategy.ModelVersion} is not in the model store {models.Root} (see 'recsys model list')");
-            }
-        }
-        var earlier = store.History(definition.Id);
-        if (earlier.Count > 0 && earlier[^1] is var last && last.Salt == definition.Salt && !last.Arms.SequenceEqual(definition.Arms) && last.Status(nowUtc) == "running")
-        {
-            problems.Add($"experiment {definition.Id} is running: changing its arms or weights under the same salt would move users between arms mid-experiment; stop it and start a new one (or give a new salt)");
-        }
-        foreach (var other in store.Latest())
-        {
-            if (other.Id == definition.Id || other.StopUtc is { } stop && stop <= nowUtc) continue;
-            if (definition.StopUtc is { } own && own <= nowUtc) continue;
-            if (definition.Overlaps(other))
-            {
-                problems.Add($"experiment {other.Id} already covers {string.Join(", ", definition.Endpoints.Intersect(other.Endpoints))} for layer {other.LayerFrom}..{other.LayerTo} in the same time: give this one a disjoint layer range or stop {other.Id}");
-            }
-        }
-        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
-        return store.Save(definition with { CreatedUtc = earlier.Count > 0 ? earlier[0].CreatedUtc : nowUtc, StartUtc = definition.StartUtc ?? (earlier.Count > 0 ? earlier[^1].StartUtc ?? earlier[0].CreatedUtc : nowUtc) });
-    }
+    /// <summary><see cref="ExperimentChanges.Save"/> against a model store (shared with <c>recsys ab start</c>).</summary>
+    public static ExperimentDefinition Save(IExperimentStore store, ModelStore models, ExperimentDefinition definition, DateTime nowUtc) =>
+        ExperimentChanges.Save(store, definition, nowUtc, v => models.Versions().Contains(v), models.Root);
 
-    /// <summary>Stores a version of the experiment that stops now; null when there is no such experiment.</summary>
+    /// <summary>Stores a version of the experiment that stops now and publishes it; null when there is no such experiment.</summary>
     public async Task<ExperimentDefinition?> StopAsync(string id, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var stopped = await Task.Run(() => StopNow(stores.Definitions, id, now), ct);
+        var stopped = await Task.Run(() => ExperimentChanges.StopNow(stores.Definitions, id, now), ct);
         await RefreshAsync(ct);
         return stopped;
     }
 
-    public static ExperimentDefinition? StopNow(IExperimentStore store, string id, DateTime nowUtc)
-    {
-        var history = store.History(id);
-        if (history.Count == 0) return null;
-        var last = history[^1];
-        if (last.StopUtc is { } stop && stop <= nowUtc) return last;
-        return store.Save(last with { StopUtc = nowUtc });
-    }
-
-    /// <summary>Stores the file's definitions as new versions where they differ from the store's newest.</summary>
+    /// <summary>
+    /// Stores the file's definitions as new versions where they differ from the store's newest. A stop
+    /// made later (API, <c>recsys ab stop</c>) sticks: a file without a stop does not restart it.
+    /// </summary>
     private void ImportFile(string file)
     {
         var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file)) as System.Text.Json.Nodes.JsonArray
@@ -254,9 +239,11 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
         }
     }
 
-    private static bool Same(ExperimentDefinition stored, ExperimentDefinition given) =>
-        ExperimentJson.ToJson(stored with { Version = 0, CreatedUtc = default, StartUtc = given.StartUtc ?? stored.StartUtc }).ToJsonString()
-        == ExperimentJson.ToJson(given with { Version = 0, CreatedUtc = default, StartUtc = given.StartUtc ?? stored.StartUtc }).ToJsonString();
+    private static bool Same(ExperimentDefinition stored, ExperimentDefinition given)
+    {
+        var normalised = given with { Version = 0, CreatedUtc = default, StartUtc = given.StartUtc ?? stored.StartUtc, StopUtc = given.StopUtc ?? stored.StopUtc };
+        return ExperimentJson.ToJson(stored with { Version = 0, CreatedUtc = default }).ToJsonString() == ExperimentJson.ToJson(normalised).ToJsonString();
+    }
 
     public void Dispose()
     {

@@ -11,7 +11,7 @@ namespace RecSys.Server.Experiments;
 /// from the mapped interactions table, whoever wrote them), else under the storage folder (plays from
 /// the embedded event log). The server and <c>recsys ab</c> open the same ones from the same settings.
 /// </summary>
-public sealed class ExperimentStores(IExperimentStore definitions, Func<IExposureStore> openExposures, Func<DateTime, DateTime, IEnumerable<PlayEvent>> plays, string playsSource)
+public sealed class ExperimentStores(IExperimentStore definitions, Func<IExposureStore> openExposures, Func<DateTime, DateTime, IEnumerable<PlayEvent>> plays, string playsSource) : IDisposable
 {
     public IExperimentStore Definitions { get; } = definitions;
     public string PlaysSource { get; } = playsSource;
@@ -37,7 +37,7 @@ public sealed class ExperimentStores(IExperimentStore definitions, Func<IExposur
             var source = NpgsqlDataSource.Create(options.Db);
             var exposures = new PostgresExposureStore(source);
             return new ExperimentStores(new PostgresExperimentStore(source), () => new PostgresExposureStore(source),
-                (from, to) => PostgresExposureStore.Plays(source, options.DbMapping, from, to), $"postgres {options.DbMapping.Interactions.Table}")
+                (from, to) => PostgresPlays.Between(source, options.DbMapping, from, to), $"postgres {options.DbMapping.Interactions.Table}")
             {
                 ReadExposures = exposures.Read,
                 Prepare = () =>
@@ -45,6 +45,7 @@ public sealed class ExperimentStores(IExperimentStore definitions, Func<IExposur
                     using var connection = source.OpenConnection();
                     PostgresExperimentTables.Create(connection);
                 },
+                Owned = source,
             };
         }
         string events = Path.Combine(options.Storage, "events");
@@ -57,13 +58,8 @@ public sealed class ExperimentStores(IExperimentStore definitions, Func<IExposur
         };
     }
 
-    /// <summary>The experiment's report, from its stored exposures and the plays in its attribution span.</summary>
-    public System.Text.Json.Nodes.JsonObject Report(ExperimentDefinition experiment, DateTime nowUtc, bool cuped = true)
-    {
-        var (from, to) = ExperimentReport.PlaySpan(experiment, nowUtc);
-        var attribution = Attribution.Run(experiment, ReadExposures(experiment.Id), Plays(from, to));
-        var report = ExperimentReport.Build(experiment, attribution, nowUtc, cuped);
-        report["plays_source"] = PlaysSource;
-        return report;
-    }
+    /// <summary>What the stores hold open (the database pool of their own), released with them.</summary>
+    private IDisposable? Owned { get; init; }
+
+    public void Dispose() => Owned?.Dispose();
 }

@@ -5,110 +5,120 @@ using RecSys.Server.Hosting;
 namespace RecSys.Server.Experiments;
 
 /// <summary>
-/// Takes exposures off the request path: a request only enqueues (bounded: past
-/// <see cref="ExperimentOptions.ExposureQueue"/> an exposure is dropped and counted, never waited for),
-/// and one writer thread stores them in batches. A failed store call is retried with back-off while
-/// the queue fills; what it cannot hold is counted as dropped. Stopping stores what is queued.
+/// Takes exposures off the request path: a request only enqueues, and one writer thread stores them
+/// in batches. Memory is bounded twice, by exposures (<see cref="ExperimentOptions.ExposureQueue"/>)
+/// and by the tracks they hold (<see cref="ExperimentOptions.ExposureQueueTracks"/>: an answer may
+/// hold up to MaxLimit tracks); past either bound an exposure is dropped and counted, never waited for.
+/// A failed store call is retried with back-off; a batch that fails <see cref="MaxAttempts"/> times is
+/// dropped and counted, so one bad batch cannot stop the writer. Stopping stores what is queued.
 /// </summary>
 public sealed class ExposureRecorder(IExposureStore store, ExperimentOptions options, ILogger log) : IDisposable
 {
+    public const int MaxAttempts = 8;
+
     private readonly ConcurrentQueue<Exposure> _queue = new();
-    private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _queued;
-    private Task? _writer;
+    private long _tracks;
 
     public IExposureStore Store => store;
 
-    public void Start() => _writer = Task.Factory.StartNew(WriteLoop, TaskCreationOptions.LongRunning).Unwrap();
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Starts the writer on a thread of its own: its store calls block (fsync, COPY).</summary>
+    public void Start() => new Thread(WriteLoop) { IsBackground = true, Name = "recsys exposure writer" }.Start();
 
     /// <summary>Queues an exposure; false (and counted) when the queue is full.</summary>
     public bool Record(Exposure exposure)
     {
-        if (Interlocked.Increment(ref _queued) > options.ExposureQueue)
+        long tracks = exposure.Tracks.Length;
+        if (Interlocked.Increment(ref _queued) > options.ExposureQueue || Interlocked.Add(ref _tracks, tracks) > options.ExposureQueueTracks)
         {
-            Interlocked.Decrement(ref _queued);
+            Release(1, tracks);
             ServerMetrics.ExposuresDropped.Inc();
             return false;
         }
         _queue.Enqueue(exposure);
-        if (Volatile.Read(ref _queued) == 1) _signal.Release();
         return true;
     }
 
-    public int Queued => Volatile.Read(ref _queued);
-
-    private async Task WriteLoop()
+    private void Release(int exposures, long tracks)
     {
-        var batch = new List<Exposure>(options.ExposureBatch);
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (true)
+        Interlocked.Add(ref _queued, -exposures);
+        Interlocked.Add(ref _tracks, -tracks);
+    }
+
+    private void WriteLoop()
+    {
+        var batch = new List<Exposure>(Math.Min(options.ExposureBatch, 65_536));
+        int attempts = 0;
+        try
         {
-            bool stopping = _stop.IsCancellationRequested;
-            if (!stopping && _queue.IsEmpty)
+            while (true)
             {
-                try
+                bool stopping = _stop.IsCancellationRequested;
+                if (batch.Count == 0)
                 {
-                    await _signal.WaitAsync(TimeSpan.FromMilliseconds(options.ExposureFlushMilliseconds), _stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-            if (batch.Count == 0)
-            {
-                // Let a short burst gather into one write.
-                if (!stopping && _queue.Count < options.ExposureBatch) await Task.Delay(Math.Min(options.ExposureFlushMilliseconds, 20));
-                while (batch.Count < options.ExposureBatch && _queue.TryDequeue(out var exposure)) batch.Add(exposure);
-            }
-            if (batch.Count == 0)
-            {
-                if (stopping) return;
-                continue;
-            }
-            try
-            {
-                store.Append(batch);
-                Interlocked.Add(ref _queued, -batch.Count);
-                ServerMetrics.ExposuresStored.Inc(batch.Count);
-                batch.Clear();
-                backoff = TimeSpan.FromMilliseconds(100);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Npgsql.NpgsqlException or InvalidOperationException)
-            {
-                ServerMetrics.ExposureStoreFailures.Inc();
-                log.LogWarning("could not store {Count} exposures in {Store} (retrying in {Delay} ms): {Message}", batch.Count, store.Description, backoff.TotalMilliseconds, e.Message);
-                if (stopping)
-                {
-                    ServerMetrics.ExposuresDropped.Inc(batch.Count);
-                    Interlocked.Add(ref _queued, -batch.Count);
-                    batch.Clear();
-                    continue;
+                    // Polled, not signalled: an exposure waits at most one flush interval, and a request
+                    // never pays for waking the writer.
+                    if (_queue.IsEmpty)
+                    {
+                        if (stopping) return;
+                        _stop.Token.WaitHandle.WaitOne(options.ExposureFlushMilliseconds);
+                        continue;
+                    }
+                    while (batch.Count < options.ExposureBatch && _queue.TryDequeue(out var exposure)) batch.Add(exposure);
                 }
                 try
                 {
-                    await Task.Delay(backoff, _stop.Token);
+                    store.Append(batch);
+                    ServerMetrics.ExposuresStored.Inc(batch.Count);
+                    Done(batch);
+                    attempts = 0;
                 }
-                catch (OperationCanceledException)
+                catch (Exception e)
                 {
+                    ServerMetrics.ExposureStoreFailures.Inc();
+                    attempts++;
+                    if (stopping || attempts >= MaxAttempts)
+                    {
+                        log.LogError("dropped {Count} exposures after {Attempts} failed attempts to store them in {Store}: {Message}", batch.Count, attempts, store.Description, e.Message);
+                        ServerMetrics.ExposuresDropped.Inc(batch.Count);
+                        Done(batch);
+                        attempts = 0;
+                        continue;
+                    }
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(100 << Math.Min(attempts, 7), 10_000));
+                    log.LogWarning("could not store {Count} exposures in {Store} (attempt {Attempt}, again in {Delay} ms): {Message}", batch.Count, store.Description, attempts, delay.TotalMilliseconds, e.Message);
+                    _stop.Token.WaitHandle.WaitOne(delay);
                 }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
+        }
+        finally
+        {
+            _stopped.TrySetResult();
         }
     }
 
-    /// <summary>Stores what is queued and stops the writer.</summary>
-    public async Task StopAsync()
+    private void Done(List<Exposure> batch)
+    {
+        long tracks = 0;
+        foreach (var e in batch) tracks += e.Tracks.Length;
+        Release(batch.Count, tracks);
+        batch.Clear();
+    }
+
+    /// <summary>Stores what is queued and stops the writer (awaited, not joined: this may run on a socket thread).</summary>
+    public Task StopAsync()
     {
         _stop.Cancel();
-        _signal.Release();
-        if (_writer is not null) await _writer;
+        return _stopped.Task;
     }
 
     public void Dispose()
     {
         _stop.Dispose();
-        _signal.Dispose();
         store.Dispose();
     }
 }

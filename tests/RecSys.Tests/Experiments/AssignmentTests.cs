@@ -105,6 +105,17 @@ public sealed class AssignmentTests
     }
 
     [Fact]
+    public void An_override_applies_whichever_experiment_holds_the_users_layer()
+    {
+        // User 3 sits in one experiment's layer; the other experiment's override still sends it there.
+        long user = Enumerable.Range(0, 1000).First(u => ExperimentSet.LayerPosition(u) < 50);
+        var set = new ExperimentSet([Definition("low", to: 50), Definition("high", from: 50, overrides: new() { [user] = "arm1" })]);
+        var assigned = set.Assign(ExperimentDefinition.PersonalEndpoint, user, Now)!;
+        Assert.Equal("high", assigned.Experiment.Id);
+        Assert.True(assigned.Overridden);
+    }
+
+    [Fact]
     public void Overlapping_experiments_are_detected()
     {
         var a = Definition("a", to: 50);

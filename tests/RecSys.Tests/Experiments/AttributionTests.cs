@@ -69,6 +69,36 @@ public sealed class AttributionTests
         Assert.Equal(4, result.PlaysAttributed);
     }
 
+    [Theory]
+    [InlineData(20)]   // scanned answer by answer
+    [InlineData(300)]  // indexed
+    public void Many_answers_attribute_as_a_brute_force_search_does(int answers)
+    {
+        var rng = new Random(answers);
+        var exposures = Enumerable.Range(0, answers).Select(_ =>
+        {
+            var tracks = Enumerable.Range(0, 10).Select(_ => (long)rng.Next(40)).Distinct().ToArray();
+            return Shown(1, "pop", Start.AddMinutes(rng.Next(60 * 24 * 10)), tracks, [.. tracks.Select(t => (int)t * 1000)]);
+        }).ToArray();
+        var plays = Enumerable.Range(0, 2000).Select(_ => Play(1, rng.Next(45), Start.AddMinutes(rng.Next(60 * 24 * 12)), milestone: 100)).ToArray();
+        var window = TimeSpan.FromHours(Experiment.AttributionWindowHours);
+        long expectedPlays = 0;
+        double expectedListening = 0;
+        foreach (var play in plays)
+        {
+            var latest = exposures.Where(e => e.ShownAtUtc <= play.PlayedAtUtc && play.PlayedAtUtc - e.ShownAtUtc <= window && e.Tracks.Contains(play.TrackId))
+                .OrderBy(e => e.ShownAtUtc).LastOrDefault();
+            if (latest is null) continue;
+            expectedPlays++;
+            expectedListening += latest.DurationsMs[Array.IndexOf(latest.Tracks, play.TrackId)];
+        }
+        var user = Assert.Single(Attribution.Run(Experiment, exposures, plays).Users);
+        Assert.True(expectedPlays > 100);
+        Assert.Equal(expectedPlays, user.Plays);
+        Assert.Equal(expectedListening, user.ListeningMs);
+        Assert.Equal(answers, user.Exposures);
+    }
+
     [Fact]
     public void Exposed_users_without_plays_still_count()
     {

@@ -41,6 +41,9 @@ public sealed class ExperimentJsonTests
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"start":"2026-12-02T00:00:00Z","stop":"2026-12-01T00:00:00Z"}""", "must be after start")]
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"overrides":{"5":"e"}}""", "user 5 is sent to arm 'e'")]
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"exposure_sample":0}""", "exposure_sample must be in (0, 1]")]
+    [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"start":"2026-12-01"}""", "start must be a time with its zone")]
+    [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"start":"2026-12-01 10:00+01:00"}""", "start must be a time with its zone")]
+    [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"stop":"0001-01-01T00:00:00Z"}""", "stop must be between 2000 and 2100")]
     [InlineData("""[1,2]""", "an experiment is a JSON object")]
     [InlineData("""{"id":""", "the body is not JSON")]
     public void Bad_definitions_name_the_problem(string json, string expected)

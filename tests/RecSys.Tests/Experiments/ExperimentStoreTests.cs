@@ -47,6 +47,11 @@ public sealed class ExperimentStoreTests
         File.WriteAllText(Path.Combine(store.Directory, "a.v2.json"), "{\"id\":\"a\"");
         var e = Assert.Throws<InvalidDataException>(() => store.Latest());
         Assert.Contains("a.v2.json", e.Message);
+        // Asked for problems, it leaves that experiment out (not its older version) and reads the others.
+        store.Save(Definition("b"));
+        var problems = new List<string>();
+        Assert.Equal(["b"], store.Latest(problems).Select(d => d.Id));
+        Assert.StartsWith("a: ", Assert.Single(problems));
     }
 
     private static Exposure Exposure(int n, string experiment = "x") =>
@@ -96,6 +101,20 @@ public sealed class ExperimentStoreTests
         }
         Assert.True(new FileInfo(path).Length > whole);
         Assert.Equal(11, ExposureLog.ReadFile(path).Count());
+        // What was cut is kept aside, not destroyed.
+        var aside = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "exposures.log.torn-*"));
+        Assert.Equal(new byte[] { 200, 0, 0, 0, 1, 2, 3 }, File.ReadAllBytes(aside));
+    }
+
+    [Fact]
+    public void A_header_cut_short_by_a_crash_starts_the_log_again()
+    {
+        using var dir = new TempDir();
+        string path = ExposureLog.PathIn(dir.Path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, "RSEX"u8.ToArray());
+        using (var log = ExposureLog.Open(dir.Path)) log.Append([Exposure(1)]);
+        Assert.Single(ExposureLog.ReadFile(path));
     }
 
     [Fact]

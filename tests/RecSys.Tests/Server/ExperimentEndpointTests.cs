@@ -29,7 +29,7 @@ public sealed class ExperimentEndpointTests
         Assert.Contains("ml-vs-pop already covers", (string)overlap.Body!["detail"]!);
         var moved = await CreateAsync(server, MlVsPop.Replace("\"weight\":50,\"strategy\":\"popularity\"", "\"weight\":10,\"strategy\":\"popularity\""));
         Assert.Equal(HttpStatusCode.BadRequest, moved.Status);
-        Assert.Contains("would move users between arms", (string)moved.Body!["detail"]!);
+        Assert.Contains("salt, arms and weights cannot change", (string)moved.Body!["detail"]!);
         Assert.Equal(HttpStatusCode.BadRequest, (await CreateAsync(server, "{\"id\":")).Status);
 
         // A disjoint layer may run beside it; a change that moves nobody makes a new version.
@@ -77,6 +77,18 @@ public sealed class ExperimentEndpointTests
         await using (var server = await TestServer.StartAsync(configure))
         {
             Assert.Equal(2, (int)(await GetAsync(server, "/admin/experiments/ml-vs-pop"))["version"]!);
+        }
+        // Stopped through the API: the file (without a stop) does not restart it.
+        await using (var server = await TestServer.StartAsync(configure))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(server.Admin("/admin/experiments/ml-vs-pop/stop"))).StatusCode);
+        }
+        await using (var server = await TestServer.StartAsync(configure))
+        {
+            var shown = await GetAsync(server, "/admin/experiments/ml-vs-pop");
+            Assert.Equal(3, (int)shown["version"]!);
+            Assert.Equal("stopped", (string)shown["status"]!);
+            Assert.Null((await AnswerAsync(server.Http, "/recommend/user/1/ml")).Experiment);
         }
         File.WriteAllText(file, "[{\"id\":\"broken\"}]");
         var e = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(configure));
