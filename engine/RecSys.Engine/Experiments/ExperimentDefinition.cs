@@ -1,7 +1,11 @@
 namespace RecSys.Engine.Experiments;
 
-/// <summary>One arm: its share of the experiment's users and what it serves them.</summary>
-public sealed record ExperimentArm(string Name, double Weight, string Strategy);
+/// <summary>
+/// One arm: its share of the experiment's users and what it serves them. <paramref name="ExcludeHeard"/>
+/// is a serving parameter of <c>ml</c> and <c>model:</c> arms: false lets tracks the user already played
+/// be recommended (re-listening against discovery).
+/// </summary>
+public sealed record ExperimentArm(string Name, double Weight, string Strategy, bool ExcludeHeard = true);
 
 /// <summary>
 /// An experiment as stored (one version of it): who is in it (a range of the user layer, the endpoints
@@ -65,7 +69,11 @@ public sealed record ExperimentDefinition
             if (!IsName(arm.Name)) problems.Add($"arms[{i}].name '{arm.Name}' must be 1..64 characters of letters, digits, '-', '_' or '.'");
             else if (!names.Add(arm.Name)) problems.Add($"arms[{i}].name '{arm.Name}' is used twice");
             if (!(arm.Weight > 0 && arm.Weight <= 1e6)) problems.Add($"arms[{i}].weight must be in (0, 1e6] (got {arm.Weight})");
-            if (ArmStrategy.TryParse(arm.Strategy, out _) is { } error) problems.Add($"arms[{i}].strategy: {error}");
+            if (ArmStrategy.TryParse(arm.Strategy, out var strategy) is { } error) problems.Add($"arms[{i}].strategy: {error}");
+            else if (!arm.ExcludeHeard && strategy.Kind is not (ArmStrategy.Kinds.Ml or ArmStrategy.Kinds.Model))
+            {
+                problems.Add($"arms[{i}].exclude_heard: false applies to ml and model:<version> arms only");
+            }
         }
         if (Endpoints.Count == 0) problems.Add("endpoints: at least one is needed");
         foreach (string endpoint in Endpoints)

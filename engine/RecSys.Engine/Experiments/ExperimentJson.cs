@@ -45,12 +45,13 @@ public static class ExperimentJson
                 }
                 foreach (var (name, _) in arm)
                 {
-                    if (name is not ("name" or "weight" or "strategy")) problems.Add($"arms[{i}]: unknown field '{name}'");
+                    if (name is not ("name" or "weight" or "strategy" or "exclude_heard")) problems.Add($"arms[{i}]: unknown field '{name}'");
                 }
                 arms.Add(new ExperimentArm(
                     Text(arm, "name", problems, required: true, prefix: $"arms[{i}].") ?? "",
                     Number(arm, "weight", problems, prefix: $"arms[{i}].") ?? 1,
-                    Text(arm, "strategy", problems, required: true, prefix: $"arms[{i}].") ?? ""));
+                    Text(arm, "strategy", problems, required: true, prefix: $"arms[{i}].") ?? "",
+                    Boolean(arm, "exclude_heard", problems, prefix: $"arms[{i}].") ?? true));
             }
         }
         else problems.Add("arms must be an array of {\"name\",\"weight\",\"strategy\"}");
@@ -114,7 +115,7 @@ public static class ExperimentJson
         ["id"] = d.Id,
         ["version"] = d.Version,
         ["salt"] = d.Salt,
-        ["arms"] = new JsonArray([.. d.Arms.Select(a => (JsonNode)new JsonObject { ["name"] = a.Name, ["weight"] = a.Weight, ["strategy"] = a.Strategy })]),
+        ["arms"] = new JsonArray([.. d.Arms.Select(a => (JsonNode)new JsonObject { ["name"] = a.Name, ["weight"] = a.Weight, ["strategy"] = a.Strategy, ["exclude_heard"] = a.ExcludeHeard })]),
         ["endpoints"] = new JsonArray([.. d.Endpoints.Select(e => (JsonNode)JsonValue.Create(e))]),
         ["layer"] = new JsonObject { ["from"] = d.LayerFrom, ["to"] = d.LayerTo },
         ["start"] = d.StartUtc is { } start ? Iso(start) : null,
@@ -151,6 +152,15 @@ public static class ExperimentJson
             return number;
         }
         problems.Add($"{prefix}{name} must be {(integer ? "an integer" : "a number")}");
+        return null;
+    }
+
+    private static bool? Boolean(JsonObject o, string name, List<string> problems, string prefix = "")
+    {
+        var node = o[name];
+        if (node is null) return null;
+        if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return v.GetValue<bool>();
+        problems.Add($"{prefix}{name} must be true or false");
         return null;
     }
 

@@ -210,11 +210,20 @@ internal static class RecommendEndpoints
         long[] tracks;
         switch (strategy.Kind)
         {
-            case ArmStrategy.Kinds.Ml:
+            case ArmStrategy.Kinds.Ml when assigned.Definition.ExcludeHeard:
                 var shown = new StrongBox<long[]>([]);
                 result = await MlAsync(http, id, n, service, host, cache, shown);
                 tracks = shown.Value!;
                 break;
+            case ArmStrategy.Kinds.Ml:
+            {
+                // Heard tracks included: not the answer the response cache keeps.
+                var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted, excludeHeard: false);
+                headers[SourceHeader] = source;
+                result = Respond(http, ranked);
+                tracks = TrackIds(ranked);
+                break;
+            }
             case ArmStrategy.Kinds.Popularity:
             {
                 var ranked = service.RankPopular(id, n);
@@ -238,7 +247,7 @@ internal static class RecommendEndpoints
                     return Results.Problem(title: "Experiment arm not ready", detail: $"model version {strategy.ModelVersion} of arm {assigned.Definition.Name} is loading",
                         statusCode: StatusCodes.Status503ServiceUnavailable);
                 }
-                var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted, model);
+                var (ranked, source) = await service.RankForUserAsync(id, n, http.RequestAborted, model, assigned.Definition.ExcludeHeard);
                 headers[SourceHeader] = source;
                 result = Respond(http, ranked);
                 tracks = TrackIds(ranked);

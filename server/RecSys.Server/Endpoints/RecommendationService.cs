@@ -36,8 +36,12 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
     /// <inheritdoc cref="RankLegacy"/>
     public TrackRecommendation[] Legacy(long userId, int limit) => RankLegacy(userId, limit).Describe();
 
-    /// <summary>The personal answer on the serving model, or on <paramref name="on"/> (an experiment arm's model version).</summary>
-    public async ValueTask<(RankedTracks Ranked, string Source)> RankForUserAsync(long userId, int limit, CancellationToken ct, ServingModel? on = null)
+    /// <summary>
+    /// The personal answer on the serving model, or on <paramref name="on"/> (an experiment arm's model
+    /// version); <paramref name="excludeHeard"/> false (an experiment arm's serving parameter) lets
+    /// tracks the user played be recommended.
+    /// </summary>
+    public async ValueTask<(RankedTracks Ranked, string Source)> RankForUserAsync(long userId, int limit, CancellationToken ct, ServingModel? on = null, bool excludeHeard = true)
     {
         var serving = on ?? host.Current;
         if (serving is null) return (RankLegacy(userId, limit), RecommendationSource.Legacy);
@@ -50,11 +54,11 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
         if (!fromTable && live.Find(userId) is { } liveUser && live.Answer(serving, liveUser) is { } answer)
         {
             string source = answer.Known && answer.Tracks >= options.ColdStartThreshold ? RecommendationSource.Ml : RecommendationSource.FoldIn;
-            return (RankLive(serving, answer, limit, tracks), source);
+            return (RankLive(serving, answer, limit, tracks, excludeHeard), source);
         }
         if (user >= 0 && serving.InteractionCount(user) >= options.ColdStartThreshold)
         {
-            var ranked = serving.Recommender.RecommendUser(user, limit);
+            var ranked = serving.Recommender.RecommendUser(user, limit, excludeHeard);
             return (WithLiveTracks(serving, ranked, model.UserVector(user), cosine: false, limit, tracks, null), RecommendationSource.Ml);
         }
 
@@ -81,8 +85,8 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
         if (heard.Length > 0)
         {
             var vector = serving.Recommender.FoldIn(heard, weights);
-            var ranked = serving.Recommender.RecommendVector(vector, limit, heard);
-            return (WithLiveTracks(serving, ranked, vector, cosine: false, limit, tracks, elsewhere), RecommendationSource.FoldIn);
+            var ranked = serving.Recommender.RecommendVector(vector, limit, excludeHeard ? heard : []);
+            return (WithLiveTracks(serving, ranked, vector, cosine: false, limit, tracks, excludeHeard ? elsewhere : null), RecommendationSource.FoldIn);
         }
         return (new RankedTracks(Popular(serving, limit), tracks), RecommendationSource.Popularity);
     }
@@ -94,11 +98,14 @@ public sealed class RecommendationService(ModelHost host, IUserPlays plays, Even
         return serving is null ? RankLegacy(userId, limit) : new RankedTracks(Popular(serving, limit), serving.Fields(host.Catalog));
     }
 
-    private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks)
+    private RankedTracks RankLive(ServingModel serving, Events.LiveAnswer answer, int limit, TrackFields tracks, bool excludeHeard)
     {
         if (answer.Heard.Length == 0) return new RankedTracks(Popular(serving, limit), tracks);
-        var ranked = answer.Ranked(limit, n => serving.Recommender.RecommendVector(answer.Vector, n, answer.Heard));
-        return WithLiveTracks(serving, ranked, answer.Vector, cosine: false, limit, tracks, answer.HeardElsewhere);
+        // The answer keeps the usual ranking (heard excluded); an arm that includes heard tracks computes its own.
+        var ranked = excludeHeard
+            ? answer.Ranked(limit, n => serving.Recommender.RecommendVector(answer.Vector, n, answer.Heard))
+            : serving.Recommender.RecommendVector(answer.Vector, limit);
+        return WithLiveTracks(serving, ranked, answer.Vector, cosine: false, limit, tracks, excludeHeard ? answer.HeardElsewhere : null);
     }
 
     /// <summary>

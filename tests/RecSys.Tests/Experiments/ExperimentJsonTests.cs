@@ -13,7 +13,7 @@ public sealed class ExperimentJsonTests
         Assert.Equal([ExperimentDefinition.PersonalEndpoint], d.Endpoints);
         Assert.Equal(24, d.AttributionWindowHours);
         var full = ExperimentJson.Parse("""
-            {"id":"v7-vs-v8","salt":"x","arms":[{"name":"v7","weight":1,"strategy":"model:20261201T000000000Z"},{"name":"v8","weight":3,"strategy":"ml"}],
+            {"id":"v7-vs-v8","salt":"x","arms":[{"name":"v7","weight":1,"strategy":"model:20261201T000000000Z"},{"name":"v8","weight":3,"strategy":"ml","exclude_heard":false}],
              "endpoints":["/recommend/user/{user_id}","/recommend/user/{user_id}/ml"],"layer":{"from":10,"to":60},
              "start":"2026-12-01T00:00:00Z","stop":"2026-12-15T00:00:00+01:00","attribution_window_hours":12,"exposure_sample":0.5,"covariate_days":14,
              "overrides":{"42":"v8"}}
@@ -22,6 +22,8 @@ public sealed class ExperimentJsonTests
         Assert.Equal(ExperimentJson.ToJson(full).ToJsonString(), ExperimentJson.ToJson(again).ToJsonString());
         Assert.Equal(new DateTime(2026, 12, 14, 23, 0, 0, DateTimeKind.Utc), again.StopUtc);
         Assert.Equal("v8", again.Overrides[42]);
+        Assert.False(again.Arms[1].ExcludeHeard);
+        Assert.True(again.Arms[0].ExcludeHeard);
         Assert.Equal("20261201T000000000Z", ArmStrategy.Parse(again.Arms[0].Strategy).ModelVersion);
     }
 
@@ -44,6 +46,8 @@ public sealed class ExperimentJsonTests
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"start":"2026-12-01"}""", "start must be a time with its zone")]
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"start":"2026-12-01 10:00+01:00"}""", "start must be a time with its zone")]
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"stop":"0001-01-01T00:00:00Z"}""", "stop must be between 2000 and 2100")]
+    [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml","exclude_heard":"no"}]}""", "arms[1].exclude_heard must be true or false")]
+    [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"legacy","exclude_heard":false}]}""", "arms[1].exclude_heard: false applies to ml")]
     [InlineData("""[1,2]""", "an experiment is a JSON object")]
     [InlineData("""{"id":""", "the body is not JSON")]
     public void Bad_definitions_name_the_problem(string json, string expected)

@@ -196,6 +196,29 @@ public sealed class ExperimentEndpointTests
     }
 
     [Fact]
+    public async Task An_arm_may_recommend_tracks_the_user_already_played()
+    {
+        await using var server = await TestServer.StartAsync();
+        Assert.Equal(HttpStatusCode.Created, (await CreateAsync(server,
+            """{"id":"relisten","arms":[{"name":"control","strategy":"ml"},{"name":"relisten","strategy":"ml","exclude_heard":false}],"overrides":{"5":"relisten","6":"control"}}""")).Status);
+        var current = server.Host.Current!;
+        long[] Expected(long userId, bool excludeHeard)
+        {
+            int user = current.Model.UserIndex.IndexOf(userId);
+            return [.. current.Recommender.RecommendUser(user, 20, excludeHeard).Select(s => current.Model.TrackIds[s.Index])];
+        }
+        var relisten = await AnswerAsync(server.Http, "/recommend/user/5/ml");
+        Assert.Equal("relisten", relisten.Arm);
+        Assert.Equal(Expected(5, excludeHeard: false), relisten.Tracks);
+        var heard = current.Model.UserItems!.RowIndices(current.Model.UserIndex.IndexOf(5)).ToArray().Select(i => current.Model.TrackIds[i]).ToHashSet();
+        Assert.Contains(relisten.Tracks, heard.Contains);
+        Assert.Equal(Expected(6, excludeHeard: true), (await AnswerAsync(server.Http, "/recommend/user/6/ml")).Tracks);
+        var refused = await CreateAsync(server, """{"id":"x","arms":[{"name":"a","strategy":"ml"},{"name":"b","strategy":"popularity","exclude_heard":false}],"layer":{"from":0,"to":1}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("exclude_heard: false applies to ml and model:<version> arms only", (string)refused.Body!["detail"]!);
+    }
+
+    [Fact]
     public async Task Exposures_survive_a_restart_and_plays_of_shown_tracks_fill_the_report()
     {
         using var dir = new TempDir();
