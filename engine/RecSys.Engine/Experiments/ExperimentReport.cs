@@ -38,7 +38,8 @@ public static class ExperimentReport
             {
                 var raw = analysis.Raw[arm];
                 var adjusted = analysis.Adjusted[arm];
-                var node = new JsonObject { ["mean"] = Number(analysis.Samples[arm].Mean) };
+                // The linearised per-user variance is what the sample-size formula needs (docs/experiments.md).
+                var node = new JsonObject { ["mean"] = Number(analysis.Samples[arm].Mean), ["per_user_variance"] = Number(analysis.Samples[arm].LinearisedVariance) };
                 AddComparison(node, adjusted);
                 if (cuped && raw is not null && adjusted is not null)
                 {

@@ -56,6 +56,8 @@ public sealed class ReportTests
         // L = 0, 1/2, −1/2, variance 1/4, Var(m) = 1/12.
         var m = Metric(report, 1, "plays_per_exposure");
         Assert.Equal(4.0 / 6, (double)Metric(report, 0, "plays_per_exposure")["mean"]!, 12);
+        Assert.Equal(7.0 / 36, (double)Metric(report, 0, "plays_per_exposure")["per_user_variance"]!, 12);
+        Assert.Equal(1.0 / 4, (double)Metric(report, 1, "plays_per_exposure")["per_user_variance"]!, 12);
         Assert.Equal(1.0, (double)m["mean"]!, 12);
         Assert.Equal(0.5, (double)m["lift"]!, 12);
         double vc = 7.0 / 108, vt = 1.0 / 12;
