@@ -35,6 +35,9 @@ public static class Experiment
             case "load":
                 exitCode = Load.LoadDriver.Run(args[1..]);
                 return true;
+            case "fuzz":
+                exitCode = FuzzExperiment.Run(args[1..]);
+                return true;
             case "ab-sim":
                 exitCode = AbSimExperiment.Run(args[1..]);
                 return true;

@@ -212,8 +212,16 @@ public sealed class ExperimentService(ExperimentStores stores, ModelHost host, S
     /// </summary>
     private void ImportFile(string file)
     {
-        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file)) as System.Text.Json.Nodes.JsonArray
-            ?? throw new InvalidOperationException($"RecSys:Experiments:File {file} must hold a JSON array of experiments");
+        System.Text.Json.Nodes.JsonArray root;
+        try
+        {
+            root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file), documentOptions: new System.Text.Json.JsonDocumentOptions { AllowDuplicateProperties = false })
+                as System.Text.Json.Nodes.JsonArray ?? throw new InvalidOperationException($"RecSys:Experiments:File {file} must hold a JSON array of experiments");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidOperationException($"RecSys:Experiments:File {file} is not JSON: {e.Message}");
+        }
         var now = time.GetUtcNow().UtcDateTime;
         for (int i = 0; i < root.Count; i++)
         {

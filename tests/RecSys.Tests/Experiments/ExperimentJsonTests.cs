@@ -48,6 +48,7 @@ public sealed class ExperimentJsonTests
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml"}],"stop":"0001-01-01T00:00:00Z"}""", "stop must be between 2000 and 2100")]
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"ml","exclude_heard":"no"}]}""", "arms[1].exclude_heard must be true or false")]
     [InlineData("""{"id":"a","arms":[{"name":"c","strategy":"ml"},{"name":"d","strategy":"legacy","exclude_heard":false}]}""", "arms[1].exclude_heard: false applies to ml")]
+    [InlineData("""{"id":"a","arms":[{"name":"c","weight":1,"weight":2,"strategy":"ml"},{"name":"d","strategy":"ml"}]}""", "Duplicate")] // found by the fuzzer
     [InlineData("""[1,2]""", "an experiment is a JSON object")]
     [InlineData("""{"id":""", "the body is not JSON")]
     public void Bad_definitions_name_the_problem(string json, string expected)

@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RecSys.Bench.Experiments;
+
+/// <summary>
+/// <c>fuzz [--target all|delimited|npz-zip|npz-entry|hnsw|experiment|events] [--cases 2000] [--seed 1]</c>:
+/// <see cref="Fuzzer"/> at length; prints per target the inputs, how many were accepted and refused, and
+/// every crash or hang (exit 1 when there is any).
+/// </summary>
+public static class FuzzExperiment
+{
+    public static int Run(string[] args)
+    {
+        string target = Experiment.Arg(args, "--target") ?? "all";
+        int cases = int.Parse(Experiment.Arg(args, "--cases") ?? "2000", CultureInfo.InvariantCulture);
+        ulong seed = ulong.Parse(Experiment.Arg(args, "--seed") ?? "1", CultureInfo.InvariantCulture);
+        var targets = target == "all" ? Fuzzer.Targets : [target];
+        var results = new JsonArray();
+        int failures = 0;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        foreach (string t in targets)
+        {
+            var report = Fuzzer.Run(t, cases, seed);
+            failures += report.Failures.Count;
+            results.Add(new JsonObject
+            {
+                ["target"] = t,
+                ["inputs"] = report.Inputs,
+                ["accepted"] = report.Accepted,
+                ["refused"] = report.Refused,
+                ["crashes_or_hangs"] = report.Failures.Count,
+                ["failures"] = new JsonArray([.. report.Failures.Take(20).Select(f => (JsonNode)JsonValue.Create(f))]),
+            });
+        }
+        Console.WriteLine(new JsonObject { ["seed"] = seed, ["targets"] = results, ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1) }
+            .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return failures == 0 ? 0 : 1;
+    }
+}
