@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 namespace RecSys.Bench.Experiments;
 
 /// <summary>
-/// <c>fuzz [--target all|delimited|npz-zip|npz-entry|hnsw|experiment|events] [--cases 2000] [--seed 1]</c>:
-/// <see cref="Fuzzer"/> at length; prints per target the inputs, how many were accepted and refused, and
+/// <c>fuzz [--target all|delimited|npz-zip|npz-entry|hnsw|experiment|events|http] [--cases 2000] [--seed 1] [--url http://127.0.0.1:8000]</c>:
+/// <see cref="Fuzzer"/> at length (and <see cref="HttpFuzzer"/> against a running server for <c>http</c>,
+/// which <c>all</c> leaves out); prints per target the inputs, how many were accepted and refused, and
 /// every crash or hang (exit 1 when there is any).
 /// </summary>
 public static class FuzzExperiment
@@ -22,7 +23,9 @@ public static class FuzzExperiment
         var watch = System.Diagnostics.Stopwatch.StartNew();
         foreach (string t in targets)
         {
-            var report = Fuzzer.Run(t, cases, seed);
+            var report = t == "http"
+                ? HttpFuzzer.RunAsync(new Uri(Experiment.Arg(args, "--url") ?? "http://127.0.0.1:8000"), cases, seed).GetAwaiter().GetResult()
+                : Fuzzer.Run(t, cases, seed);
             failures += report.Failures.Count;
             results.Add(new JsonObject
             {

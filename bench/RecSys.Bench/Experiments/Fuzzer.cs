@@ -171,7 +171,7 @@ public static class Fuzzer
     }
 
     /// <summary>One to four byte-level edits: flip a bit, set a byte, delete, insert or duplicate a run, truncate.</summary>
-    private static byte[] Mutate(byte[] input, ref SplitMix rng)
+    public static byte[] Mutate(byte[] input, ref SplitMix rng)
     {
         var bytes = new List<byte>(input);
         int edits = 1 + rng.NextInt(4);

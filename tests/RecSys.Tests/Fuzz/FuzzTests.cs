@@ -21,4 +21,13 @@ public sealed class FuzzTests
         // The mutations reach past the first check: some inputs still read, most are refused.
         Assert.True(report.Refused > 0, $"{target}: nothing refused");
     }
+
+    [Fact]
+    public async Task Mutated_http_requests_never_get_a_500_or_a_hang()
+    {
+        await using var server = await RecSys.Tests.Server.TestServer.StartAsync();
+        var report = await HttpFuzzer.RunAsync(server.Http.BaseAddress!, cases: 300, seed: 12);
+        Assert.True(report.Failures.Count == 0, string.Join(Environment.NewLine, report.Failures));
+        Assert.True(report.Refused > 0 && report.Accepted > 0, $"accepted {report.Accepted}, refused {report.Refused}");
+    }
 }
