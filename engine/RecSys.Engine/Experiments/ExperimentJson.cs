@@ -148,7 +148,8 @@ public static class ExperimentJson
     {
         var node = o[name];
         if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double number) && double.IsFinite(number) && (!integer || number == Math.Floor(number) && Math.Abs(number) < int.MaxValue))
+        static bool Whole(double n) => n == Math.Floor(n) && Math.Abs(n) < int.MaxValue;
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double number) && double.IsFinite(number) && (!integer || Whole(number)))
         {
             return number;
         }

@@ -20,7 +20,8 @@ public static class PostgresPlays
         {
             // A row whose id is NULL or not whole cannot be anyone's play.
             if (reader.IsDBNull(0) || reader.IsDBNull(1) || reader.IsDBNull(4)) continue;
-            yield return new Events.PlayEvent(reader.GetString(5), reader.GetInt64(0), reader.GetInt64(1), Math.Clamp(reader.GetInt32(2), 0, 100), reader.GetBoolean(3), reader.GetFieldValue<DateTime>(4));
+            int milestone = Math.Clamp(reader.GetInt32(2), 0, 100);
+            yield return new Events.PlayEvent(reader.GetString(5), reader.GetInt64(0), reader.GetInt64(1), milestone, reader.GetBoolean(3), reader.GetFieldValue<DateTime>(4));
         }
     }
 }

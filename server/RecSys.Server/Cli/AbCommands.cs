@@ -31,7 +31,8 @@ internal static class AbCommands
     {
         public static Shared Add(Command cmd)
         {
-            var shared = new Shared(CliOptions.Db(), new Option<string?>("--storage") { Description = "Storage folder (default storage/recommender), as serve's" }, new SettingsOption(), CliOptions.Json());
+            var storage = new Option<string?>("--storage") { Description = "Storage folder (default storage/recommender), as serve's" };
+            var shared = new Shared(CliOptions.Db(), storage, new SettingsOption(), CliOptions.Json());
             foreach (var o in new Option[] { shared.Db, shared.Storage, shared.Settings.Set, shared.Json }) cmd.Options.Add(o);
             return shared;
         }
@@ -64,7 +65,11 @@ internal static class AbCommands
         var cmd = new Command("start", "Start an experiment (or store a new version of one): --file DEF.json, or ID with --arm NAME=STRATEGY[@WEIGHT] per arm, the control first");
         var id = new Argument<string?>("id") { Description = "Experiment id (with --arm)", Arity = ArgumentArity.ZeroOrOne };
         var file = new Option<string?>("--file") { Description = "A JSON definition, as POST /admin/experiments takes" };
-        var arms = new Option<string[]>("--arm") { Description = "NAME=STRATEGY[@WEIGHT], strategy ml, popularity, legacy or model:<version>; the first arm is the control", AllowMultipleArgumentsPerToken = true };
+        var arms = new Option<string[]>("--arm")
+        {
+            Description = "NAME=STRATEGY[@WEIGHT], strategy ml, popularity, legacy or model:<version>; the first arm is the control",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var salt = new Option<string?>("--salt") { Description = "Assignment salt (default: the id)" };
         var endpoints = new Option<string[]>("--endpoint") { Description = "Endpoint to cover (default /recommend/user/{user_id}/ml)", AllowMultipleArgumentsPerToken = true };
         var layer = new Option<string?>("--layer") { Description = "Part of the user layer, FROM-TO in percent (default 0-100)" };
