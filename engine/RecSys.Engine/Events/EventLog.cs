@@ -170,16 +170,7 @@ public sealed class EventLog : IPlayEventStore
     private void CutTail(long at, string reason)
     {
         long bytes = _file.Length - at;
-        string saved = $"{Path}.torn-{DateTime.UtcNow:yyyyMMddTHHmmssfff}";
-        using (var copy = new FileStream(saved, FileMode.CreateNew, FileAccess.Write))
-        {
-            _file.Position = at;
-            _file.CopyTo(copy);
-            copy.Flush(flushToDisk: true);
-        }
-        _file.SetLength(at);
-        _file.Flush(flushToDisk: true);
-        DurableFile.FlushDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        string saved = IO.TornTail.SaveAndCut(_file, Path, at);
         Recovered = new TornTail(at, bytes, saved, reason);
     }
 

@@ -60,7 +60,8 @@ public sealed class ExposureLog : IExposureStore
                 foreach (var (_, at) in Scan(scan)) end = at;
             }
             long cut = file.Length - end;
-            if (cut > 0) SaveAndCut(file, path, end);
+            // What follows the last whole record is a torn last batch, or damage: kept aside, nothing is lost for good.
+            if (cut > 0) IO.TornTail.SaveAndCut(file, path, end);
             file.Position = end;
             return new ExposureLog(path, file, cut);
         }
@@ -77,24 +78,6 @@ public sealed class ExposureLog : IExposureStore
         file.Position = 0;
         file.ReadExactly(head);
         return Magic.AsSpan().StartsWith(head);
-    }
-
-    /// <summary>
-    /// Copies what follows the last whole record to <c>exposures.log.torn-&lt;time&gt;</c> before cutting
-    /// it: a crash tears only the last batch, but damage in the middle would otherwise cost every
-    /// record after it; kept aside, nothing is lost for good.
-    /// </summary>
-    private static void SaveAndCut(FileStream file, string path, long end)
-    {
-        string aside = $"{path}.torn-{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
-        using (var copy = new FileStream(aside, FileMode.CreateNew, FileAccess.Write))
-        {
-            file.Position = end;
-            file.CopyTo(copy);
-            copy.Flush(flushToDisk: true);
-        }
-        file.SetLength(end);
-        file.Flush(flushToDisk: true);
     }
 
     public void Append(IReadOnlyList<Exposure> batch)
