@@ -7,6 +7,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Events;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
 
 namespace RecSys.Bench.Experiments;
 

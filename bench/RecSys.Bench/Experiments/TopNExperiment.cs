@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Bench.Experiments;
 

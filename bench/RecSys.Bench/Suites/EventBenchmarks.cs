@@ -9,6 +9,7 @@ using RecSys.Engine.Sparse;
 using RecSys.Server.Events;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;
+using RecSys.Engine.Training;
 
 namespace RecSys.Bench.Suites;
 

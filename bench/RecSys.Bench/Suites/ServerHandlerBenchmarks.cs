@@ -7,6 +7,7 @@ using RecSys.Engine.Sparse;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;
+using RecSys.Engine.Training;
 
 namespace RecSys.Bench.Suites;
 

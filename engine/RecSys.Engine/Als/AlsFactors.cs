@@ -1,3 +1,5 @@
+using RecSys.Engine.Ann;
+
 namespace RecSys.Engine.Als;
 
 /// <summary>The trained factor matrices (row-major, <see cref="Factors"/> wide) and how training went.</summary>
@@ -18,7 +20,7 @@ public sealed record AlsFactors(
         var scores = new float[Items];
         Compute.Kernels.MatVec(ItemFactors, Factors, UserFactors.AsSpan(user * Factors, Factors), scores);
         foreach (int i in exclude) scores[i] = float.NegativeInfinity;
-        var heap = new Recommend.TopK(Math.Min(k, Items));
+        var heap = new Ann.TopK(Math.Min(k, Items));
         heap.PushAll(scores);
         return heap.Drain().Select(r => r.Index).ToArray();
     }

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using RecSys.Engine.Recommend;
 
 namespace RecSys.Engine.Ann;
 

@@ -1,4 +1,3 @@
-using RecSys.Engine.Recommend;
 
 namespace RecSys.Engine.Ann;
 

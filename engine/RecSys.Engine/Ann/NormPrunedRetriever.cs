@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using RecSys.Engine.Compute;
-using RecSys.Engine.Recommend;
 
 namespace RecSys.Engine.Ann;
 

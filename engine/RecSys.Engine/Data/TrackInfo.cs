@@ -1,3 +1,5 @@
+using RecSys.Engine.Events;
+
 namespace RecSys.Engine.Data;
 
 /// <summary>Display metadata of a track, as the original design's responses carry it. Every field but the id may be missing.</summary>
@@ -17,10 +19,4 @@ public readonly record struct Play(long UserId, long TrackId, int Milestone, boo
 {
     /// <summary>The original design's positive signal: listened to 75% or more, or completed.</summary>
     public bool Qualifies => Milestone >= Qualification.MinMilestone || IsCompleted;
-}
-
-/// <summary>The rule that turns plays into positive signals, shared by the SQL and in-memory paths.</summary>
-public static class Qualification
-{
-    public const int MinMilestone = 75;
 }

@@ -1,6 +1,8 @@
 using RecSys.Engine.Compute;
 using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Ann;
+using RecSys.Engine.Training;
 
 namespace RecSys.Engine.Evaluation;
 
@@ -77,7 +79,7 @@ public static class Evaluator
     /// <summary>The popularity baseline: every user gets items ranked by how many training users have them.</summary>
     public static Scorer Popularity(CsrMatrix train)
     {
-        float[] popularity = RecSys.Engine.Als.ModelBuilder.Popularity(train);
+        float[] popularity = RecSys.Engine.Training.ModelBuilder.Popularity(train);
         return (_, scores) => popularity.CopyTo(scores);
     }
 }

@@ -1,4 +1,3 @@
-using RecSys.Engine.Data;
 
 namespace RecSys.Engine.Events;
 

@@ -7,6 +7,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Server.Contracts;
+using RecSys.Engine.Training;
 
 namespace RecSys.Server.Cli;
 

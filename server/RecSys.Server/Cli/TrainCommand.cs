@@ -3,6 +3,7 @@ using System.Text.Json;
 using RecSys.Engine.Als;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
 
 namespace RecSys.Server.Cli;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using RecSys.Engine.Recommend;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Contracts;
 

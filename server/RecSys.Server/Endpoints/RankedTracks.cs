@@ -1,6 +1,7 @@
 using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Metadata;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Endpoints;
 

@@ -2,6 +2,7 @@ using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Endpoints;
 

@@ -1,4 +1,5 @@
 using RecSys.Engine.Recommend;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Events;
 

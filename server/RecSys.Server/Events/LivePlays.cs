@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using RecSys.Engine.Events;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Hosting;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Events;
 

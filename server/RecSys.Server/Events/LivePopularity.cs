@@ -1,5 +1,6 @@
 using RecSys.Engine.Recommend;
 using RecSys.Server.Hosting;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Events;
 

@@ -6,6 +6,7 @@ using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Server.Contracts;
 using RecSys.Server.Sources;
+using RecSys.Engine.Training;
 
 namespace RecSys.Server.Hosting;
 

@@ -1,6 +1,7 @@
 using RecSys.Engine.Als;
 using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
 
 namespace RecSys.Tests.Als;
 

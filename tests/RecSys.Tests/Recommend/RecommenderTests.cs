@@ -3,6 +3,8 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Ann;
+using RecSys.Engine.Training;
 
 namespace RecSys.Tests.Recommend;
 

@@ -4,6 +4,7 @@ using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Metadata;
+using RecSys.Engine.Ann;
 
 namespace RecSys.Tests.Server;
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using RecSys.Engine.Events;
 
 namespace RecSys.Engine.Data;
 

@@ -1,8 +1,9 @@
+using RecSys.Engine.Als;
 using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
 
-namespace RecSys.Engine.Als;
+namespace RecSys.Engine.Training;
 
 /// <summary>Turns training output into a <see cref="RecModel"/> with ids, heard tracks, popularity and parameters.</summary>
 public static class ModelBuilder

@@ -1,4 +1,4 @@
-namespace RecSys.Engine.Recommend;
+namespace RecSys.Engine.Ann;
 
 /// <summary>One ranked result: a dense index (item or user) and its score.</summary>
 public readonly record struct ScoredIndex(int Index, float Score);
