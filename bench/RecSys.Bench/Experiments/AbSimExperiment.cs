@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -14,12 +13,12 @@ public static class AbSimExperiment
 {
     public static int Run(string[] args)
     {
-        int experiments = Int(args, "--experiments", 200);
-        int users = Int(args, "--users", 11_000);
-        int aaUsers = Int(args, "--aa-users", 4_000);
-        double lift = Double(args, "--lift", 0.05);
-        double loss = Double(args, "--loss", 0.1);
-        ulong seed = (ulong)Int(args, "--seed", 1);
+        int experiments = Experiment.PositiveIntArg(args, "--experiments", 200);
+        int users = Experiment.PositiveIntArg(args, "--users", 11_000);
+        int aaUsers = Experiment.PositiveIntArg(args, "--aa-users", 4_000);
+        double lift = Experiment.NumberArg(args, "--lift", 0.05);
+        double loss = Experiment.NumberArg(args, "--loss", 0.1);
+        ulong seed = (ulong)Experiment.PositiveIntArg(args, "--seed", 1);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var summary = Summarise(experiments, users, aaUsers, lift, loss, seed);
         summary["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1);
@@ -79,10 +78,4 @@ public static class AbSimExperiment
 
     private static double Rate(AbSimulation.Outcome[] outcomes, Func<AbSimulation.Outcome, bool> hit) =>
         Math.Round(outcomes.Count(hit) / (double)outcomes.Length, 4);
-
-    private static int Int(string[] args, string name, int fallback) =>
-        Experiment.Arg(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    private static double Double(string[] args, string name, double fallback) =>
-        Experiment.Arg(args, name) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 }

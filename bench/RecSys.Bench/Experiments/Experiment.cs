@@ -67,6 +67,30 @@ public static class Experiment
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
+    /// <summary>"--name N", a positive integer, or <paramref name="fallback"/>; anything else is an <see cref="ArgumentException"/> naming it.</summary>
+    public static int PositiveIntArg(string[] args, string name, int fallback)
+    {
+        string? text = Arg(args, name);
+        if (text is null) return fallback;
+        if (!int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out int value) || value < 1)
+        {
+            throw new ArgumentException($"{name} must be a positive integer (got '{text}')");
+        }
+        return value;
+    }
+
+    /// <summary>"--name X", a finite number, or <paramref name="fallback"/>; anything else is an <see cref="ArgumentException"/> naming it.</summary>
+    public static double NumberArg(string[] args, string name, double fallback)
+    {
+        string? text = Arg(args, name);
+        if (text is null) return fallback;
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+        {
+            throw new ArgumentException($"{name} must be a number (got '{text}')");
+        }
+        return value;
+    }
+
     public static double Median(List<double> values)
     {
         values.Sort();

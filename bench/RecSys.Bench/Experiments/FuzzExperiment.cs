@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -15,8 +14,8 @@ public static class FuzzExperiment
     public static int Run(string[] args)
     {
         string target = Experiment.Arg(args, "--target") ?? "all";
-        int cases = int.Parse(Experiment.Arg(args, "--cases") ?? "2000", CultureInfo.InvariantCulture);
-        ulong seed = ulong.Parse(Experiment.Arg(args, "--seed") ?? "1", CultureInfo.InvariantCulture);
+        int cases = Experiment.PositiveIntArg(args, "--cases", 2000);
+        ulong seed = (ulong)Experiment.PositiveIntArg(args, "--seed", 1);
         var targets = target == "all" ? Fuzzer.Targets : [target];
         var results = new JsonArray();
         int failures = 0;

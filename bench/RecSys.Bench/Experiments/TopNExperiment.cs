@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Bench.Experiments;
 

@@ -26,12 +26,12 @@ public static class LoadDriver
         var options = new LoadOptions(
             UrlArg(args, "--url", "http://127.0.0.1:8000"),
             Experiment.Arg(args, "--endpoint") ?? "ml",
-            IntArg(args, "--ids", 10_000),
-            IntArg(args, "--connections", 4),
+            Experiment.PositiveIntArg(args, "--ids", 10_000),
+            Experiment.PositiveIntArg(args, "--connections", 4),
             TimeSpan.FromSeconds(SecondsArg(args, "--seconds", 8)),
             TimeSpan.FromSeconds(SecondsArg(args, "--warmup", 2)),
-            IntArg(args, "--batch", 100),
-            Experiment.Arg(args, "--rate") is null ? 0 : IntArg(args, "--rate", 0));
+            Experiment.PositiveIntArg(args, "--batch", 100),
+            Experiment.Arg(args, "--rate") is null ? 0 : Experiment.PositiveIntArg(args, "--rate", 0));
         LoadReport report;
         try
         {
@@ -110,17 +110,6 @@ public static class LoadDriver
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || value > 86_400)
         {
             throw new ArgumentException($"{name} must be a number of seconds between 0 and 86400 (got '{text}')");
-        }
-        return value;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        string? text = Experiment.Arg(args, name);
-        if (text is null) return fallback;
-        if (!int.TryParse(text, CultureInfo.InvariantCulture, out int value) || value < 1)
-        {
-            throw new ArgumentException($"{name} must be a positive integer (got '{text}')");
         }
         return value;
     }

@@ -6,10 +6,10 @@ using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Events;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
 using RecSys.Server.Events;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;
-using RecSys.Engine.Training;
 
 namespace RecSys.Bench.Suites;
 

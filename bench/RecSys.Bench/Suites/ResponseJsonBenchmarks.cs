@@ -1,12 +1,12 @@
 using System.Buffers;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Data;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Metadata;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Bench.Suites;
 

@@ -4,10 +4,10 @@ using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;
-using RecSys.Engine.Training;
 
 namespace RecSys.Bench.Suites;
 

@@ -1,7 +1,7 @@
+using RecSys.Engine.Ann;
 using RecSys.Engine.Compute;
 using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
-using RecSys.Engine.Ann;
 using RecSys.Engine.Training;
 
 namespace RecSys.Engine.Evaluation;

@@ -5,8 +5,8 @@ namespace RecSys.Engine.Experiments;
 
 /// <summary>
 /// The embedded experiment store: <c>&lt;storage&gt;/experiments/definitions/&lt;id&gt;.v&lt;N&gt;.json</c>,
-/// one durable file per version. A version's name is claimed by an exclusive rename, so two writers (the
-/// server and <c>recsys ab</c>) never overwrite each other.
+/// one durable file per version. A version's number is claimed by creating its <c>.claim</c> file
+/// exclusively, so two writers (the server and <c>recsys ab</c>) never take the same one.
 /// </summary>
 public sealed class ExperimentFiles(string storage) : IExperimentStore
 {

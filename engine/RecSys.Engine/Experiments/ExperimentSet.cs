@@ -10,6 +10,7 @@ public sealed class ExperimentSet
     private static readonly long LayerSeed = Assignment.Seed(Assignment.LayerSalt);
 
     private readonly Dictionary<string, LiveExperiment[]> _byEndpoint;
+    private readonly bool _anyOverrides;
 
     public IReadOnlyList<LiveExperiment> Experiments { get; }
 
@@ -19,8 +20,6 @@ public sealed class ExperimentSet
         _byEndpoint = ExperimentDefinition.CoverableEndpoints.ToDictionary(e => e, e => Experiments.Where(x => x.Definition.Covers(e)).ToArray());
         _anyOverrides = Experiments.Any(e => e.Definition.Overrides.Count > 0);
     }
-
-    private readonly bool _anyOverrides;
 
     public bool IsEmpty => Experiments.Count == 0;
 

@@ -6,8 +6,8 @@ using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
-using RecSys.Server.Contracts;
 using RecSys.Engine.Training;
+using RecSys.Server.Contracts;
 
 namespace RecSys.Server.Cli;
 

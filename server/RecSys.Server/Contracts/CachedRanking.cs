@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using RecSys.Engine.Recommend;
 using RecSys.Engine.Ann;
+using RecSys.Engine.Recommend;
 
 namespace RecSys.Server.Contracts;
 

@@ -1,7 +1,7 @@
+using RecSys.Engine.Ann;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Metadata;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Endpoints;
 

@@ -1,8 +1,8 @@
+using RecSys.Engine.Ann;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Endpoints;
 

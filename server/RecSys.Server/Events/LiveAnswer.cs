@@ -1,5 +1,5 @@
-using RecSys.Engine.Recommend;
 using RecSys.Engine.Ann;
+using RecSys.Engine.Recommend;
 
 namespace RecSys.Server.Events;
 

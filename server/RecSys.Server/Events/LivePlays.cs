@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Events;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Hosting;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Events;
 

@@ -1,6 +1,6 @@
+using RecSys.Engine.Ann;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Hosting;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Events;
 

@@ -22,8 +22,6 @@ public sealed class ExposureRecorder(IExposureStore store, ExperimentOptions opt
     private int _queued;
     private long _tracks;
 
-    public IExposureStore Store => store;
-
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Starts the writer on a thread of its own: its store calls block (fsync, COPY).</summary>
@@ -33,7 +31,9 @@ public sealed class ExposureRecorder(IExposureStore store, ExperimentOptions opt
     public bool Record(Exposure exposure)
     {
         long tracks = exposure.Tracks.Length;
-        if (Interlocked.Increment(ref _queued) > options.ExposureQueue || Interlocked.Add(ref _tracks, tracks) > options.ExposureQueueTracks)
+        // Both counts taken before either is checked: the refusal below gives both back.
+        long queuedTracks = Interlocked.Add(ref _tracks, tracks);
+        if (Interlocked.Increment(ref _queued) > options.ExposureQueue || queuedTracks > options.ExposureQueueTracks)
         {
             Release(1, tracks);
             ServerMetrics.ExposuresDropped.Inc();

@@ -4,9 +4,9 @@ using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
 using RecSys.Server.Contracts;
 using RecSys.Server.Sources;
-using RecSys.Engine.Training;
 
 namespace RecSys.Server.Hosting;
 

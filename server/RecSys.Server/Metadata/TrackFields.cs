@@ -1,7 +1,7 @@
 using System.Buffers;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Server.Metadata;
 

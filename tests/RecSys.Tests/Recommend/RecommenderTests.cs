@@ -1,9 +1,9 @@
 using RecSys.Engine.Als;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Data;
 using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
-using RecSys.Engine.Ann;
 using RecSys.Engine.Training;
 
 namespace RecSys.Tests.Recommend;

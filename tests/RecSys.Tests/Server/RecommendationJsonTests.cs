@@ -1,10 +1,10 @@
 using System.Text.Json;
+using RecSys.Engine.Ann;
 using RecSys.Engine.Data;
 using RecSys.Engine.Recommend;
 using RecSys.Server.Contracts;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Metadata;
-using RecSys.Engine.Ann;
 
 namespace RecSys.Tests.Server;
 
