@@ -41,6 +41,9 @@ public static class Experiment
             case "ab-sim":
                 exitCode = AbSimExperiment.Run(args[1..]);
                 return true;
+            case "soak":
+                exitCode = Soak.SoakExperiment.Run(args[1..]);
+                return true;
             case "event-latency":
                 exitCode = EventLatency.Run(args[1..]);
                 return true;

@@ -51,14 +51,19 @@ public static class HttpFuzzer
         }
         using (var health = new CancellationTokenSource(CaseTimeout))
         {
-            int? status = await SendAsync(server, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n"), health.Token);
+            // A whole request, the connection left open for the answer: a half-closed one may be taken
+            // for a client that left, whose answer Kestrel then need not write (the probe failed one run in three).
+            int? status = await SendAsync(server, Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n"), health.Token, halfClose: false);
             if (status != 200) failures.Add($"after the fuzzing /health answered {status?.ToString() ?? "nothing"}");
         }
         return new Fuzzer.Report("http", cases, accepted, refused, failures);
     }
 
-    /// <summary>Sends the bytes, closes the sending side, and reads the first status line (null: closed without one).</summary>
-    private static async Task<int?> SendAsync(Uri server, byte[] request, CancellationToken ct)
+    /// <summary>
+    /// Sends the bytes, closes the sending side (so a truncated request cannot wait for more), and reads
+    /// the first status line (null: closed without one).
+    /// </summary>
+    private static async Task<int?> SendAsync(Uri server, byte[] request, CancellationToken ct, bool halfClose = true)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(server.Host, server.Port, ct);
@@ -66,7 +71,7 @@ public static class HttpFuzzer
         try
         {
             await stream.WriteAsync(request, ct);
-            client.Client.Shutdown(SocketShutdown.Send);
+            if (halfClose) client.Client.Shutdown(SocketShutdown.Send);
         }
         catch (IOException)
         {

@@ -7,6 +7,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Events;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
+using RecSys.Server.Configuration;
 using RecSys.Server.Events;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;

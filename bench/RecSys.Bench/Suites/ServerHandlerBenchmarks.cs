@@ -5,6 +5,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
+using RecSys.Server.Configuration;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;

@@ -103,6 +103,17 @@ internal sealed partial class HnswGraph
         return _contexts.TryPop(out c) ? c : new SearchContext(this, Count, M0);
     }
 
+    /// <summary>
+    /// Fills the pool to <paramref name="count"/> contexts now (each holds two int arrays the size of the
+    /// graph), so the first searches after the graph starts serving do not allocate them on request threads.
+    /// </summary>
+    internal void ReserveContexts(int count)
+    {
+        for (int i = _contexts.Count; i < count; i++) _contexts.Push(new SearchContext(this, Count, M0));
+    }
+
+    internal int PooledContexts => _contexts.Count;
+
     internal void ReturnContext(SearchContext context)
     {
         // A thread-static context holds its graph alive for as long as the thread lives, so only a built

@@ -32,6 +32,9 @@ public sealed partial class HnswRetriever : IItemRetriever
     internal HnswGraph Graph => _graph;
     public int Dimensions { get; }
 
+    /// <summary>Allocates the search scratch of <paramref name="concurrentSearches"/> searches now, before the index serves.</summary>
+    public void ReserveSearchContexts(int concurrentSearches) => _graph.ReserveContexts(concurrentSearches);
+
     /// <summary>Candidate list size of searches; settable at run time (the recall/speed knob).</summary>
     public int EfSearch { get; set; }
 

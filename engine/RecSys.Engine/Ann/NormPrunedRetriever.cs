@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using RecSys.Engine.Compute;
 
@@ -16,17 +17,19 @@ namespace RecSys.Engine.Ann;
 /// </summary>
 public sealed class NormPrunedRetriever : IItemRetriever
 {
-    private const int Block = 32;
+    private const int Block = TiledScores.Width;
 
     /// <summary>Float rounding of the dot product may exceed ‖q‖‖y‖ by a few ulps; the bound is widened by this.</summary>
     private const float BoundSlack = 1e-5f;
 
-    private readonly float[] _sorted;
+    /// <summary>The item vectors in scan order, in tiles (<see cref="TiledScores"/>).</summary>
+    private readonly float[] _tiles;
     private readonly float[] _norms;
     private readonly int[] _order;
     private readonly int[] _position;
 
-    [ThreadStatic] private static ScanScratch? t_scratch;
+    /// <summary>The heap only: nothing per thread is sized by the catalog or refers to it.</summary>
+    [ThreadStatic] private static TopK? t_heap;
 
     public NormPrunedRetriever(float[] vectors, int dimensions, int budget = int.MaxValue, IItemRetriever? fallback = null)
     {
@@ -48,14 +51,15 @@ public sealed class NormPrunedRetriever : IItemRetriever
         Array.Sort(_order, (a, b) => norms[a] != norms[b] ? norms[b].CompareTo(norms[a]) : a.CompareTo(b));
         _position = new int[Count];
         _norms = new float[Count];
-        _sorted = new float[vectors.Length];
+        var sorted = new float[vectors.Length];
         for (int p = 0; p < Count; p++)
         {
             int item = _order[p];
             _position[item] = p;
             _norms[p] = norms[item];
-            vectors.AsSpan(item * dimensions, dimensions).CopyTo(_sorted.AsSpan(p * dimensions, dimensions));
+            vectors.AsSpan(item * dimensions, dimensions).CopyTo(sorted.AsSpan(p * dimensions, dimensions));
         }
+        _tiles = TiledScores.Tile(sorted, dimensions);
     }
 
     public RetrievalMetric Metric => RetrievalMetric.InnerProduct;
@@ -71,9 +75,8 @@ public sealed class NormPrunedRetriever : IItemRetriever
     {
         if (query.Length != Dimensions) throw new ArgumentException($"query has {query.Length} dimensions, the index {Dimensions}");
         if (k <= 0 || Count == 0) return [];
-        var scratch = Scratch(Math.Min(k, Count));
-        var (scanned, exact) = Scan(query, exclude, scratch);
-        var heap = scratch.Heap;
+        var heap = Heap(Math.Min(k, Count));
+        var (scanned, exact) = Scan(query, exclude, heap);
         if (!exact && Fallback is not null)
         {
             foreach (var found in Fallback.Search(query, k, exclude))
@@ -96,72 +99,75 @@ public sealed class NormPrunedRetriever : IItemRetriever
     {
         int rows = queries.Length / Dimensions;
         if (rows == 0 || k <= 0 || Count == 0) return 1;
-        var scratch = Scratch(Math.Min(k, Count));
+        var heap = Heap(Math.Min(k, Count));
         int exact = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (Scan(queries.Slice(r * Dimensions, Dimensions), exclusions is null ? default : exclusions(r), scratch).Exact) exact++;
+            if (Scan(queries.Slice(r * Dimensions, Dimensions), exclusions is null ? default : exclusions(r), heap).Exact) exact++;
         }
         return (double)exact / rows;
     }
 
-    /// <summary>Scans blocks until the bound proves the heap exact or the budget is spent.</summary>
-    private (int Scanned, bool Exact) Scan(ReadOnlySpan<float> query, ReadOnlySpan<int> exclude, ScanScratch scratch)
+    /// <summary>
+    /// Scans tiles until the bound proves the heap exact or the budget is spent. Exclusions are checked
+    /// only for items that would enter the heap (a few dozen per query), against their scan positions
+    /// sorted, so no per-query mark array the size of the catalog is needed.
+    /// </summary>
+    private (int Scanned, bool Exact) Scan(ReadOnlySpan<float> query, ReadOnlySpan<int> exclude, TopK heap)
     {
-        var heap = scratch.Heap;
         heap.Clear();
-        int epoch = scratch.MarkExcluded(exclude, _position);
+        int[]? rented = null;
+        Span<int> excluded = exclude.Length <= 256 ? stackalloc int[exclude.Length] : (rented = ArrayPool<int>.Shared.Rent(exclude.Length)).AsSpan(0, exclude.Length);
+        try
+        {
+            int excludedCount = 0;
+            foreach (int item in exclude)
+            {
+                if ((uint)item < (uint)_position.Length) excluded[excludedCount++] = _position[item];
+            }
+            excluded = excluded[..excludedCount];
+            excluded.Sort();
+            return ScanPositions(query, excluded, heap);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    private (int Scanned, bool Exact) ScanPositions(ReadOnlySpan<float> query, ReadOnlySpan<int> excludedPositions, TopK heap)
+    {
         float queryNorm = TensorPrimitives.Norm(query) * (1 + BoundSlack);
-        Span<float> scores = scratch.Scores;
+        Span<float> scores = stackalloc float[Block];
         int budget = Math.Min(Budget, Count);
+        int nextExcluded = 0;
         int p = 0;
         while (p < Count)
         {
             if (heap.Count == heap.Capacity && queryNorm * _norms[p] < heap.WorstScore) return (p, true);
             if (p >= budget) return (p, false);
+            TiledScores.Score(_tiles, p / Block, Dimensions, query, scores);
             int n = Math.Min(Block, Count - p);
-            Kernels.MatVec(_sorted.AsSpan(p * Dimensions, n * Dimensions), Dimensions, query, scores[..n]);
+            // Below the k-th best, an item cannot enter (an equal score may, on a lower index: Push decides).
+            float bar = heap.Count == heap.Capacity ? heap.WorstScore : float.NegativeInfinity;
             for (int i = 0; i < n; i++)
             {
-                if (epoch != 0 && scratch.Excluded[p + i] == epoch) continue;
-                heap.Push(scores[i], _order[p + i]);
+                if (scores[i] < bar) continue;
+                int position = p + i;
+                while (nextExcluded < excludedPositions.Length && excludedPositions[nextExcluded] < position) nextExcluded++;
+                if (nextExcluded < excludedPositions.Length && excludedPositions[nextExcluded] == position) continue;
+                heap.Push(scores[i], _order[position]);
+                if (heap.Count == heap.Capacity) bar = heap.WorstScore;
             }
             p += n;
         }
         return (Count, true);
     }
 
-    private ScanScratch Scratch(int capacity)
+    private static TopK Heap(int capacity)
     {
-        var scratch = t_scratch;
-        if (scratch is null || scratch.Excluded.Length < Count) t_scratch = scratch = new ScanScratch(Count);
-        if (scratch.Heap.Capacity != capacity) scratch.Heap = new TopK(capacity);
-        return scratch;
-    }
-
-    /// <summary>Per-thread buffers: the block's scores, the heap, and epoch-tagged exclusion marks by scan position.</summary>
-    private sealed class ScanScratch(int count)
-    {
-        private int _epoch;
-
-        public float[] Scores { get; } = new float[Block];
-        public TopK Heap { get; set; } = new(0);
-        public int[] Excluded { get; } = new int[count];
-
-        /// <summary>Marks the excluded items' scan positions; returns the epoch that marks them, 0 for none.</summary>
-        public int MarkExcluded(ReadOnlySpan<int> exclude, int[] position)
-        {
-            if (exclude.IsEmpty) return 0;
-            if (++_epoch == int.MaxValue)
-            {
-                Array.Clear(Excluded);
-                _epoch = 1;
-            }
-            foreach (int item in exclude)
-            {
-                if ((uint)item < (uint)position.Length) Excluded[position[item]] = _epoch;
-            }
-            return _epoch;
-        }
+        var heap = t_heap;
+        if (heap is null || heap.Capacity != capacity) t_heap = heap = new TopK(capacity);
+        return heap;
     }
 }

@@ -47,8 +47,12 @@ public sealed class ItemRetrievers
             return Exact(model, $"exact retrieval: {model.ItemCount} items is below the HNSW threshold of {options.AnnThreshold}");
         }
         var notes = new List<string>();
-        IItemRetriever ip = LoadOrBuild(model, RetrievalMetric.InnerProduct, options, indexDirectory, InnerProductFile, options.EfSearchInnerProduct, notes);
+        var graph = LoadOrBuild(model, RetrievalMetric.InnerProduct, options, indexDirectory, InnerProductFile, options.EfSearchInnerProduct, notes);
         var cos = LoadOrBuild(model, RetrievalMetric.Cosine, options, indexDirectory, CosineFile, options.EfSearchCosine, notes);
+        // One search per core can run at once: their scratch is allocated here, not by the first requests.
+        graph.ReserveSearchContexts(Environment.ProcessorCount);
+        cos.ReserveSearchContexts(Environment.ProcessorCount);
+        IItemRetriever ip = graph;
         if (options.NormScanBudget > 0)
         {
             var scan = new NormPrunedRetriever(model.ItemFactors, model.Factors, options.NormScanBudget, ip);

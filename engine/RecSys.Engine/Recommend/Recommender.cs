@@ -27,6 +27,7 @@ public sealed class Recommender
     {
         _model = model;
         _retrievers = retrievers ?? ItemRetrievers.Exact(model);
+        RetrievalNotes = _retrievers.Notes;
         _userCosine = new(() => new ExactRetriever(model.UserFactors, model.Factors, RetrievalMetric.Cosine));
         var parameters = TrainingParameters.FromJson(model.ParametersJson);
         Regularization = regularization ?? parameters?.Regularization ?? new AlsOptions().Regularization;
@@ -52,6 +53,38 @@ public sealed class Recommender
 
     internal bool Prepared => _itemGram.IsValueCreated && _popularOrder.IsValueCreated;
 
+    /// <summary>Every known user's top-N (heard tracks excluded), when <see cref="Precompute"/> made them.</summary>
+    public RankedLists? PersonalLists { get; private set; }
+
+    /// <summary>Every track's similar tracks, when <see cref="Precompute"/> made them.</summary>
+    public RankedLists? SimilarLists { get; private set; }
+
+    /// <summary>
+    /// Ranks every known user's top <paramref name="length"/> and every track's similar tracks now (or
+    /// loads them from <paramref name="directory"/> when saved there for this model), so those answers
+    /// are a lookup: the search a request would run, run once per model. Call before the recommender
+    /// serves. Returns what happened, for logs.
+    /// </summary>
+    public IReadOnlyList<string> Precompute(int length, string? directory = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        var notes = new List<string>(_retrievers.Notes);
+        PersonalLists = Precomputation.LoadOrBuild(_model, RankedListKind.Personal, length, directory, (user, k) => Search(user, k), notes);
+        SimilarLists = Precomputation.LoadOrBuild(_model, RankedListKind.Similar, length, directory,
+            (item, k) => _retrievers.Similar.Search(_model.ItemVector(item), k, [item]), notes);
+        RetrievalNotes = notes;
+        return notes;
+    }
+
+    /// <summary>How the retrievers were made and what was precomputed, for logs and /model.</summary>
+    public IReadOnlyList<string> RetrievalNotes { get; private set; }
+
+    private ScoredIndex[] Search(int user, int k)
+    {
+        ReadOnlySpan<int> heard = _model.UserItems is { } ui ? ui.RowIndices(user) : default;
+        return _retrievers.UserTopN.Search(_model.UserVector(user), k, heard);
+    }
+
     public RecModel Model => _model;
     public ItemRetrievers Retrievers => _retrievers;
     public float Regularization { get; }
@@ -62,6 +95,7 @@ public sealed class Recommender
     public ScoredIndex[] RecommendUser(int user, int k, bool excludeHeard = true, ReadOnlySpan<int> excludeItems = default)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)_model.UserCount, nameof(user));
+        if (excludeHeard && excludeItems.IsEmpty && PersonalLists is { } lists && lists.TryGet(user, k, out var listed)) return listed;
         ReadOnlySpan<int> heard = excludeHeard && _model.UserItems is { } ui ? ui.RowIndices(user) : default;
         return RecommendVector(_model.UserVector(user), k, heard, excludeItems);
     }
@@ -86,6 +120,7 @@ public sealed class Recommender
     public ScoredIndex[] SimilarItems(int item, int k, ReadOnlySpan<int> exclude = default)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)_model.ItemCount, nameof(item));
+        if (exclude.IsEmpty && SimilarLists is { } lists && lists.TryGet(item, k, out var listed)) return listed;
         return _retrievers.Similar.Search(_model.ItemVector(item), k, Merge([item], exclude));
     }
 

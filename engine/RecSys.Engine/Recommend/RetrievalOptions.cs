@@ -32,6 +32,13 @@ public sealed record RetrievalOptions
     /// </summary>
     public double NormScanMinExactShare { get; init; } = 0.5;
 
+    /// <summary>
+    /// Length of the lists precomputed when a model loads: every known user's top-N and every track's
+    /// similar tracks, so requests up to this limit are a lookup instead of a search; 0 turns them off.
+    /// Memory: (users + tracks) × length × 8 bytes (docs/tuning.md).
+    /// </summary>
+    public int PrecomputedLength { get; init; } = 20;
+
     /// <summary>How the inner-product graph is built.</summary>
     public InnerProductMode InnerProductMode { get; init; } = InnerProductMode.Native;
 
@@ -41,6 +48,7 @@ public sealed record RetrievalOptions
         if (EfSearchInnerProduct < 1) throw new ArgumentOutOfRangeException(nameof(EfSearchInnerProduct), EfSearchInnerProduct, "ef must be >= 1");
         if (EfSearchCosine < 1) throw new ArgumentOutOfRangeException(nameof(EfSearchCosine), EfSearchCosine, "ef must be >= 1");
         if (NormScanBudget < 0) throw new ArgumentOutOfRangeException(nameof(NormScanBudget), NormScanBudget, "norm scan budget must be >= 0 (0 turns it off)");
+        if (PrecomputedLength is < 0 or > 1000) throw new ArgumentOutOfRangeException(nameof(PrecomputedLength), PrecomputedLength, "must be between 0 (off) and 1000");
         if (!(NormScanMinExactShare >= 0 && NormScanMinExactShare <= 1)) throw new ArgumentOutOfRangeException(nameof(NormScanMinExactShare), NormScanMinExactShare, "must be between 0 and 1");
         Hnsw.Validate();
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Experiments;
+using RecSys.Server.Configuration;
 using RecSys.Server.Experiments;
 using RecSys.Server.Hosting;
 

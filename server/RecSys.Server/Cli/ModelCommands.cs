@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecSys.Engine.IO;
 using RecSys.Engine.Model;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Cli;
@@ -24,7 +25,7 @@ internal static class ModelCommands
     private static Option<string> Storage() => new("--storage")
     {
         Description = "Model store folder",
-        DefaultValueFactory = _ => new Hosting.ServerOptions().Storage,
+        DefaultValueFactory = _ => new Configuration.ServerOptions().Storage,
     };
 
     private static Command List()

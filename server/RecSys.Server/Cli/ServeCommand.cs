@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RecSys.Server.Hosting;
+using RecSys.Server.Configuration;
 
 namespace RecSys.Server.Cli;
 

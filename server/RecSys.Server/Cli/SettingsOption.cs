@@ -1,6 +1,6 @@
 using System.CommandLine;
 using RecSys.Engine.Data;
-using RecSys.Server.Hosting;
+using RecSys.Server.Configuration;
 
 namespace RecSys.Server.Cli;
 

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
+using RecSys.Server.Lifecycle;
 
 namespace RecSys.Server.Endpoints;
 

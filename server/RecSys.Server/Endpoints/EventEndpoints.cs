@@ -4,8 +4,8 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Events;
+using RecSys.Server.Configuration;
 using RecSys.Server.Events;
-using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Endpoints;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using RecSys.Engine.Experiments;
 using RecSys.Engine.Recommend;
+using RecSys.Server.Configuration;
 using RecSys.Server.Metadata;
 using RecSys.Server.Contracts;
 using RecSys.Server.Experiments;

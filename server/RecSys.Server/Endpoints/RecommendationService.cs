@@ -1,5 +1,6 @@
 using RecSys.Engine.Ann;
 using RecSys.Engine.Recommend;
+using RecSys.Server.Configuration;
 using RecSys.Server.Contracts;
 using RecSys.Server.Hosting;
 using RecSys.Server.Metadata;

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Prometheus;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
+using RecSys.Server.Lifecycle;
 
 namespace RecSys.Server.Endpoints;
 
@@ -40,7 +42,7 @@ internal static partial class StatusEndpoints
             ["interactions"] = m?.Interactions ?? serving?.Model.UserItems?.Nnz,
             ["parameters"] = m?.Parameters?.DeepClone(),
             ["metrics"] = m?.Metrics?.DeepClone(),
-            ["retrieval"] = serving is null ? null : new JsonArray(serving.Recommender.Retrievers.Notes.Select(n => (JsonNode)n).ToArray()),
+            ["retrieval"] = serving is null ? null : new JsonArray(serving.Recommender.RetrievalNotes.Select(n => (JsonNode)n).ToArray()),
             ["catalog"] = new JsonObject
             {
                 ["source"] = host.Catalog.Source,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using RecSys.Engine.Data;
 using RecSys.Engine.Events;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Events;

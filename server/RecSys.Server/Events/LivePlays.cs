@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using RecSys.Engine.Ann;
 using RecSys.Engine.Events;
 using RecSys.Engine.Recommend;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Events;

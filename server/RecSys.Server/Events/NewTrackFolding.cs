@@ -1,3 +1,4 @@
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Events;

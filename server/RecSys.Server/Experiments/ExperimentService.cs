@@ -1,5 +1,6 @@
 using Npgsql;
 using RecSys.Engine.Experiments;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Experiments;

@@ -2,7 +2,7 @@ using Npgsql;
 using RecSys.Engine.Data;
 using RecSys.Engine.Events;
 using RecSys.Engine.Experiments;
-using RecSys.Server.Hosting;
+using RecSys.Server.Configuration;
 
 namespace RecSys.Server.Experiments;
 

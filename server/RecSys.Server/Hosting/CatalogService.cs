@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Configuration;
 using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Hosting;

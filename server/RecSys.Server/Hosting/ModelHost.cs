@@ -1,5 +1,6 @@
 using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
+using RecSys.Server.Configuration;
 using RecSys.Server.Metadata;
 
 namespace RecSys.Server.Hosting;
@@ -64,7 +65,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         {
             var loaded = Load(version);
             Swap(loaded);
-            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"serving {version}: {string.Join("; ", loaded.Recommender.Retrievers.Notes)}"));
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"serving {version}: {string.Join("; ", loaded.Recommender.RetrievalNotes)}"));
         }
         catch (Exception e) when (IsLoadFailure(e))
         {
@@ -168,6 +169,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         var retrievers = ItemRetrievers.Create(model, options.Retrieval, dir);
         var recommender = new Recommender(model, retrievers: retrievers);
         recommender.Prepare();
+        if (options.Retrieval.PrecomputedLength > 0) recommender.Precompute(options.Retrieval.PrecomputedLength, dir);
         var serving = new ServingModel(version, manifest, model, recommender, time.GetUtcNow().UtcDateTime);
         Note(() => store.ClearBroken(version));
         serving.Fields(_catalog);

@@ -1,5 +1,6 @@
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Configuration;
 
 namespace RecSys.Server.Hosting;
 

@@ -81,6 +81,21 @@ public sealed class HnswTests
         Assert.False(oldAlive, "the graph searched before the swap is still reachable from the thread");
     }
 
+    [Fact]
+    public void Reserved_search_contexts_serve_new_threads_without_allocating_one()
+    {
+        var retriever = HnswRetriever.Build(Vectors(300, 7), Dims, RetrievalMetric.Cosine, new HnswOptions { Threads = 1 });
+        retriever.ReserveSearchContexts(3);
+        Assert.Equal(3, retriever.Graph.PooledContexts);
+        // A new thread (a request thread after a swap) takes its context from the pool, and keeps it.
+        var thread = new Thread(() => retriever.Search(Vectors(1, 9), 5));
+        thread.Start();
+        thread.Join();
+        Assert.Equal(2, retriever.Graph.PooledContexts);
+        retriever.ReserveSearchContexts(3);
+        Assert.Equal(3, retriever.Graph.PooledContexts);
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static WeakReference<HnswGraph> SearchOnceAndForget(float[] query)
     {

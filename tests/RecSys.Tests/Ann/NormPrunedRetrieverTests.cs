@@ -63,6 +63,28 @@ public sealed class NormPrunedRetrieverTests
         }
     }
 
+    [Theory]
+    [InlineData(40)]
+    [InlineData(600)]
+    public void Many_exclusions_with_duplicates_and_out_of_range_ids_equal_brute_force(int excluded)
+    {
+        // Past 256 exclusions the sorted positions come from a pooled array instead of the stack.
+        const int n = 2_000, dims = 24;
+        var items = Vectors(n, dims, 0.8, 3);
+        var queries = Vectors(20, dims, 0, 4);
+        var exact = new ExactRetriever(items, dims, RetrievalMetric.InnerProduct);
+        var scan = new NormPrunedRetriever(items, dims);
+        var rng = new SplitMix(11);
+        for (int q = 0; q < 20; q++)
+        {
+            var exclude = Enumerable.Range(0, excluded).Select(_ => rng.NextInt(n)).Concat([n, -3, 0, 0]).ToArray();
+            var query = queries.AsSpan(q * dims, dims);
+            var found = scan.Search(query, 25, exclude);
+            AssertSameAsExact(exact.Search(query, 25, exclude), found, $"query {q}");
+            Assert.DoesNotContain(found, r => exclude.Contains(r.Index));
+        }
+    }
+
     [Fact]
     public void Skewed_norms_end_the_scan_early_uniform_norms_do_not()
     {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Tests.Server;

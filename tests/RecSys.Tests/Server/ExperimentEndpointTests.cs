@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using RecSys.Server.Configuration;
 using RecSys.Server.Experiments;
 using static RecSys.Tests.Server.Experiments;
 using static RecSys.Tests.Server.PlayEvents;
@@ -59,7 +60,7 @@ public sealed class ExperimentEndpointTests
         using var dir = new TempDir();
         string storage = Path.Combine(dir.Path, "store"), file = Path.Combine(dir.Path, "experiments.json");
         File.WriteAllText(file, "[" + MlVsPop + "]");
-        Func<RecSys.Server.Hosting.ServerOptions, RecSys.Server.Hosting.ServerOptions> configure = o =>
+        Func<RecSys.Server.Configuration.ServerOptions, RecSys.Server.Configuration.ServerOptions> configure = o =>
         {
             o.Storage = storage;
             o.Experiments.File = file;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using RecSys.Engine.Experiments;
+using RecSys.Server.Configuration;
 using RecSys.Server.Experiments;
 using RecSys.Server.Hosting;
 

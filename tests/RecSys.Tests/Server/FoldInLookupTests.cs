@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Tests.Server;

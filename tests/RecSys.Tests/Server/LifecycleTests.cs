@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using RecSys.Engine.Model;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
+using RecSys.Server.Lifecycle;
 
 namespace RecSys.Tests.Server;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Configuration;
 using RecSys.Server.Events;
 using static RecSys.Tests.Server.PlayEvents;
 
@@ -12,7 +13,7 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
 {
     private static string NewId() => Guid.NewGuid().ToString("N");
 
-    private Task<TestServer> StartAsync(Action<RecSys.Server.Hosting.ServerOptions>? configure = null) => TestServer.StartAsync(o =>
+    private Task<TestServer> StartAsync(Action<RecSys.Server.Configuration.ServerOptions>? configure = null) => TestServer.StartAsync(o =>
     {
         o.Db = db.ConnectionString;
         configure?.Invoke(o);
@@ -31,7 +32,7 @@ public sealed class PostgresEventTests(PostgresFixture db) : IClassFixture<Postg
     /// A server on a plays table of its own (<paramref name="columns"/>: user_id, track_id, milestone,
     /// is_completed, created_at first), filled with qualified plays of 40 users and 30 tracks, no metadata.
     /// </summary>
-    private async Task<TestServer> StartOnTableAsync(string table, string columns, Action<RecSys.Server.Hosting.ServerOptions>? configure = null)
+    private async Task<TestServer> StartOnTableAsync(string table, string columns, Action<RecSys.Server.Configuration.ServerOptions>? configure = null)
     {
         await db.ExecuteAsync($"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} ({columns})");
         await db.ExecuteAsync($"INSERT INTO {table} (user_id, track_id, milestone, is_completed, created_at) " +

@@ -7,7 +7,10 @@ using Microsoft.Extensions.Logging;
 using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Recommend;
+using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
+using RecSys.Server.Lifecycle;
+using RecSys.Server;
 
 namespace RecSys.Tests.Server;
 

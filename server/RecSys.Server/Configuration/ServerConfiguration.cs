@@ -1,7 +1,7 @@
 using System.Collections;
 using RecSys.Engine.Data;
 
-namespace RecSys.Server.Hosting;
+namespace RecSys.Server.Configuration;
 
 /// <summary>
 /// Builds <see cref="ServerOptions"/> from, in increasing precedence: appsettings.json beside the

@@ -1,6 +1,7 @@
 using Cronos;
+using RecSys.Server.Configuration;
 
-namespace RecSys.Server.Hosting;
+namespace RecSys.Server.Lifecycle;
 
 /// <summary>
 /// Runs training on a cron schedule in <see cref="ServerOptions.ScheduleTimeZone"/> (UTC by default; a

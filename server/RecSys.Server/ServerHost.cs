@@ -1,9 +1,12 @@
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Configuration;
 using RecSys.Server.Endpoints;
+using RecSys.Server.Hosting;
+using RecSys.Server.Lifecycle;
 using RecSys.Server.Metadata;
 
-namespace RecSys.Server.Hosting;
+namespace RecSys.Server;
 
 /// <summary>Builds the Kestrel application: services, endpoints, metrics, and the start-up work.</summary>
 public static class ServerHost

@@ -2,7 +2,7 @@ using RecSys.Engine.Als;
 using RecSys.Engine.Data;
 using RecSys.Engine.Recommend;
 
-namespace RecSys.Server.Hosting;
+namespace RecSys.Server.Configuration;
 
 /// <summary>
 /// Everything the server can be told, bound from the "RecSys" section of appsettings.json, environment
@@ -101,10 +101,10 @@ public sealed class ServerOptions
     public string Device { get; set; } = "auto";
 
     /// <summary>Play events received over POST /events/plays (docs/events.md).</summary>
-    public Events.EventOptions Events { get; set; } = new();
+    public EventOptions Events { get; set; } = new();
 
     /// <summary>A/B experiments (docs/experiments.md).</summary>
-    public Experiments.ExperimentOptions Experiments { get; set; } = new();
+    public ExperimentOptions Experiments { get; set; } = new();
 
     public DemoOptions Demo { get; set; } = new();
     public AlsOptions Training { get; set; } = new();

@@ -1,7 +1,9 @@
 using Npgsql;
 using RecSys.Engine.IO;
+using RecSys.Server.Configuration;
+using RecSys.Server.Hosting;
 
-namespace RecSys.Server.Hosting;
+namespace RecSys.Server.Lifecycle;
 
 /// <summary>
 /// Start-up: imports a model left at the original design's path, loads the catalog (a configured one

@@ -1,4 +1,4 @@
-namespace RecSys.Server.Events;
+namespace RecSys.Server.Configuration;
 
 /// <summary>POST /events/plays: limits and the embedded log (RecSys:Events:*; docs/events.md).</summary>
 public sealed class EventOptions

@@ -1,4 +1,4 @@
-namespace RecSys.Server.Experiments;
+namespace RecSys.Server.Configuration;
 
 /// <summary>A/B experiments (RecSys:Experiments:*; docs/experiments.md).</summary>
 public sealed class ExperimentOptions

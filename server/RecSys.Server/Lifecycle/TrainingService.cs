@@ -5,10 +5,12 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
+using RecSys.Server.Configuration;
 using RecSys.Server.Contracts;
+using RecSys.Server.Hosting;
 using RecSys.Server.Sources;
 
-namespace RecSys.Server.Hosting;
+namespace RecSys.Server.Lifecycle;
 
 /// <summary>The outcome of one training run.</summary>
 public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, string Trigger, bool Ok, string? Version, bool Promoted, string Message);
