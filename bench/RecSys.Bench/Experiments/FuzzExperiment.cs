@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace RecSys.Bench.Experiments;
 
 /// <summary>
-/// <c>fuzz [--target all|delimited|npz-zip|npz-entry|hnsw|experiment|events|http] [--cases 2000] [--seed 1] [--url http://127.0.0.1:8000]</c>:
+/// <c>fuzz [--target all|delimited|npz-zip|npz-entry|hnsw|lists|experiment|events|http] [--cases 2000] [--seed 1] [--url http://127.0.0.1:8000]</c>:
 /// <see cref="Fuzzer"/> at length (and <see cref="HttpFuzzer"/> against a running server for <c>http</c>,
 /// which <c>all</c> leaves out); prints per target the inputs, how many were accepted and refused, and
 /// every crash or hang (exit 1 when there is any).

@@ -6,6 +6,7 @@ using RecSys.Engine.Ann;
 using RecSys.Engine.Data;
 using RecSys.Engine.Events;
 using RecSys.Engine.Model;
+using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
 
@@ -13,15 +14,16 @@ namespace RecSys.Bench.Experiments;
 
 /// <summary>
 /// Seeded fuzzing of everything RecSys reads from outside: delimited interaction files, model.npz (at
-/// zip level, and per entry with valid CRCs), HNSW index files, experiment definitions and play-event
-/// bodies. Each input must be accepted or refused with the reader's own error (the one the CLI and
+/// zip level, and per entry with valid CRCs), HNSW index and precomputed list files (half of them
+/// resealed with a valid checksum, so the field checks behind it are reached), experiment definitions
+/// and play-event bodies. Each input must be accepted or refused with the reader's own error (the one the CLI and
 /// server turn into a message naming the problem); any other exception is a crash, an input that takes
 /// longer than <see cref="CaseTimeout"/> a hang. The same mutations for the same seed (the model seeds
 /// carry the time they were written in their zip entries, so npz bytes differ between runs).
 /// </summary>
 public static class Fuzzer
 {
-    public static readonly string[] Targets = ["delimited", "npz-zip", "npz-entry", "hnsw", "experiment", "events"];
+    public static readonly string[] Targets = ["delimited", "npz-zip", "npz-entry", "hnsw", "lists", "experiment", "events"];
 
     public static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(10);
 
@@ -38,7 +40,12 @@ public static class Fuzzer
         {
             var rng = new SplitMix(seed, (ulong)n);
             var original = seeds[rng.NextInt(seeds.Count)];
-            byte[] input = target == "npz-entry" ? MutateEntry(original, ref rng) : Mutate(original, ref rng);
+            byte[] input = target switch
+            {
+                "npz-entry" => MutateEntry(original, ref rng),
+                "hnsw" or "lists" when rng.NextInt(2) == 0 => Reseal(Mutate(original, ref rng)),
+                _ => Mutate(original, ref rng),
+            };
             var outcome = Task.Run(() => Try(target, input, dir.Path, n));
             if (!outcome.Wait(CaseTimeout))
             {
@@ -61,7 +68,7 @@ public static class Fuzzer
     {
         "delimited" => e is DataFormatException,
         "npz-zip" or "npz-entry" => e is ModelFormatException,
-        "hnsw" => e is IndexFormatException,
+        "hnsw" or "lists" => e is IndexFormatException,
         "experiment" => e is FormatException,
         _ => false,
     };
@@ -86,6 +93,10 @@ public static class Fuzzer
                     File.WriteAllBytes(path + ".hnsw", input);
                     var (vectors, dimensions) = HnswVectors();
                     HnswRetriever.Load(path + ".hnsw", vectors, dimensions, RetrievalMetric.InnerProduct);
+                    break;
+                case "lists":
+                    File.WriteAllBytes(path + ".bin", input);
+                    RankedListsFile.Load(path + ".bin", RankedListKind.Similar, ListRows, ListLength, ListItems, ListFingerprint);
                     break;
                 case "experiment":
                     Engine.Experiments.ExperimentJson.Parse(Encoding.UTF8.GetString(input));
@@ -138,6 +149,13 @@ public static class Fuzzer
                 HnswRetriever.Build(vectors, dimensions, RetrievalMetric.InnerProduct).Save(path);
                 return [File.ReadAllBytes(path)];
             }
+            case "lists":
+            {
+                string path = Path.Combine(dir, "seed.bin");
+                var lists = RankedLists.Build(ListRows, ListLength, (row, k) => [.. Enumerable.Range(0, k - row % 3).Select(i => new ScoredIndex((row + 1 + i) % ListItems, 5f - i))], 1);
+                RankedListsFile.Save(path, lists, RankedListKind.Similar, ListFingerprint);
+                return [File.ReadAllBytes(path)];
+            }
             case "experiment":
                 return
                 [
@@ -161,6 +179,17 @@ public static class Fuzzer
         var matrix = InteractionMatrix.Build(demo.ToInteractions().Table);
         var options = new AlsOptions { Factors = 4, Iterations = 1 };
         return ModelBuilder.Build(matrix, ModelBuilder.Train(matrix.UserItems, options), options, "fuzz");
+    }
+
+    private const int ListRows = 30, ListLength = 6, ListItems = 50;
+    private const ulong ListFingerprint = 0x5eed;
+
+    /// <summary>The input with its trailing XxHash3 checksum recomputed (the index and list files' seal).</summary>
+    private static byte[] Reseal(byte[] input)
+    {
+        if (input.Length < 8) return input;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(input.AsSpan(input.Length - 8), System.IO.Hashing.XxHash3.HashToUInt64(input.AsSpan(0, input.Length - 8)));
+        return input;
     }
 
     private static (float[] Vectors, int Dimensions) HnswVectors()

@@ -6,32 +6,13 @@ using RecSys.Bench.Load;
 
 namespace RecSys.Bench.Soak;
 
-/// <summary>What a soak does and to which server (<see cref="SoakExperiment"/> reads it from the command line).</summary>
-public sealed record SoakOptions(
-    Uri Url,
-    TimeSpan Duration,
-    int? Pid,
-    string? AdminToken,
-    int Ids,
-    int Connections,
-    bool Events,
-    TimeSpan ReloadEvery,
-    TimeSpan TrainEvery,
-    string? DbStop,
-    string? DbStart,
-    TimeSpan OutageEvery,
-    TimeSpan OutageLength,
-    TimeSpan SampleEvery);
-
-/// <summary>One reading of the server's memory and collections, and the traffic so far.</summary>
-public sealed record SoakSample(double Minutes, double RssMb, double HeapMb, long Gen2Collections, long Requests, long Failed);
-
 /// <summary>
 /// Drives a running server for the soak's duration: mixed traffic on keep-alive connections, reloads and
 /// trainings through the admin API, database outages through the given commands, and a sampler. Every
 /// answer is classified: what the API promises for the request is fine (a 404 for a track without
 /// factors, a 503 for events while the database is stopped), anything else — a transport error, a 5xx,
-/// no answer within 10 s — is a failure, kept with its first messages.
+/// no answer within 10 s — is a failure, kept with its first messages; so is a reload that does not
+/// answer 200, a training that neither starts nor is already running, and a fault command that fails.
 /// </summary>
 public sealed class SoakRun(SoakOptions options)
 {
@@ -116,10 +97,12 @@ public sealed class SoakRun(SoakOptions options)
             {
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
                 status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
-                failure = Judge(endpoint, response.StatusCode) ? null : $"{endpoint} {request.RequestUri}: {status} {Truncate(await response.Content.ReadAsStringAsync(CancellationToken.None))}";
+                string body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                failure = Judge(endpoint, response.StatusCode, body) ? null : $"{endpoint} {request.RequestUri}: {status} {Truncate(body)}";
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+            catch (Exception e)
             {
+                // Whatever went wrong is this request's failure, kept with its message; the run goes on.
                 status = e is TaskCanceledException ? "timeout" : "transport";
                 failure = $"{endpoint} {request.RequestUri}: {e.GetType().Name}: {e.Message}";
             }
@@ -146,10 +129,11 @@ public sealed class SoakRun(SoakOptions options)
     }
 
     /// <summary>Whether the answer is one the API promises for this request in the current state.</summary>
-    private bool Judge(string endpoint, HttpStatusCode status)
+    private bool Judge(string endpoint, HttpStatusCode status, string body)
     {
         if (status == HttpStatusCode.OK) return true;
-        if (endpoint == "similar" && status == HttpStatusCode.NotFound) return true;
+        // A track without factors (no qualified plays) is a correct 404, and says so; any other 404 is not.
+        if (endpoint == "similar" && status == HttpStatusCode.NotFound && body.Contains("\"Unknown track\"", StringComparison.Ordinal)) return true;
         if (endpoint == "events" && status == HttpStatusCode.Accepted) return true;
         // The event store is the database: while it is stopped (and for the few seconds the pool takes to
         // notice it is back) events are refused with 503 and Retry-After, as documented.
@@ -201,16 +185,23 @@ public sealed class SoakRun(SoakOptions options)
         using var request = new HttpRequestMessage(HttpMethod.Post, path);
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.AdminToken);
         string outcome;
+        bool ok;
         try
         {
             using var response = await http.SendAsync(request);
             outcome = $"{(int)response.StatusCode} {Truncate(await response.Content.ReadAsStringAsync())}";
+            // A reload must succeed; a training must start, or find one already running (409).
+            ok = response.StatusCode == HttpStatusCode.OK
+                || (path.EndsWith("/train", StringComparison.Ordinal) && response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.Conflict);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e)
         {
             outcome = $"{e.GetType().Name}: {e.Message}";
+            ok = false;
         }
-        Fault($"{clock.Elapsed.TotalMinutes:F1} min: POST {path} → {outcome}");
+        string line = $"{clock.Elapsed.TotalMinutes:F1} min: POST {path} → {outcome}";
+        Fault(line);
+        if (!ok) Record("admin", "admin-failed", line, 0);
     }
 
     private async Task OutageAsync(Stopwatch clock, CancellationToken stop)
@@ -235,11 +226,17 @@ public sealed class SoakRun(SoakOptions options)
         Console.Error.WriteLine("soak: " + line);
     }
 
-    private static async Task<string> ShellAsync(string command)
+    /// <summary>Runs a fault's command; a command that fails is a failure of the run (the fault did not happen as planned).</summary>
+    private async Task<string> ShellAsync(string command)
     {
         using var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        // Both streams read to the end, so a chatty command cannot fill a pipe and stall.
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return $"exit {process.ExitCode}";
+        string result = $"exit {process.ExitCode}";
+        if (process.ExitCode != 0) Record("fault", "fault-failed", $"'{command}' {result}: {Truncate(await errors)}{Truncate(await output)}", 0);
+        return result;
     }
 
     private async Task SampleAsync(HttpClient http, Stopwatch clock, CancellationToken stop)

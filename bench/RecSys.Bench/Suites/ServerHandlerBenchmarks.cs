@@ -15,7 +15,8 @@ namespace RecSys.Bench.Suites;
 /// <summary>
 /// The /ml and /similar handler path in-process (no sockets, no response cache): model lookup,
 /// HNSW retrieval, metadata and JSON serialisation, on the demo catalog (10k users × 50k tracks × 64
-/// factors). The socket-level numbers come from bench/load/run.sh.
+/// factors), with the lists a model precomputes when it loads (a lookup per answer) and without them
+/// (a search per answer). The socket-level numbers come from bench/load/run.sh.
 /// </summary>
 public class ServerHandlerBenchmarks
 {
@@ -24,6 +25,9 @@ public class ServerHandlerBenchmarks
     private long[] _tracks = null!;
     private int _next;
     private string _storage = "";
+
+    [Params(true, false)]
+    public bool Precomputed { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -35,7 +39,7 @@ public class ServerHandlerBenchmarks
         var training = new AlsOptions { Iterations = 5 };
         var model = ModelBuilder.Build(matrix, ModelBuilder.Train(matrix.UserItems, training), training, data.Source);
         _storage = Path.Combine(Path.GetTempPath(), $"recsys-bench-store-{Environment.ProcessId}");
-        var options = new ServerOptions { Storage = _storage };
+        var options = new ServerOptions { Storage = _storage, Retrieval = new() { PrecomputedLength = Precomputed ? 20 : 0 } };
         var store = new ModelStore(_storage);
         var host = new ModelHost(store, options, TimeProvider.System, NullLogger<ModelHost>.Instance);
         host.SetCatalog(TrackCatalog.FromDemo(demo));

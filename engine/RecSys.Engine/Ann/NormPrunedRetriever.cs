@@ -117,7 +117,9 @@ public sealed class NormPrunedRetriever : IItemRetriever
     {
         heap.Clear();
         int[]? rented = null;
-        Span<int> excluded = exclude.Length <= 256 ? stackalloc int[exclude.Length] : (rented = ArrayPool<int>.Shared.Rent(exclude.Length)).AsSpan(0, exclude.Length);
+        Span<int> excluded = exclude.Length <= 256
+            ? stackalloc int[exclude.Length]
+            : (rented = ArrayPool<int>.Shared.Rent(exclude.Length)).AsSpan(0, exclude.Length);
         try
         {
             int excludedCount = 0;

@@ -8,7 +8,7 @@ namespace RecSys.Engine.Compute;
 /// Vectors stored in tiles of <see cref="Width"/> rows, factor-major inside a tile ([factor][row]), so a
 /// query's scores for a whole tile are k broadcast multiply-adds into one register's worth of scores:
 /// no horizontal sum per row, which is what a row-at-a-time dot product of 64 factors mostly spends
-/// its time on (docs/benchmarks.md, the norm-ordered scan).
+/// its time on (<c>ScanKernelBenchmarks</c>; docs/benchmarks.md, uncached answers).
 /// </summary>
 internal static class TiledScores
 {
@@ -35,10 +35,9 @@ internal static class TiledScores
     /// <summary>scores[i] = row (tile·Width + i) · query, for the <see cref="Width"/> rows of one tile.</summary>
     public static void Score(ReadOnlySpan<float> tiles, int tile, int k, ReadOnlySpan<float> query, Span<float> scores)
     {
-        if (query.Length < k || scores.Length < Width || (long)(tile + 1) * Width * k > tiles.Length || tile < 0)
-        {
-            throw new ArgumentException("tile, query and score sizes disagree");
-        }
+        if (query.Length < k) throw new ArgumentException($"query has {query.Length} values, tiles have {k} factors", nameof(query));
+        if (scores.Length < Width) throw new ArgumentException($"scores hold {scores.Length} values, a tile has {Width}", nameof(scores));
+        if (tile < 0 || (long)(tile + 1) * Width * k > tiles.Length) throw new ArgumentException($"tile {tile} is outside the {tiles.Length / (Width * k)} tiles", nameof(tile));
         var block = tiles.Slice(tile * Width * k, Width * k);
         if (Vector512.IsHardwareAccelerated)
         {

@@ -15,12 +15,19 @@ public sealed class ItemRetrievers
     public const string InnerProductFile = "index-ip.hnsw";
     public const string CosineFile = "index-cosine.hnsw";
 
-    private ItemRetrievers(IItemRetriever userTopN, IItemRetriever similar, IReadOnlyList<string> notes)
+    private ItemRetrievers(IItemRetriever userTopN, IItemRetriever similar, IReadOnlyList<string> notes, string signature)
     {
         UserTopN = userTopN;
         Similar = similar;
         Notes = notes;
+        Signature = signature;
     }
+
+    /// <summary>
+    /// Which retrievers answer and with which settings: what precomputed lists are tied to besides the
+    /// model (lists ranked with other settings are recomputed).
+    /// </summary>
+    public string Signature { get; }
 
     public IItemRetriever UserTopN { get; }
     public IItemRetriever Similar { get; }
@@ -33,7 +40,8 @@ public sealed class ItemRetrievers
     private static ItemRetrievers Exact(RecModel model, string note) => new(
         new NormPrunedRetriever(model.ItemFactors, model.Factors),
         new ExactRetriever(model.ItemFactors, model.Factors, RetrievalMetric.Cosine),
-        [note]);
+        [note],
+        "exact");
 
     /// <summary>
     /// Creates the retrievers for a model. With an <paramref name="indexDirectory"/>, HNSW indexes are
@@ -49,8 +57,8 @@ public sealed class ItemRetrievers
         var notes = new List<string>();
         var graph = LoadOrBuild(model, RetrievalMetric.InnerProduct, options, indexDirectory, InnerProductFile, options.EfSearchInnerProduct, notes);
         var cos = LoadOrBuild(model, RetrievalMetric.Cosine, options, indexDirectory, CosineFile, options.EfSearchCosine, notes);
-        // One search per core can run at once: their scratch is allocated here, not by the first requests.
-        graph.ReserveSearchContexts(Environment.ProcessorCount);
+        // One search per core can run at once: their scratch is allocated here, not by the first requests
+        // (the inner-product graph's below, where it answers alone rather than as the scan's fallback).
         cos.ReserveSearchContexts(Environment.ProcessorCount);
         IItemRetriever ip = graph;
         if (options.NormScanBudget > 0)
@@ -64,7 +72,10 @@ public sealed class ItemRetrievers
                 + (use ? "user top-N scans first, HNSW for the rest" : "user top-N uses HNSW alone"));
             if (use) ip = scan;
         }
-        return new(ip, cos, notes);
+        if (ReferenceEquals(ip, graph)) graph.ReserveSearchContexts(Environment.ProcessorCount);
+        // RetrievalOptions is a record: its text names every setting, the graph's included.
+        string signature = $"{ip.GetType().Name}+{cos.GetType().Name}: {options}";
+        return new(ip, cos, notes, signature);
     }
 
     private const int NormScanSampleUsers = 256;

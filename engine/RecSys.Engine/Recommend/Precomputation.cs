@@ -12,11 +12,21 @@ internal static class Precomputation
     public const string PersonalFile = "lists-personal.bin";
     public const string SimilarFile = "lists-similar.bin";
 
-    public static RankedLists LoadOrBuild(RecModel model, RankedListKind kind, int length, string? directory, Func<int, int, ScoredIndex[]> rank, List<string> notes)
+    /// <summary>
+    /// The lists, or null (with a note) when they would not fit in one array; <paramref name="signature"/>
+    /// names the retrievers and settings that rank them (<see cref="ItemRetrievers.Signature"/>).
+    /// </summary>
+    public static RankedLists? LoadOrBuild(RecModel model, RankedListKind kind, int length, string? directory, string signature,
+        Func<int, int, ScoredIndex[]> rank, List<string> notes)
     {
         int rows = kind == RankedListKind.Personal ? model.UserCount : model.ItemCount;
+        if ((long)rows * length > Array.MaxLength)
+        {
+            notes.Add($"no {kind} lists: {rows} rows × {length} is more than one array holds (lower Retrieval:PrecomputedLength)");
+            return null;
+        }
         string? path = directory is null ? null : Path.Combine(directory, kind == RankedListKind.Personal ? PersonalFile : SimilarFile);
-        ulong fingerprint = RankedListsFile.Fingerprint(model, kind);
+        ulong fingerprint = RankedListsFile.Fingerprint(model, kind, signature);
         if (path is not null && File.Exists(path))
         {
             try
@@ -25,8 +35,9 @@ internal static class Precomputation
                 notes.Add($"loaded {path}");
                 return loaded;
             }
-            catch (IndexFormatException e)
+            catch (Exception e) when (e is IndexFormatException or IOException or UnauthorizedAccessException)
             {
+                // A file that cannot be read costs a recomputation, never the version.
                 notes.Add($"recomputing {kind} lists: {e.Message}");
             }
         }

@@ -10,7 +10,8 @@ namespace RecSys.Engine.Recommend;
 /// The file of a model's precomputed lists: magic, format version, kind, rows, length, the model
 /// fingerprint they were computed from, counts, indices, scores, and an XxHash3 checksum of everything
 /// before it. Every field is checked on load (a list that passed the checksum but points past the
-/// catalog, or is not ranked best first, is refused), like the HNSW index files.
+/// catalog, names an item twice or a track as similar to itself, or is not ranked best first, is
+/// refused), like the HNSW index files.
 /// </summary>
 public static class RankedListsFile
 {
@@ -18,10 +19,14 @@ public static class RankedListsFile
     private static readonly byte[] Magic = "RSLIST\r\n"u8.ToArray();
     private const int HeaderBytes = 8 + 4 + 4 + 4 + 4 + 8;
 
-    /// <summary>XxHash3 of what a kind of list is computed from: item factors, and for personal lists user factors and heard tracks too.</summary>
-    public static ulong Fingerprint(RecModel model, RankedListKind kind)
+    /// <summary>
+    /// XxHash3 of what a kind of list is computed from: item factors, for personal lists user factors and
+    /// heard tracks too, and the retrievers' signature (their kind and every retrieval setting).
+    /// </summary>
+    public static ulong Fingerprint(RecModel model, RankedListKind kind, string retrievalSignature)
     {
         var hash = new XxHash3();
+        hash.Append(System.Text.Encoding.UTF8.GetBytes(retrievalSignature));
         hash.Append(MemoryMarshal.AsBytes(model.ItemFactors.AsSpan()));
         Span<byte> shape = stackalloc byte[12];
         BinaryPrimitives.WriteInt32LittleEndian(shape, model.Factors);
@@ -82,7 +87,11 @@ public static class RankedListsFile
     /// </summary>
     public static RankedLists Load(string path, RankedListKind kind, int rows, int length, int items, ulong fingerprint)
     {
-        if (!File.Exists(path)) throw new IndexFormatException($"{path}: no list file");
+        long expected = HeaderBytes + 4L * rows + 8L * rows * length + 8;
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new IndexFormatException($"{path}: no list file");
+        // The size first: a file of the wrong size is not read (nor one past what an array holds).
+        if (info.Length != expected) throw new IndexFormatException($"{path}: {info.Length} bytes, {expected} expected for {rows} lists of {length} (stale or truncated)");
         ReadOnlySpan<byte> span = File.ReadAllBytes(path);
         if (span.Length < HeaderBytes + 8 || !span[..8].SequenceEqual(Magic)) throw new IndexFormatException($"{path}: not a RecSys list file (bad magic)");
         if (XxHash3.HashToUInt64(span[..^8]) != BinaryPrimitives.ReadUInt64LittleEndian(span[^8..])) throw new IndexFormatException($"{path}: checksum mismatch (corrupt or truncated)");
@@ -94,14 +103,16 @@ public static class RankedListsFile
         ulong fileFingerprint = BinaryPrimitives.ReadUInt64LittleEndian(span[24..]);
         if (fileKind != kind) throw new IndexFormatException($"{path}: holds {fileKind} lists, wanted {kind}");
         if (fileRows != rows || fileLength != length) throw new IndexFormatException($"{path}: {fileRows} lists of {fileLength}, wanted {rows} of {length} (stale)");
-        if (fileFingerprint != fingerprint) throw new IndexFormatException($"{path}: computed from another model (stale)");
-        long expected = HeaderBytes + 4L * rows + 8L * rows * length + 8;
-        if (span.Length != expected) throw new IndexFormatException($"{path}: {span.Length} bytes, {expected} expected for {rows} lists of {length}");
+        if (fileFingerprint != fingerprint) throw new IndexFormatException($"{path}: computed from another model or with other retrieval settings (stale)");
 
+        long entries = (long)rows * length;
         int o = HeaderBytes;
-        var counts = MemoryMarshal.Cast<byte, int>(span.Slice(o, 4 * rows)).ToArray(); o += 4 * rows;
-        var indices = MemoryMarshal.Cast<byte, int>(span.Slice(o, 4 * rows * length)).ToArray(); o += 4 * rows * length;
-        var scores = MemoryMarshal.Cast<byte, float>(span.Slice(o, 4 * rows * length)).ToArray();
+        var counts = MemoryMarshal.Cast<byte, int>(span.Slice(o, checked(4 * rows))).ToArray();
+        o += 4 * rows;
+        var indices = MemoryMarshal.Cast<byte, int>(span.Slice(o, checked((int)(4 * entries)))).ToArray();
+        o += (int)(4 * entries);
+        var scores = MemoryMarshal.Cast<byte, float>(span.Slice(o, checked((int)(4 * entries)))).ToArray();
+        Span<int> seen = new int[length];
         for (int row = 0; row < rows; row++)
         {
             if ((uint)counts[row] > (uint)length) throw new IndexFormatException($"{path}: list {row} has {counts[row]} entries (at most {length})");
@@ -111,8 +122,16 @@ public static class RankedListsFile
                 int index = indices[at + i];
                 float score = scores[at + i];
                 if ((uint)index >= (uint)items) throw new IndexFormatException($"{path}: list {row} names item {index} of {items}");
+                if (kind == RankedListKind.Similar && index == row) throw new IndexFormatException($"{path}: list {row} names its own track");
                 if (!float.IsFinite(score)) throw new IndexFormatException($"{path}: list {row} has score {score}");
                 if (i > 0 && score > scores[at + i - 1]) throw new IndexFormatException($"{path}: list {row} is not ranked best first at entry {i}");
+            }
+            var sorted = seen[..counts[row]];
+            indices.AsSpan((int)at, counts[row]).CopyTo(sorted);
+            sorted.Sort();
+            for (int i = 1; i < sorted.Length; i++)
+            {
+                if (sorted[i] == sorted[i - 1]) throw new IndexFormatException($"{path}: list {row} names item {sorted[i]} twice");
             }
         }
         return new RankedLists(length, indices, scores, counts);

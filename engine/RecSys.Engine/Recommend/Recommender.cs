@@ -10,7 +10,8 @@ namespace RecSys.Engine.Recommend;
 /// Recommendations over a model: user top-N by dot product (heard tracks excluded by default), batch
 /// top-N in parallel, similar items and users by cosine, fold-in of unknown users, popularity. Top-N
 /// and similar items go through <see cref="ItemRetrievers"/> (exact scan, or HNSW for large catalogs).
-/// Thread-safe: no shared mutable state.
+/// Thread-safe once built: <see cref="Precompute"/>, the one method that sets state, is called before
+/// the recommender is shared (the host calls it while loading a version, before publishing it).
 /// </summary>
 public sealed class Recommender
 {
@@ -69,8 +70,8 @@ public sealed class Recommender
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         var notes = new List<string>(_retrievers.Notes);
-        PersonalLists = Precomputation.LoadOrBuild(_model, RankedListKind.Personal, length, directory, (user, k) => Search(user, k), notes);
-        SimilarLists = Precomputation.LoadOrBuild(_model, RankedListKind.Similar, length, directory,
+        PersonalLists = Precomputation.LoadOrBuild(_model, RankedListKind.Personal, length, directory, _retrievers.Signature, (user, k) => Search(user, k), notes);
+        SimilarLists = Precomputation.LoadOrBuild(_model, RankedListKind.Similar, length, directory, _retrievers.Signature,
             (item, k) => _retrievers.Similar.Search(_model.ItemVector(item), k, [item]), notes);
         RetrievalNotes = notes;
         return notes;

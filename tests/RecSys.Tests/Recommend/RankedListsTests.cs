@@ -61,9 +61,12 @@ public sealed class RankedListsTests : IDisposable
         for (int item = 0; item < m.ItemCount; item += 97)
         {
             Assert.Equal(plain.SimilarItems(item, 20), listed.SimilarItems(item, 20));
-            // A shorter limit gets the prefix of the list's search (the graph searched with the larger
-            // candidate list, so at least as good as a search for fewer).
-            Assert.Equal(plain.SimilarItems(item, 20)[..10], listed.SimilarItems(item, 10));
+            // A shorter limit gets the prefix of the list's search, which is at least as good as a graph
+            // search for fewer: rank by rank, no lower score.
+            var prefix = listed.SimilarItems(item, 10);
+            Assert.Equal(plain.SimilarItems(item, 20)[..10], prefix);
+            var searched = plain.SimilarItems(item, 10);
+            for (int r = 0; r < 10; r++) Assert.True(prefix[r].Score >= searched[r].Score, $"item {item} rank {r}: {prefix[r].Score} < {searched[r].Score}");
             Assert.DoesNotContain(listed.SimilarItems(item, 10), r => r.Index == item);
         }
     }
@@ -83,6 +86,31 @@ public sealed class RankedListsTests : IDisposable
         Assert.Contains(Served(m).Precompute(10, _dir.Path), n => n.Contains("recomputing Personal lists") && n.Contains("stale"));
         var other = new RecModel(m.Factors, m.UserFactors.Select(x => -x).ToArray(), m.ItemFactors, m.UserIds, m.TrackIds, m.ParametersJson, m.ItemPopularity, m.UserItems);
         Assert.Contains(Served(other).Precompute(10, _dir.Path), n => n.Contains("recomputing Personal lists") && n.Contains("another model"));
+        // The same model ranked with other retrieval settings (a larger candidate list for similar tracks): recomputed too.
+        var wider = new Recommender(m, retrievers: ItemRetrievers.Create(m, new RetrievalOptions { EfSearchCosine = 64 }));
+        var widerNotes = wider.Precompute(10, _dir.Path);
+        Assert.True(widerNotes.Any(n => n.Contains("recomputing Similar lists") && n.Contains("other retrieval settings")), string.Join(Environment.NewLine, widerNotes));
+        // A list file that cannot be written (a folder in its place) costs the saving, not the lists.
+        string similar = Path.Combine(_dir.Path, Precomputation.SimilarFile);
+        File.Delete(similar);
+        Directory.CreateDirectory(similar);
+        var blocked = Served(m);
+        Assert.Contains(blocked.Precompute(10, _dir.Path), n => n.StartsWith($"could not save {similar}"));
+        Assert.NotNull(blocked.SimilarLists);
+    }
+
+    [Fact]
+    public void The_file_layout_is_pinned()
+    {
+        // One list of two: magic, version 1, kind 2 (similar), rows 1, length 2, fingerprint 7, count 2,
+        // indices 3 and 5, scores 1.0 and 0.5, checksum. A change of layout must change this test.
+        var lists = RankedLists.Build(1, 2, (_, _) => [new(3, 1f), new(5, 0.5f)], 1);
+        string path = Path.Combine(_dir.Path, "pinned.bin");
+        RankedListsFile.Save(path, lists, RankedListKind.Similar, 7);
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal("52534C4953540D0A" + "01000000" + "02000000" + "01000000" + "02000000" + "0700000000000000" + "02000000" + "03000000" + "05000000" + "0000803F" + "0000003F",
+            Convert.ToHexString(bytes[..^8]));
+        Assert.Equal(System.IO.Hashing.XxHash3.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)), BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8)));
     }
 
     [Fact]
@@ -90,16 +118,19 @@ public sealed class RankedListsTests : IDisposable
     {
         var m = Trained.Value;
         int items = m.ItemCount;
-        var lists = RankedLists.Build(5, 4, (row, k) => [.. Enumerable.Range(0, k).Select(i => new ScoredIndex(row + i, 10 - i))], 1);
+        var lists = RankedLists.Build(5, 4, (row, k) => [.. Enumerable.Range(0, k).Select(i => new ScoredIndex(row + 1 + i, 10 - i))], 1);
         string path = Path.Combine(_dir.Path, "lists.bin");
         RankedListsFile.Save(path, lists, RankedListKind.Similar, 42);
         var good = RankedListsFile.Load(path, RankedListKind.Similar, 5, 4, items, 42);
         Assert.True(good.TryGet(2, 4, out var row2));
-        Assert.Equal([new(2, 10), new(3, 9), new(4, 8), new(5, 7)], row2);
+        Assert.Equal([new(3, 10), new(4, 9), new(5, 8), new(6, 7)], row2);
         Assert.False(good.TryGet(2, 5, out _));
 
         byte[] bytes = File.ReadAllBytes(path);
-        Refused(bytes[..20], "bad magic");
+        Refused(bytes[..20], "20 bytes");
+        var badMagic = (byte[])bytes.Clone();
+        badMagic[0] = (byte)'X';
+        Refused(badMagic, "bad magic");
         Refused(Flip(bytes, 40), "checksum mismatch");
         Refused(bytes, "holds Similar lists", kind: RankedListKind.Personal);
         Refused(bytes, "stale", rows: 6);
@@ -109,6 +140,8 @@ public sealed class RankedListsTests : IDisposable
         Refused(Rewritten(bytes, counts: (i, v) => i == 1 ? 5 : v), "has 5 entries");
         Refused(Rewritten(bytes, scores: (i, v) => i == 2 ? 100 : v), "not ranked best first");
         Refused(Rewritten(bytes, scores: (i, v) => i == 0 ? float.NaN : v), "has score NaN");
+        Refused(Rewritten(bytes, indices: (i, v) => i == 1 ? 1 : v), "names item 1 twice");
+        Refused(Rewritten(bytes, indices: (i, v) => i == 4 ? 1 : v), "list 1 names its own track");
 
         void Refused(byte[] content, string reason, RankedListKind kind = RankedListKind.Similar, int rows = 5, ulong fingerprint = 42)
         {
