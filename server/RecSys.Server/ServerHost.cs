@@ -2,6 +2,8 @@ using Npgsql;
 using RecSys.Engine.Data;
 using RecSys.Server.Configuration;
 using RecSys.Server.Endpoints;
+using RecSys.Server.Events;
+using RecSys.Server.Experiments;
 using RecSys.Server.Hosting;
 using RecSys.Server.Lifecycle;
 using RecSys.Server.Metadata;
@@ -40,16 +42,16 @@ public static class ServerHost
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TrainingService>();
         services.AddSingleton<TrainingScheduler>();
-        services.AddSingleton<Events.LivePlays>();
-        services.AddSingleton<Events.EventIngest>();
+        services.AddSingleton<LivePlays>();
+        services.AddSingleton<EventIngest>();
         // The event store opens first: a training at start-up reads the embedded log.
-        services.AddHostedService(sp => sp.GetRequiredService<Events.EventIngest>());
+        services.AddHostedService(sp => sp.GetRequiredService<EventIngest>());
         // Start-up next: it loads the catalog and the model before the schedule and the interval reloads begin.
         services.AddHostedService<StartupService>();
         // Experiments after the model: an arm's model version loads beside the serving one.
-        services.AddSingleton(_ => Experiments.ExperimentStores.For(options));
-        services.AddSingleton<Experiments.ExperimentService>();
-        services.AddHostedService(sp => sp.GetRequiredService<Experiments.ExperimentService>());
+        services.AddSingleton(_ => ExperimentStores.For(options));
+        services.AddSingleton<ExperimentService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExperimentService>());
         services.AddHostedService(sp => sp.GetRequiredService<CatalogService>());
         services.AddHostedService(sp => sp.GetRequiredService<TrainingScheduler>());
         services.AddSingleton<RecommendationService>();
@@ -86,7 +88,7 @@ public static class ServerHost
         var app = builder.Build();
         // A track that gets factors between trainings may outrank what cached answers hold.
         var responseCache = app.Services.GetRequiredService<ResponseCache>();
-        app.Services.GetRequiredService<Events.LivePlays>().TracksChanged += responseCache.Clear;
+        app.Services.GetRequiredService<LivePlays>().TracksChanged += responseCache.Clear;
         app.UseExceptionHandler();
         var problems = app.Services.GetRequiredService<IProblemDetailsService>();
         app.Use(async (context, next) =>

@@ -89,19 +89,15 @@ internal sealed partial class HnswGraph
         return graph;
     }
 
-    [ThreadStatic] private static SearchContext? t_context;
+    /// <summary>
+    /// A search context of this graph, from its pool (filled when the index loads, see
+    /// <see cref="ReserveContexts"/>), or a new one when more searches run at once than it holds. No
+    /// thread keeps one between searches: a context cached per thread kept its graph alive after a
+    /// model swap for as long as that thread did not search again.
+    /// </summary>
+    internal SearchContext RentContext() => _contexts.TryPop(out var context) ? context : new SearchContext(this, Count, M0);
 
-    /// <summary>A search context of this graph: the calling thread's cached one when free, else from the pool.</summary>
-    internal SearchContext RentContext()
-    {
-        var c = t_context;
-        if (c is not null && c.Owner == this)
-        {
-            t_context = null;
-            return c;
-        }
-        return _contexts.TryPop(out c) ? c : new SearchContext(this, Count, M0);
-    }
+    internal void ReturnContext(SearchContext context) => _contexts.Push(context);
 
     /// <summary>
     /// Fills the pool to <paramref name="count"/> contexts now (each holds two int arrays the size of the
@@ -113,22 +109,6 @@ internal sealed partial class HnswGraph
     }
 
     internal int PooledContexts => _contexts.Count;
-
-    internal void ReturnContext(SearchContext context)
-    {
-        // A thread-static context holds its graph alive for as long as the thread lives, so only a built
-        // graph's searches cache one (the build's pool threads would keep every graph they helped build),
-        // and a thread's context of another graph (the one before a model swap) is replaced, not kept.
-        if (!_frozen || t_context?.Owner == this)
-        {
-            _contexts.Push(context);
-            return;
-        }
-        // The displaced context goes back to its own graph's pool: a thread alternating between two
-        // graphs (/ml's and /similar's) then reuses contexts instead of allocating one per search.
-        if (t_context?.Owner is HnswGraph other) other._contexts.Push(t_context);
-        t_context = context;
-    }
 
     /// <summary>Copies a node's neighbour list at a level into <paramref name="buffer"/> under its lock; returns the count.</summary>
     private int ReadNeighbors(int node, int level, int[] buffer)

@@ -6,6 +6,7 @@ using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
 using RecSys.Server.Configuration;
+using RecSys.Server.Events;
 using RecSys.Server.Contracts;
 using RecSys.Server.Hosting;
 using RecSys.Server.Sources;
@@ -19,7 +20,7 @@ public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, 
 /// Trains from the configured source, evaluates on a holdout, stores a version, and asks the host to
 /// promote it. One run at a time; a failure is recorded and never touches the serving model.
 /// </summary>
-public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, Events.EventIngest events, TimeProvider time, ILogger<TrainingService> log)
+public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, EventIngest events, TimeProvider time, ILogger<TrainingService> log)
 {
     private int _running;
 
@@ -54,7 +55,7 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             // Every event stored up to here is in what is read next: the plays table holds them, or the log is read below.
             long eventsThrough = events.Through;
             var data = await InteractionSources.LoadAsync(input, DelimitedFormat.Auto, skipBadRows: false, options.Db, options.DbMapping, options.Demo, CancellationToken.None);
-            if (events.Log is { } eventLog) data = await Task.Run(() => Events.LoggedPlays.AddTo(data, eventLog, eventsThrough));
+            if (events.Log is { } eventLog) data = await Task.Run(() => LoggedPlays.AddTo(data, eventLog, eventsThrough));
             if (data.SkippedRows > 0)
             {
                 log.LogWarning("training skipped {Count} rows of {Source}: {Examples}", data.SkippedRows, data.Source, string.Join("; ", data.SkippedExamples ?? []));
