@@ -27,7 +27,7 @@ public sealed partial class HnswRetriever
         return hash.GetCurrentHashAsUInt64();
     }
 
-    /// <summary>Writes the index atomically (temporary file, flush, rename).</summary>
+    /// <summary>Writes the index atomically (<see cref="IO.DurableFile"/>).</summary>
     public void Save(string path)
     {
         var g = _graph;
@@ -58,21 +58,7 @@ public sealed partial class HnswRetriever
         }
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash3.HashToUInt64(span[..o]));
 
-        string full = Path.GetFullPath(path);
-        string temp = IO.StaleTempFiles.For(full);
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                file.Write(buffer);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        IO.DurableFile.WriteAllBytes(path, buffer);
     }
 
     /// <summary>

@@ -4,14 +4,17 @@ using System.Text;
 namespace RecSys.Engine.IO;
 
 /// <summary>
-/// Small files that must survive a power loss whole (a store's current pointer, manifests): written
+/// Files that must survive a power loss whole (a store's current pointer, manifests, index and list
+/// files beside a model): written
 /// to a temporary file, flushed to disk, renamed over the target, and the folder flushed too, so the
 /// rename itself is on disk. Without the last step a power loss can leave the old name, or an empty
 /// file, after the process believed the write done.
 /// </summary>
 public static partial class DurableFile
 {
-    public static void WriteAllText(string path, string text)
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full)!;
@@ -19,9 +22,9 @@ public static partial class DurableFile
         string temp = StaleTempFiles.For(full);
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                file.Write(Encoding.UTF8.GetBytes(text));
+                file.Write(bytes);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);

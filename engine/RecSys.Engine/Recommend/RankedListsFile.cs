@@ -45,7 +45,7 @@ public static class RankedListsFile
         return hash.GetCurrentHashAsUInt64();
     }
 
-    /// <summary>Writes the lists atomically (temporary file, fsync, rename).</summary>
+    /// <summary>Writes the lists atomically (<see cref="IO.DurableFile"/>).</summary>
     public static void Save(string path, RankedLists lists, RankedListKind kind, ulong fingerprint)
     {
         long total = HeaderBytes + 4L * lists.Rows + 8L * lists.Rows * lists.Length + 8;
@@ -64,21 +64,7 @@ public static class RankedListsFile
         o += Copy(MemoryMarshal.AsBytes(lists.Scores), span[o..]);
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash3.HashToUInt64(span[..o]));
 
-        string full = Path.GetFullPath(path);
-        string temp = IO.StaleTempFiles.For(full);
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                file.Write(buffer);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        IO.DurableFile.WriteAllBytes(path, buffer);
     }
 
     /// <summary>
