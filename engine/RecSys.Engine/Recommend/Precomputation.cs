@@ -26,7 +26,8 @@ internal static class Precomputation
             return null;
         }
         string? path = directory is null ? null : Path.Combine(directory, kind == RankedListKind.Personal ? PersonalFile : SimilarFile);
-        ulong fingerprint = RankedListsFile.Fingerprint(model, kind, signature);
+        // Hashing the factors is only needed to tie a file to them: not for lists kept in memory alone.
+        ulong fingerprint = path is null ? 0 : RankedListsFile.Fingerprint(model, kind, signature);
         if (path is not null && File.Exists(path))
         {
             try

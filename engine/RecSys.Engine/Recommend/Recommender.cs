@@ -70,7 +70,8 @@ public sealed class Recommender
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         var notes = new List<string>(_retrievers.Notes);
-        PersonalLists = Precomputation.LoadOrBuild(_model, RankedListKind.Personal, length, directory, _retrievers.Signature, (user, k) => Search(user, k), notes);
+        PersonalLists = Precomputation.LoadOrBuild(_model, RankedListKind.Personal, length, directory, _retrievers.Signature,
+            (user, k) => SearchUser(user, k, excludeHeard: true, excludeItems: default), notes);
         SimilarLists = Precomputation.LoadOrBuild(_model, RankedListKind.Similar, length, directory, _retrievers.Signature,
             (item, k) => _retrievers.Similar.Search(_model.ItemVector(item), k, [item]), notes);
         RetrievalNotes = notes;
@@ -80,11 +81,6 @@ public sealed class Recommender
     /// <summary>How the retrievers were made and what was precomputed, for logs and /model.</summary>
     public IReadOnlyList<string> RetrievalNotes { get; private set; }
 
-    private ScoredIndex[] Search(int user, int k)
-    {
-        ReadOnlySpan<int> heard = _model.UserItems is { } ui ? ui.RowIndices(user) : default;
-        return _retrievers.UserTopN.Search(_model.UserVector(user), k, heard);
-    }
 
     public RecModel Model => _model;
     public ItemRetrievers Retrievers => _retrievers;
@@ -97,6 +93,12 @@ public sealed class Recommender
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)_model.UserCount, nameof(user));
         if (excludeHeard && excludeItems.IsEmpty && PersonalLists is { } lists && lists.TryGet(user, k, out var listed)) return listed;
+        return SearchUser(user, k, excludeHeard, excludeItems);
+    }
+
+    /// <summary>The search behind a user's top-k, and behind their precomputed list.</summary>
+    private ScoredIndex[] SearchUser(int user, int k, bool excludeHeard, ReadOnlySpan<int> excludeItems)
+    {
         ReadOnlySpan<int> heard = excludeHeard && _model.UserItems is { } ui ? ui.RowIndices(user) : default;
         return RecommendVector(_model.UserVector(user), k, heard, excludeItems);
     }
