@@ -18,6 +18,8 @@ install_prerequisites() {
   local need=()
   [ -x "$PGBIN/initdb" ] || need+=(postgresql-15)
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+  # The web console's tests drive Debian's Chromium headless (nothing is downloaded at run time).
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   /usr/bin/python3 -c 'import scipy' 2>/dev/null || need+=(python3-scipy)
   if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]} (apt-get)"

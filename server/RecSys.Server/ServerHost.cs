@@ -7,6 +7,7 @@ using RecSys.Server.Experiments;
 using RecSys.Server.Hosting;
 using RecSys.Server.Lifecycle;
 using RecSys.Server.Metadata;
+using RecSys.Server.WebConsole;
 
 namespace RecSys.Server;
 
@@ -122,6 +123,9 @@ public static class ServerHost
         StatusEndpoints.Map(app);
         EventEndpoints.Map(app);
         AdminEndpoints.Map(app, options);
+        ListenerEndpoints.Map(app);
+        VersionEndpoints.MapPublic(app);
+        ConsoleEndpoints.Map(app, options.Console);
         app.MapOpenApi();
         return app;
     }

@@ -19,6 +19,9 @@ public static class HttpFuzzer
         "GET /recommend/similar/10?limit=3 HTTP/1.1\r\nHost: fuzz\r\nAccept: application/json\r\n\r\n",
         "HEAD /health HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n",
         "GET /recommend/user/7?limit=2 HTTP/1.1\r\nHost: fuzz\r\nAuthorization: Bearer x\r\n\r\n",
+        "GET /users/3/plays?limit=5&offset=2 HTTP/1.1\r\nHost: fuzz\r\n\r\n",
+        "GET /console/app.js HTTP/1.1\r\nHost: fuzz\r\nIf-None-Match: \"abc\"\r\n\r\n",
+        "POST /admin/models/20260101T000000000Z/promote HTTP/1.1\r\nHost: fuzz\r\nAuthorization: Bearer x\r\nContent-Length: 0\r\n\r\n",
         Post("""[{"event_id":"f-1","user_id":1,"track_id":2,"milestone":100,"is_completed":true}]"""),
     ];
 

@@ -106,6 +106,9 @@ public sealed class ServerOptions
     /// <summary>A/B experiments (docs/experiments.md).</summary>
     public ExperimentOptions Experiments { get; set; } = new();
 
+    /// <summary>The web console at / (docs/console.md).</summary>
+    public ConsoleOptions Console { get; set; } = new();
+
     public DemoOptions Demo { get; set; } = new();
     public AlsOptions Training { get; set; } = new();
     public RetrievalOptions Retrieval { get; set; } = new();
@@ -151,6 +154,7 @@ public sealed class ServerOptions
         if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
         problems.AddRange(Events.Validate());
         problems.AddRange(Experiments.Validate());
+        problems.AddRange(Console.Validate());
         Check(problems, "RecSys:Device", () => Engine.Compute.Gpu.DeviceSelector.Parse(Device));
         Check(problems, "RecSys:Training", Training.Validate);
         Check(problems, "RecSys:Retrieval", Retrieval.Validate);

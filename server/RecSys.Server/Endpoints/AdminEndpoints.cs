@@ -39,6 +39,7 @@ internal static class AdminEndpoints
             : Results.Problem(title: "Training already running", detail: "one training run at a time; see /model", statusCode: StatusCodes.Status409Conflict))
             .WithName("AdminTrain");
 
+        VersionEndpoints.MapAdmin(admin);
         ExperimentEndpoints.Map(admin);
     }
 }

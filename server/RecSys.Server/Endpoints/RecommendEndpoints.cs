@@ -194,6 +194,13 @@ internal static class RecommendEndpoints
     public const string RecommendationIdHeader = "X-Recommendation-Id";
 
     /// <summary>
+    /// A request that carries this header (any value) gets the arm's answer but is not recorded as an
+    /// exposure: the web console sends it, so that someone looking at a listener does not count as
+    /// the listener seeing recommendations.
+    /// </summary>
+    public const string PreviewHeader = "X-Recommendation-Preview";
+
+    /// <summary>
     /// The answer of an experiment's arm, whichever endpoint asked: what its strategy serves, with the
     /// experiment headers, recorded as an exposure unless the user is a QA override or outside the
     /// exposure sample.
@@ -255,7 +262,7 @@ internal static class RecommendEndpoints
                 break;
             }
         }
-        if (assigned.Logged) experiments.Record(assigned, recommendationId, id, tracks, host.Catalog);
+        if (assigned.Logged && !http.Request.Headers.ContainsKey(PreviewHeader)) experiments.Record(assigned, recommendationId, id, tracks, host.Catalog);
         return result;
     }
 

@@ -59,6 +59,28 @@ public sealed class LiveUser(long id)
         }
     }
 
+    /// <summary>Plays per track among those after <paramref name="through"/>, the most recently played track first (a listener's history).</summary>
+    public List<(long Track, int Plays)> RecentAfter(long through)
+    {
+        lock (_lock)
+        {
+            var recent = new List<(long Track, int Plays)>();
+            var at = new Dictionary<long, int>();
+            for (int i = _count - 1; i >= 0; i--)
+            {
+                if (_plays[i].Sequence <= through) continue;
+                long track = _plays[i].Track;
+                if (at.TryGetValue(track, out int slot)) recent[slot] = (track, recent[slot].Plays + 1);
+                else
+                {
+                    at[track] = recent.Count;
+                    recent.Add((track, 1));
+                }
+            }
+            return recent;
+        }
+    }
+
     /// <summary>Forgets plays a model was trained on; returns how many are left.</summary>
     public int Prune(long through)
     {

@@ -156,6 +156,69 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, $"promoted and serving {version}"));
     }
 
+    /// <summary>
+    /// An operator's promotion (POST /admin/models/{version}/promote): no quality gate, but the version
+    /// must load before the store's pointer moves, so a version that does not load never becomes current.
+    /// </summary>
+    public LoadOutcome PromoteNow(string version)
+    {
+        lock (_operator)
+        {
+            if (!store.Versions().Contains(version))
+            {
+                return new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"no model version '{version}' in the store");
+            }
+            return LoadThenPoint(version, () => store.Promote(version), $"promoted and serving {version}");
+        }
+    }
+
+    /// <summary>
+    /// Back to the previously promoted version (POST /admin/models/rollback), loaded before the store's
+    /// pointer moves; a target that does not load is marked broken when malformed, and nothing changes.
+    /// </summary>
+    public LoadOutcome RollBack()
+    {
+        lock (_operator)
+        {
+            if (store.RollbackTarget() is not { } target)
+            {
+                return new LoadOutcome(time.GetUtcNow().UtcDateTime, false, null, "no earlier promoted version to roll back to");
+            }
+            return LoadThenPoint(target, () =>
+            {
+                string moved = store.Rollback();
+                if (moved != target) throw new InvalidOperationException($"the store rolled back to {moved}, not {target}: it changed meanwhile");
+            }, $"rolled back to {target}");
+        }
+    }
+
+    /// <summary>Serialises operator changes: two at once could leave the store pointing at one version and the server serving another.</summary>
+    private readonly object _operator = new();
+
+    private LoadOutcome LoadThenPoint(string version, Action point, string success)
+    {
+        ServingModel loaded;
+        try
+        {
+            loaded = Load(version);
+        }
+        catch (Exception e) when (IsLoadFailure(e))
+        {
+            if (IsMalformed(e)) Note(() => store.MarkBroken(version, e.Message));
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"{version} does not load: {e.Message}; {_current?.Version ?? "nothing"} keeps serving") { Malformed = IsMalformed(e) });
+        }
+        try
+        {
+            point();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"could not update the model store: {e.Message}; {_current?.Version ?? "nothing"} keeps serving"));
+        }
+        Swap(loaded);
+        return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version, success));
+    }
+
     /// <summary>Loads a stored version without serving it (an experiment arm's model); throws what <see cref="IsLoadFailure"/> recognises.</summary>
     public ServingModel LoadVersion(string version) => Load(version);
 

@@ -196,6 +196,22 @@ public sealed class ModelStore(string root, int keep = 5)
         }
     }
 
+    /// <summary>The version <see cref="Rollback"/> would make current, without moving anything; null when there is none.</summary>
+    public string? RollbackTarget()
+    {
+        lock (_gate)
+        {
+            var broken = Broken();
+            var candidates = History().Where(v => v != Current).ToList();
+            for (int i = candidates.Count - 1; i >= 0; i--)
+            {
+                string v = candidates[i];
+                if (Versions().Contains(v) && !broken.ContainsKey(v) && ManifestReads(v)) return v;
+            }
+            return null;
+        }
+    }
+
     /// <summary>The promoted versions, oldest first (a version promoted again appears again).</summary>
     public IReadOnlyList<string> PromotionHistory() => History();
 
