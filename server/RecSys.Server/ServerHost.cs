@@ -123,7 +123,7 @@ public static class ServerHost
         StatusEndpoints.Map(app);
         EventEndpoints.Map(app);
         AdminEndpoints.Map(app, options);
-        ListenerEndpoints.Map(app);
+        ListenerEndpoints.Map(app, options);
         VersionEndpoints.MapPublic(app);
         ConsoleEndpoints.Map(app, options.Console);
         app.MapOpenApi();

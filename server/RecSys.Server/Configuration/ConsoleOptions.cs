@@ -18,8 +18,8 @@ public sealed class ConsoleOptions
         var problems = new List<string>();
         foreach (string source in ImageSources.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            // A CSP source is one token; quotes, semicolons and commas would end or inject directives.
-            if (source.IndexOfAny([';', ',', '\'', '"']) >= 0 || source.Any(char.IsControl))
+            // A CSP source is one token of printable ASCII (a header value); quotes, semicolons and commas would end or inject directives.
+            if (source.IndexOfAny([';', ',', '\'', '"']) >= 0 || source.Any(c => c is < '!' or > '~'))
             {
                 problems.Add($"RecSys:Console:ImageSources: '{source}' is not a CSP source (a scheme like https:, or a host like https://covers.example.com)");
             }

@@ -67,5 +67,17 @@ internal static class ApiParameters
             return Task.CompletedTask;
         });
 
-    private static string Shorten(string? s) => s is null ? "" : s.Length <= 40 ? s : s[..40] + "…";
+    /// <summary>offset: absent = 0; otherwise an integer in 0..int.MaxValue.</summary>
+    public static bool TryOffset(string? raw, out int offset, out IResult? problem)
+    {
+        problem = null;
+        offset = 0;
+        if (raw is null) return true;
+        if (int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out offset)) return true;
+        problem = Invalid("offset", $"offset must be an integer in 0..{int.MaxValue}, got '{Shorten(raw)}'");
+        return false;
+    }
+
+    /// <summary>A value quoted in an error, cut to 40 characters.</summary>
+    internal static string Shorten(string? s) => s is null ? "" : s.Length <= 40 ? s : s[..40] + "…";
 }

@@ -20,13 +20,22 @@ internal static class VersionEndpoints
         // Loading a version (factors, index, lists) takes a while for large catalogs: off the socket threads.
         admin.MapPost("/models/{version}/promote", async (string version, ModelHost host) =>
         {
-            if (!ModelStore.IsVersionName(version)) return ApiParameters.Invalid("version", $"'{Shorten(version)}' is not a version name (as GET /model/versions lists them)");
+            if (!ModelStore.IsVersionName(version)) return ApiParameters.Invalid("version", $"'{ApiParameters.Shorten(version)}' is not a version name (as GET /model/versions lists them)");
+            if (!await Task.Run(() => Stored(host.Store, version)))
+            {
+                return Results.Problem(title: "Unknown version", detail: $"no model version '{version}' in the store (GET /model/versions lists them)", statusCode: StatusCodes.Status404NotFound);
+            }
             var outcome = await Task.Run(() => host.PromoteNow(version));
             return Answer(outcome, "Promotion failed");
         }).WithName("PromoteVersion").WithSummary("Load a stored version and make it current and serving (no quality gate: an operator's decision)");
 
-        admin.MapPost("/models/rollback", async (ModelHost host) => Answer(await Task.Run(host.RollBack), "Rollback failed"))
-            .WithName("RollbackVersion").WithSummary("Load the previously promoted version and make it current and serving");
+        admin.MapPost("/models/rollback", async (HttpContext http, ModelHost host) =>
+        {
+            // ?to=VERSION: the target the operator was shown; another one is refused (a repeated click must not roll back twice).
+            string? to = http.Request.Query["to"].Count > 0 ? http.Request.Query["to"].ToString() : null;
+            if (to is not null && !ModelStore.IsVersionName(to)) return ApiParameters.Invalid("to", $"'{ApiParameters.Shorten(to)}' is not a version name (as GET /model/versions lists them)");
+            return Answer(await Task.Run(() => host.RollBack(to)), "Rollback failed");
+        }).WithName("RollbackVersion").WithSummary("Load the previously promoted version (?to=VERSION: only if it is that one) and make it current and serving");
     }
 
     private static IResult Answer(LoadOutcome outcome, string failure) => outcome.Ok
@@ -39,13 +48,14 @@ internal static class VersionEndpoints
         IReadOnlyList<string> versions;
         IReadOnlyDictionary<string, string> broken;
         IReadOnlyList<string> history;
-        string? current;
+        string? current, previous;
         try
         {
             versions = store.Versions();
             broken = store.Broken();
             history = store.PromotionHistory();
             current = store.Current;
+            previous = store.RollbackTarget();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -82,8 +92,19 @@ internal static class VersionEndpoints
             }
             list.Add(item);
         }
-        return Results.Json(StatusEndpoints.Redact(new JsonObject { ["current"] = current, ["serving"] = serving, ["versions"] = list }));
+        return Results.Json(StatusEndpoints.Redact(new JsonObject { ["current"] = current, ["serving"] = serving, ["rollback_target"] = previous, ["versions"] = list }));
     }
 
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    private static bool Stored(ModelStore store, string version)
+    {
+        try
+        {
+            return store.Versions().Contains(version);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable right now: the promotion reports it.
+            return true;
+        }
+    }
 }

@@ -20,6 +20,13 @@ public sealed record LoadOutcome(DateTime AtUtc, bool Ok, string? Version, strin
 public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvider time, ILogger<ModelHost> log)
 {
     private readonly object _swap = new();
+
+    /// <summary>
+    /// Serialises what reads or moves the store's current pointer and then swaps (reload, a training's
+    /// promotion, an operator's promote or rollback): interleaved, a slow load could swap in a version
+    /// after a newer one was promoted, leaving the store pointing at one version and the server serving another.
+    /// </summary>
+    private readonly object _changes = new();
     private volatile ServingModel? _current;
     private volatile TrackCatalog _catalog = TrackCatalog.Empty;
 
@@ -56,6 +63,11 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     /// <summary>Loads the store's current version (start-up and POST /admin/reload).</summary>
     public LoadOutcome ReloadCurrent()
     {
+        lock (_changes) return ReloadCurrentLocked();
+    }
+
+    private LoadOutcome ReloadCurrentLocked()
+    {
         string? version = store.Current;
         if (version is null)
         {
@@ -82,7 +94,12 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     /// </summary>
     public LoadOutcome LoadAtStartup()
     {
-        var outcome = ReloadCurrent();
+        lock (_changes) return LoadAtStartupLocked();
+    }
+
+    private LoadOutcome LoadAtStartupLocked()
+    {
+        var outcome = ReloadCurrentLocked();
         string? bad = store.Current;
         if (outcome.Ok || bad is null) return outcome;
         var failures = new List<string> { outcome.Message };
@@ -134,6 +151,11 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     /// </summary>
     public LoadOutcome TryPromote(string version)
     {
+        lock (_changes) return TryPromoteLocked(version);
+    }
+
+    private LoadOutcome TryPromoteLocked(string version)
+    {
         ServingModel candidate;
         try
         {
@@ -160,40 +182,57 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     /// An operator's promotion (POST /admin/models/{version}/promote): no quality gate, but the version
     /// must load before the store's pointer moves, so a version that does not load never becomes current.
     /// </summary>
-    public LoadOutcome PromoteNow(string version)
-    {
-        lock (_operator)
-        {
-            if (!store.Versions().Contains(version))
-            {
-                return new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"no model version '{version}' in the store");
-            }
-            return LoadThenPoint(version, () => store.Promote(version), $"promoted and serving {version}");
-        }
-    }
+    public LoadOutcome PromoteNow(string version) => OperatorChange(version, () =>
+        store.Versions().Contains(version)
+            ? LoadThenPoint(version, () => store.Promote(version), $"promoted and serving {version}")
+            : Refused(version, $"no model version '{version}' in the store"));
 
     /// <summary>
     /// Back to the previously promoted version (POST /admin/models/rollback), loaded before the store's
     /// pointer moves; a target that does not load is marked broken when malformed, and nothing changes.
+    /// With <paramref name="expected"/> (the target the operator was shown), a different target is
+    /// refused: a repeated click must not roll back twice.
     /// </summary>
-    public LoadOutcome RollBack()
+    public LoadOutcome RollBack(string? expected = null) => OperatorChange(expected, () =>
     {
-        lock (_operator)
+        if (store.RollbackTarget() is not { } target) return Refused(null, "no earlier promoted version to roll back to");
+        if (expected is not null && target != expected)
         {
-            if (store.RollbackTarget() is not { } target)
-            {
-                return new LoadOutcome(time.GetUtcNow().UtcDateTime, false, null, "no earlier promoted version to roll back to");
-            }
-            return LoadThenPoint(target, () =>
-            {
-                string moved = store.Rollback();
-                if (moved != target) throw new InvalidOperationException($"the store rolled back to {moved}, not {target}: it changed meanwhile");
-            }, $"rolled back to {target}");
+            return Refused(expected, $"the previous version is now {target}, not {expected} (serving {_current?.Version ?? "nothing"}): nothing changed");
+        }
+        return LoadThenPoint(target, () => store.Rollback(target), $"rolled back to {target}");
+    });
+
+    /// <summary>How long an operator's change waits for one in progress (a training's promotion, a reload) before it is refused.</summary>
+    private static readonly TimeSpan OperatorWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>An operator's change under the change lock, refused rather than queued behind a long load, and the store's I/O failures reported, not thrown.</summary>
+    private LoadOutcome OperatorChange(string? version, Func<LoadOutcome> change)
+    {
+        if (!Monitor.TryEnter(_changes, OperatorWait))
+        {
+            return Refused(version, "another model change (a training's promotion, a reload) is in progress; try again when /model shows it done");
+        }
+        try
+        {
+            return change();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Refused(version, $"the model store cannot be read: {e.Message}");
+        }
+        finally
+        {
+            Monitor.Exit(_changes);
         }
     }
 
-    /// <summary>Serialises operator changes: two at once could leave the store pointing at one version and the server serving another.</summary>
-    private readonly object _operator = new();
+    /// <summary>A change refused before anything loaded: logged, but not the last load /model reports.</summary>
+    private LoadOutcome Refused(string? version, string message)
+    {
+        log.LogWarning("model change refused: {Message}", message);
+        return new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, message);
+    }
 
     private LoadOutcome LoadThenPoint(string version, Action point, string success)
     {

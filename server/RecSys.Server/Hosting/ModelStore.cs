@@ -174,8 +174,11 @@ public sealed class ModelStore(string root, int keep = 5)
         }
     }
 
-    /// <summary>Makes the previously promoted version current again; returns it.</summary>
-    public string Rollback()
+    /// <summary>
+    /// Makes the previously promoted version current again; returns it. With <paramref name="expected"/>,
+    /// nothing is written unless that is the version it would return (the caller loaded it first).
+    /// </summary>
+    public string Rollback(string? expected = null)
     {
         lock (_gate)
         {
@@ -190,6 +193,10 @@ public sealed class ModelStore(string root, int keep = 5)
             }
             if (history.Count == 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
             string previous = history[^1];
+            if (expected is not null && previous != expected)
+            {
+                throw new InvalidOperationException($"the version to roll back to is now {previous}, not {expected}: the store changed meanwhile");
+            }
             WriteAtomic(HistoryFile, string.Join('\n', history));
             WriteAtomic(CurrentFile, previous);
             return previous;
@@ -202,11 +209,13 @@ public sealed class ModelStore(string root, int keep = 5)
         lock (_gate)
         {
             var broken = Broken();
-            var candidates = History().Where(v => v != Current).ToList();
-            for (int i = candidates.Count - 1; i >= 0; i--)
+            var versions = Versions();
+            string? current = Current;
+            var history = History();
+            for (int i = history.Count - 1; i >= 0; i--)
             {
-                string v = candidates[i];
-                if (Versions().Contains(v) && !broken.ContainsKey(v) && ManifestReads(v)) return v;
+                string v = history[i];
+                if (v != current && versions.Contains(v) && !broken.ContainsKey(v) && ManifestReads(v)) return v;
             }
             return null;
         }

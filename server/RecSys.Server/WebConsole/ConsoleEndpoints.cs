@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Primitives;
 using RecSys.Server.Configuration;
+using RecSys.Server.Endpoints;
 
 namespace RecSys.Server.WebConsole;
 
@@ -20,7 +21,7 @@ internal static class ConsoleEndpoints
         app.MapGet("/", (HttpContext http) => Serve(http, index, policy)).WithName("Console").ExcludeFromDescription();
         app.MapGet("/console/{name}", (HttpContext http, string name) => assets.TryGetValue(name, out var asset)
             ? Serve(http, asset, policy)
-            : Results.Problem(title: "Not Found", detail: $"the console has no file '{(name.Length <= 40 ? name : name[..40] + "…")}'", statusCode: StatusCodes.Status404NotFound))
+            : Results.Problem(title: "Not Found", detail: $"the console has no file '{ApiParameters.Shorten(name)}'", statusCode: StatusCodes.Status404NotFound))
             .ExcludeFromDescription();
         // The address to open, once Kestrel knows it (port 0 picks one at start).
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -47,11 +47,22 @@ public sealed class VersionEndpointTests
         Assert.Equal(first, server.Host.Current!.Version);
         Assert.Equal(first, server.Host.Store.Current);
 
-        (status, body) = await PostAsync(server, "/admin/models/rollback");
+        var versions = await server.Http.GetFromJsonAsync<JsonObject>("/model/versions");
+        Assert.Equal(second, (string)versions!["rollback_target"]!);
+        (status, body) = await PostAsync(server, $"/admin/models/rollback?to={second}");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(second, (string)body!["version"]!);
         Assert.Equal(second, server.Host.Current!.Version);
         Assert.Equal(second, server.Host.Store.Current);
+
+        // The same click again: the target is now another version, so nothing moves.
+        (status, body) = await PostAsync(server, $"/admin/models/rollback?to={second}");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("nothing changed", (string)body!["detail"]!);
+        Assert.Equal(second, server.Host.Current!.Version);
+        Assert.Equal(second, server.Host.Store.Current);
+        (status, _) = await PostAsync(server, "/admin/models/rollback?to=..%2Fx");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
     }
 
     [Fact]
@@ -75,7 +86,7 @@ public sealed class VersionEndpointTests
         Assert.Equal(second, server.Host.Current!.Version);
 
         (status, body) = await PostAsync(server, "/admin/models/20990101T000000000Z/promote");
-        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("no model version", (string)body!["detail"]!);
         (status, body) = await PostAsync(server, "/admin/models/..%2F..%2Fetc/promote");
         Assert.Equal(HttpStatusCode.BadRequest, status);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using RecSys.Tests.Server;
+using Microsoft.AspNetCore.Http;
+using ExperimentRequests = RecSys.Tests.Server.Experiments;
 using static RecSys.Tests.Server.PlayEvents;
 
 namespace RecSys.Tests.WebConsole;
@@ -42,7 +44,12 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
     public async Task The_page_has_no_inline_script_or_style_and_every_module_it_loads_exists()
     {
         string html = await Server.Http.GetStringAsync("/");
-        Assert.DoesNotContain("<script>", html);
+        // Every script is a file: a src, and nothing between the tags.
+        var scripts = System.Text.RegularExpressions.Regex.Matches(html, @"<script\b([^>]*)>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.NotEmpty(scripts);
+        Assert.All(scripts, m => Assert.Contains("src=", m.Groups[1].Value));
+        Assert.All(scripts, m => Assert.Equal("", m.Groups[2].Value.Trim()));
+        Assert.DoesNotContain("<style", html);
         Assert.DoesNotContain("style=", html);
         Assert.DoesNotMatch(@"\son[a-z]+\s*=", html);
         string app = await Server.Http.GetStringAsync("/console/app.js");
@@ -70,8 +77,8 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         using var script = await server.Http.GetAsync("/console/app.js");
         Assert.Equal(HttpStatusCode.NotFound, script.StatusCode);
-        using var plays = await server.Http.GetAsync("/users/1/plays");
-        Assert.Equal(HttpStatusCode.OK, plays.StatusCode);
+        using var random = await server.Http.GetAsync("/users/random");
+        Assert.Equal(HttpStatusCode.OK, random.StatusCode);
     }
 
     [Fact]
@@ -84,13 +91,43 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Empty(options.Validate());
     }
 
+    /// <summary>A listener endpoint's answer, asked with the admin token (a listener's plays need it on this server).</summary>
+    private async Task<JsonObject> PlaysAsync(string path) => (JsonObject)await ExperimentRequests.GetAsync(Server, path);
+
+    [Fact]
+    public async Task A_listeners_plays_need_the_token_or_a_local_client_when_no_token_is_set()
+    {
+        using var anonymous = await Server.Http.GetAsync("/users/1/plays");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/users/1/plays");
+        wrong.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-the-token-0123456789");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Server.Http.SendAsync(wrong)).StatusCode);
+
+        await using var local = await TestServer.StartAsync(o =>
+        {
+            o.AdminToken = null;
+            return o;
+        });
+        using var loopback = await local.Http.GetAsync("/users/1/plays");
+        Assert.Equal(HttpStatusCode.OK, loopback.StatusCode);
+
+        // Without a token, a client from the network is refused (the rule itself: a test cannot connect from elsewhere).
+        var remote = new DefaultHttpContext();
+        remote.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.7");
+        Assert.IsAssignableFrom<IStatusCodeHttpResult>(RecSys.Server.Endpoints.ListenerEndpoints.Allowed(remote, null));
+        Assert.Equal(403, ((IStatusCodeHttpResult)RecSys.Server.Endpoints.ListenerEndpoints.Allowed(remote, null)!).StatusCode);
+        remote.Connection.RemoteIpAddress = IPAddress.IPv6Loopback;
+        Assert.Null(RecSys.Server.Endpoints.ListenerEndpoints.Allowed(remote, null));
+    }
+
     [Fact]
     public async Task A_listeners_plays_are_paged_most_played_first_with_metadata()
     {
         var model = Server.Host.Current!.Model;
-        int row = Enumerable.Range(0, model.UserCount).First(u => model.UserItems!.RowLength(u) >= 12);
+        // From the end: the first listeners get play events in another test of this class.
+        int row = Enumerable.Range(0, model.UserCount).Last(u => model.UserItems!.RowLength(u) >= 12);
         long user = model.UserIds[row];
-        var all = await Server.Http.GetFromJsonAsync<JsonObject>($"/users/{user}/plays?limit=500");
+        var all = await PlaysAsync($"/users/{user}/plays?limit=500");
         Assert.Equal("model", (string)all!["source"]!);
         Assert.True((bool)all["known_to_model"]!);
         var plays = all["plays"]!.AsArray();
@@ -102,9 +139,9 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(counts.OrderDescending(), counts);
         Assert.All(plays, p => Assert.Equal(Server.Host.Catalog.Find((long)p!["track_id"]!)!.Title, (string?)p!["title"]));
 
-        var page = await Server.Http.GetFromJsonAsync<JsonObject>($"/users/{user}/plays?limit=5&offset=5");
+        var page = await PlaysAsync($"/users/{user}/plays?limit=5&offset=5");
         Assert.Equal(plays.Skip(5).Take(5).Select(p => (long)p!["track_id"]!), page!["plays"]!.AsArray().Select(p => (long)p!["track_id"]!));
-        var beyond = await Server.Http.GetFromJsonAsync<JsonObject>($"/users/{user}/plays?offset=100000");
+        var beyond = await PlaysAsync($"/users/{user}/plays?offset=100000");
         Assert.Empty(beyond!["plays"]!.AsArray());
     }
 
@@ -114,7 +151,7 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
         long user = Server.Host.Current!.Model.UserIds[3];
         long[] tracks = [.. Server.Host.Current.Model.TrackIds.Take(3)];
         await AcceptedAsync(Server.Http, Json($"c-{user}-a", user, tracks[0]), Json($"c-{user}-b", user, tracks[1]), Json($"c-{user}-c", user, tracks[0]));
-        var body = await Server.Http.GetFromJsonAsync<JsonObject>($"/users/{user}/plays?limit=3");
+        var body = await PlaysAsync($"/users/{user}/plays?limit=3");
         var plays = body!["plays"]!.AsArray();
         Assert.Equal(tracks[0], (long)plays[0]!["track_id"]!);
         Assert.True((bool)plays[0]!["since_training"]!);
@@ -124,7 +161,7 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
 
         long stranger = 9_000_000_001;
         await AcceptedAsync(Server.Http, Json("c-stranger", stranger, tracks[2]));
-        var unknown = await Server.Http.GetFromJsonAsync<JsonObject>($"/users/{stranger}/plays");
+        var unknown = await PlaysAsync($"/users/{stranger}/plays");
         Assert.False((bool)unknown!["known_to_model"]!);
         Assert.Equal("events", (string)unknown["source"]!);
         Assert.Equal(tracks[2], (long)unknown["plays"]![0]!["track_id"]!);
@@ -138,7 +175,9 @@ public sealed class ConsoleHttpTests(ServerFixture fixture) : IClassFixture<Serv
     [InlineData("/users/1/plays?offset=x", "offset")]
     public async Task Bad_plays_parameters_are_named(string path, string parameter)
     {
-        using var response = await Server.Http.GetAsync(path);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestServer.Token);
+        using var response = await Server.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal(parameter, (string)problem!["parameter"]!);

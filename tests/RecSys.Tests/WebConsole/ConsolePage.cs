@@ -98,6 +98,14 @@ public sealed class ConsolePage : IAsyncDisposable
         }
     }
 
+    /// <summary>Types the admin token into the page's field and submits it (the view draws again with it).</summary>
+    public async Task EnterTokenAsync(string token)
+    {
+        await Page.TypeAsync("#token", token);
+        await Page.ClickAsync("#token-form button");
+        await WaitUntilAsync("document.querySelector('#token-state').textContent.startsWith('set')");
+    }
+
     public Task<T> EvalAsync<T>(string expression) => Page.EvaluateExpressionAsync<T>(expression);
 
     public async Task ScreenshotAsync(string name) =>

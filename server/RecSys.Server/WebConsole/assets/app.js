@@ -5,7 +5,7 @@ import { listener, randomListener, trackPage } from './listener.js';
 import { model } from './model.js';
 import { experiments } from './experiments.js';
 import { health, leaveHealth } from './health.js';
-import { show, note } from './dom.js';
+import { show, note, beginView } from './dom.js';
 
 const routes = [
   [/^#\/user\/(\d+)$/, id => listener(id), 'listener'],
@@ -18,6 +18,7 @@ const routes = [
 
 async function route() {
   leaveHealth();
+  beginView();
   const hash = location.hash;
   for (const [pattern, render, view] of routes) {
     const match = pattern.exec(hash);
@@ -26,7 +27,12 @@ async function route() {
       if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
-    await render(match[1]);
+    try {
+      await render(match[1]);
+    } catch (e) {
+      // An answer of an unexpected shape: say so rather than leave "Loading…" on screen.
+      show(note(`This view failed: ${e.message}`, 'error'));
+    }
     return;
   }
   show(note('No such view. Try Listener, Model, Experiments or Health above.', 'error'));
@@ -41,7 +47,8 @@ function start() {
     setToken(input.value);
     input.value = '';
     state.textContent = hasToken() ? 'set (this page only)' : 'none';
-    if (/^#\/(model|experiments)$/.test(location.hash)) route();
+    // The views that show more with the token (plays, admin buttons, experiments) draw again.
+    if (!/^#\/health$/.test(location.hash)) route();
   });
   // /?user=123 is the shareable form of #/user/123 (a link a chat client will not cut at '#').
   const user = new URLSearchParams(location.search).get('user');

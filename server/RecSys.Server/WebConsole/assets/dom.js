@@ -37,6 +37,18 @@ export function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
+let view = 0;
+
+/** Starts a new view (the router, on every address change): earlier views' late answers are then dropped. */
+export function beginView() {
+  return ++view;
+}
+
+/** Whether the view started as <token> is still the one on screen (after an await, before drawing). */
+export function isCurrent(token) {
+  return token === view;
+}
+
 /** Replaces the view's content. */
 export function show(...children) {
   const view = document.getElementById('view');

@@ -1,7 +1,7 @@
 // The experiments view (admin API): each experiment's arms, their metrics and lifts with confidence
 // intervals, and the sample-ratio-mismatch check.
 import { call, reason, hasToken } from './api.js';
-import { el, show, note, table, formatNumber, formatTime } from './dom.js';
+import { el, show, note, table, formatNumber, formatTime, isCurrent, beginView } from './dom.js';
 import { liftChart } from './charts.js';
 
 export async function experiments() {
@@ -9,19 +9,35 @@ export async function experiments() {
     show(el('h2', { text: 'Experiments' }), note('The experiments API is admin-only: enter the admin token at the top to see them.'));
     return;
   }
+  const view = beginView();
   show(el('p', { class: 'muted', text: 'Loading experiments…' }));
   const listed = await call('/admin/experiments', { admin: true });
+  if (!isCurrent(view)) return;
   if (!listed.ok) {
     show(el('h2', { text: 'Experiments' }), note(listed.status === 401 ? 'The admin token was not accepted.' : reason(listed), 'error'));
     return;
   }
   const all = listed.body.experiments ?? [];
-  const sections = await Promise.all(all.map(async e => {
-    const report = await call(`/admin/experiments/${encodeURIComponent(e.id)}/report`, { admin: true });
-    return experiment(e, report);
-  }));
+  // Reports join exposures with plays: running experiments' at once, one at a time; the others on request.
+  const sections = [];
+  for (const e of all) {
+    if (e.status === 'running') sections.push(experiment(e, await call(`/admin/experiments/${encodeURIComponent(e.id)}/report`, { admin: true })));
+    else sections.push(onRequest(e));
+    if (!isCurrent(view)) return;
+  }
   show(el('h2', { text: 'Experiments' }),
     all.length === 0 ? note('No experiments yet: `./recsys ab start …` or POST /admin/experiments creates one.') : sections);
+}
+
+function onRequest(definition) {
+  const section = el('section', { class: 'panel experiment', 'data-experiment': definition.id },
+    el('h3', {}, el('span', { class: 'subject', text: definition.id }), ' ',
+      el('span', { class: `badge status-${definition.status}`, text: definition.status })));
+  section.append(el('button', { type: 'button', text: 'Show the report', onclick: async () => {
+    const report = await call(`/admin/experiments/${encodeURIComponent(definition.id)}/report`, { admin: true });
+    if (section.isConnected) section.replaceWith(experiment(definition, report));
+  } }));
+  return section;
 }
 
 function experiment(definition, report) {

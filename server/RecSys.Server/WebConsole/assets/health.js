@@ -38,7 +38,11 @@ export async function health() {
       sample ? traffic(sample) : note(`Could not read /metrics: ${reason(metrics)}`, 'error')));
   if (sample) previous = sample;
   clearTimeout(timer);
-  timer = setTimeout(health, 5000);
+  // Not while the tab is hidden: nobody is looking, and the scrapes would count as traffic.
+  timer = setTimeout(function refresh() {
+    if (document.hidden) timer = setTimeout(refresh, 5000);
+    else health();
+  }, 5000);
 }
 
 function traffic(sample) {
@@ -74,6 +78,8 @@ export function parse(text) {
 }
 
 function subtract(now, before) {
+  // Counters only grow: a smaller one means the server restarted, and the window starts at zero.
+  if (now.count < before.count) return now;
   const buckets = new Map([...now.buckets].map(([le, n]) => [le, n - (before.buckets.get(le) ?? 0)]));
   return { count: now.count - before.count, buckets };
 }

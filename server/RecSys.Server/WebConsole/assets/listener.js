@@ -1,14 +1,16 @@
 // The listener view: a user's recommendations, their plays, and a track's similar tracks.
 import { call, reason } from './api.js';
-import { el, show, note } from './dom.js';
+import { el, show, note, isCurrent, beginView } from './dom.js';
 import { trackCard, playRow } from './cards.js';
 
 const PageSize = 20;
 
 /** #/ with no listener: a random one, so the first visit shows recommendations at once. */
 export async function randomListener() {
+  const view = beginView();
   show(el('p', { class: 'muted', text: 'Picking a listener…' }));
   const result = await call('/users/random');
+  if (!isCurrent(view)) return;
   if (result.ok) location.replace(`#/user/${result.body.user_id}`);
   else show(picker(''), note(`No listener to show: ${reason(result)}`, 'error'));
 }
@@ -37,17 +39,19 @@ function picker(current) {
 }
 
 export async function listener(userId) {
+  const view = beginView();
   const similar = el('section', { id: 'similar', class: 'panel', hidden: true });
   const recommendations = el('section', { id: 'recommendations', class: 'panel' }, el('p', { class: 'muted', text: 'Loading recommendations…' }));
   const plays = el('section', { id: 'plays', class: 'panel' }, el('p', { class: 'muted', text: 'Loading plays…' }));
   show(picker(userId), similar, recommendations, plays);
   const pick = track => showSimilar(similar, track);
-  await Promise.all([renderRecommendations(recommendations, userId, pick), renderPlays(plays, userId, 0, pick)]);
+  await Promise.all([renderRecommendations(recommendations, userId, pick, view), renderPlays(plays, userId, 0, pick, view)]);
 }
 
-async function renderRecommendations(section, userId, pick) {
+async function renderRecommendations(section, userId, pick, view) {
   // The preview header: looking at a listener is not the listener seeing recommendations (no exposure is recorded).
   const result = await call(`/recommend/user/${userId}/ml?limit=20`, { headers: { 'X-Recommendation-Preview': '1' } });
+  if (!isCurrent(view)) return;
   if (!result.ok) {
     section.replaceChildren(el('h2', { text: 'Recommendations' }), note(reason(result), 'error'));
     return;
@@ -66,14 +70,17 @@ async function renderRecommendations(section, userId, pick) {
       : el('div', { class: 'grid' }, result.body.map(t => trackCard(t, { source, arm, onPick: pick }))));
 }
 
-async function renderPlays(section, userId, offset, pick) {
-  const result = await call(`/users/${userId}/plays?limit=${PageSize}&offset=${offset}`);
+async function renderPlays(section, userId, offset, pick, view) {
+  // A listener's history is personal: the server wants the admin token (or, without one, a local client).
+  const result = await call(`/users/${userId}/plays?limit=${PageSize}&offset=${offset}`, { admin: true });
+  if (!isCurrent(view)) return;
   if (!result.ok) {
-    section.replaceChildren(el('h2', { text: 'Plays' }), note(reason(result), 'error'));
+    const text = result.status === 401 ? 'A listener\'s plays need the admin token: enter it at the top.' : reason(result);
+    section.replaceChildren(el('h2', { text: 'Qualified plays' }), note(text, result.status === 401 ? 'muted' : 'error'));
     return;
   }
   const page = result.body;
-  const from = page.total === 0 ? 0 : offset + 1;
+  const from = page.plays.length === 0 ? 0 : offset + 1;
   const to = offset + page.plays.length;
   const sourceText = {
     model: 'the plays the model was trained on, after those since its training',
@@ -86,17 +93,20 @@ async function renderPlays(section, userId, offset, pick) {
     el('p', { class: 'muted', text: `${from}–${to} of ${page.total}, from ${sourceText}` }),
     el('ol', { class: 'plays', start: from }, page.plays.map(p => playRow(p, pick))),
     el('div', { class: 'pager' },
-      el('button', { type: 'button', text: '← Newer', disabled: offset === 0, onclick: () => renderPlays(section, userId, Math.max(0, offset - PageSize), pick) }),
-      el('button', { type: 'button', text: 'Older →', disabled: to >= page.total, onclick: () => renderPlays(section, userId, offset + PageSize, pick) })));
+      el('button', { type: 'button', text: '← Newer', disabled: offset === 0, onclick: () => renderPlays(section, userId, Math.max(0, offset - PageSize), pick, view) }),
+      el('button', { type: 'button', text: 'Older →', disabled: to >= page.total, onclick: () => renderPlays(section, userId, offset + PageSize, pick, view) })));
 }
 
 /** Similar tracks in a panel (the listener view) or as the page (#/track/{id}). */
 export async function showSimilar(section, track) {
+  // Two quick picks: only the last one's answer is drawn.
+  const asked = (section.dataset.asked = String(Number(section.dataset.asked ?? 0) + 1));
   section.hidden = false;
   const name = track.title ? `${track.title}${track.artist_name ? ` by ${track.artist_name}` : ''}` : `track ${track.track_id}`;
   section.replaceChildren(el('h2', {}, 'Similar to ', el('span', { class: 'subject', text: name })), el('p', { class: 'muted', text: 'Loading…' }));
   section.scrollIntoView({ block: 'start' });
   const result = await call(`/recommend/similar/${track.track_id}?limit=12`);
+  if (section.dataset.asked !== asked || !section.isConnected) return;
   const body = result.ok
     ? el('div', { class: 'grid' }, result.body.map(t => trackCard(t, { onPick: next => showSimilar(section, next) })))
     : note(reason(result), 'error');

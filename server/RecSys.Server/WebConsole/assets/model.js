@@ -1,12 +1,14 @@
 // The model view: what is serving, its settings and holdout metrics, NDCG@10 across the stored
 // versions, and (with the admin token) promote and rollback.
 import { call, reason, hasToken } from './api.js';
-import { el, show, note, table, formatNumber, formatTime } from './dom.js';
+import { el, show, note, table, formatNumber, formatTime, isCurrent, beginView } from './dom.js';
 import { lineChart } from './charts.js';
 
 export async function model() {
+  const view = beginView();
   show(el('p', { class: 'muted', text: 'Loading the model…' }));
   const [described, stored] = await Promise.all([call('/model'), call('/model/versions')]);
+  if (!isCurrent(view)) return;
   if (!described.ok) {
     show(note(`Could not read /model: ${reason(described)}`, 'error'));
     return;
@@ -34,7 +36,7 @@ function metricsTable(metrics) {
   const popularity = metrics.popularity ?? {};
   const rows = Object.entries(metrics).filter(([, v]) => typeof v === 'number')
     .map(([key, value]) => [key, formatNumber(value), formatNumber(popularity[key])]);
-  return table(['metric', 'model', 'popularity baseline'], rows, { class: 'metrics' });
+  return table(['metric', 'model', 'popularity'], rows, { class: 'metrics' });
 }
 
 function parametersTable(parameters) {
@@ -57,12 +59,16 @@ function versions(body, status) {
     formatTime(v.trained_at),
     formatNumber(v.metrics?.['ndcg@10']),
     state(v),
-    v.serving ? '' : el('button', { type: 'button', class: 'promote', 'data-version': v.version, text: 'Promote', onclick: () => act(`/admin/models/${encodeURIComponent(v.version)}/promote`, `promote ${v.version}`, status) }),
+    v.serving ? '' : el('button', { type: 'button', class: 'promote admin', 'data-version': v.version, text: 'Promote', onclick: () => act(`/admin/models/${encodeURIComponent(v.version)}/promote`, `promote ${v.version}`, status) }),
   ]);
+  const target = body.rollback_target;
   return el('div', {},
     el('h3', { text: 'NDCG@10 across versions' }), chart,
     el('div', { class: 'actions' },
-      el('button', { type: 'button', id: 'rollback', text: 'Roll back to the previous version', onclick: () => act('/admin/models/rollback', 'roll back', status) })),
+      target
+        ? el('button', { type: 'button', id: 'rollback', class: 'admin', 'data-version': target, text: `Roll back to ${target}`,
+          onclick: () => act(`/admin/models/rollback?to=${encodeURIComponent(target)}`, `roll back to ${target}`, status) })
+        : el('span', { class: 'muted', text: 'No earlier promoted version to roll back to.' })),
     table(['version', 'trained', 'NDCG@10', 'state', ''], rows, { class: 'versions' }));
 }
 
@@ -79,13 +85,17 @@ function state(v) {
 
 async function act(path, what, status) {
   status.className = 'note';
-  status.textContent = `${what}…`;
+  status.textContent = `${what}… (loading a version can take a while)`;
+  // One change at a time: a second click while one loads would ask for another change.
+  const buttons = [...document.querySelectorAll('#versions button.admin')];
+  for (const b of buttons) b.disabled = true;
   // Sent with or without a token: the server decides, the page shows its answer.
   const result = await call(path, { method: 'POST', admin: true });
+  for (const b of buttons) b.disabled = false;
   if (result.ok) {
     status.className = 'note ok';
     status.textContent = result.body.message ?? 'done';
-    setTimeout(model, 600);
+    setTimeout(() => { if (location.hash === '#/model' && status.isConnected) model(); }, 600);
     return;
   }
   status.className = 'note error';
