@@ -36,6 +36,7 @@ public static class Evaluator
         }
         int users = candidates.Length;
         var sums = new double[users, 5];
+        var lists = new int[users][];
         var evaluated = new bool[users];
         RowScheduler.Run(users, threads > 0 ? threads : Environment.ProcessorCount, 16,
             () => (Scores: new float[train.Cols], Heap: new TopK(k)),
@@ -54,6 +55,7 @@ public static class Evaluator
                     s.Heap.PushAll(s.Scores);
                     int[] ranked = s.Heap.Drain().Select(r => r.Index).ToArray();
                     var (p, r, ndcg, ap) = RankingMetrics.ForUser(ranked, relevant, k);
+                    lists[slot] = ranked;
                     sums[slot, 0] = p;
                     sums[slot, 1] = r;
                     sums[slot, 2] = ndcg;
@@ -69,7 +71,8 @@ public static class Evaluator
             for (int u = 0; u < users; u++) if (evaluated[u]) total += sums[u, c];
             return n == 0 ? 0 : total / n;
         }
-        return new RankingMetrics(k, Mean(0), Mean(1), Mean(2), Mean(3), Mean(4), n);
+        var evaluatedLists = Enumerable.Range(0, users).Where(u => evaluated[u]).Select(u => lists[u]).ToList();
+        return new RankingMetrics(k, Mean(0), Mean(1), Mean(2), Mean(3), Mean(4), n) { Beyond = BeyondAccuracy.Measure(evaluatedLists, train) };
     }
 
     /// <summary>The ALS scorer: dot product of the user's factors with every item's.</summary>

@@ -3,6 +3,9 @@ namespace RecSys.Engine.Evaluation;
 /// <summary>Ranking metrics at K, averaged over the evaluated users (docs/evaluation.md has the definitions).</summary>
 public sealed record RankingMetrics(int K, double Precision, double Recall, double Ndcg, double Map, double Auc, int Users)
 {
+    /// <summary>Coverage, popularity and diversity of the same top-K lists (null where not measured).</summary>
+    public BeyondAccuracy? Beyond { get; init; }
+
     /// <summary>The metrics of one user's ranked list against their held-out items.</summary>
     /// <param name="ranked">The top-K recommended item indices, best first.</param>
     /// <param name="relevant">The user's held-out items, sorted ascending.</param>

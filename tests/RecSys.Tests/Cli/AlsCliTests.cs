@@ -80,8 +80,14 @@ public sealed class AlsCliTests : IDisposable
         foreach (string side in new[] { "als", "popularity" })
         {
             var names = doc.RootElement.GetProperty(side).EnumerateObject().Select(p => p.Name).ToArray();
-            Assert.Equal(["precision@10", "recall@10", "ndcg@10", "map@10", "auc"], names);
+            Assert.Equal(["precision@10", "recall@10", "ndcg@10", "map@10", "auc", "coverage@10", "popularity_percentile@10", "diversity@10"], names);
         }
+        // Popularity recommends the same hits to everyone: less of the catalog, and more popular. (Not
+        // less diverse: ALS lists stay within a listener's taste, whose tracks share listeners.)
+        double Metric(string side, string name) => doc.RootElement.GetProperty(side).GetProperty(name).GetDouble();
+        Assert.True(Metric("als", "coverage@10") > Metric("popularity", "coverage@10"));
+        Assert.True(Metric("als", "popularity_percentile@10") < Metric("popularity", "popularity_percentile@10"));
+        Assert.InRange(Metric("als", "diversity@10"), 0, 1);
         Assert.True(doc.RootElement.GetProperty("seconds_per_iteration").GetDouble() > 0);
         // The demo's taste structure is learnable: ALS beats popularity.
         Assert.True(doc.RootElement.GetProperty("als").GetProperty("ndcg@10").GetDouble() >
