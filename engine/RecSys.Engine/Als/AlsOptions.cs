@@ -34,6 +34,18 @@ public sealed record AlsOptions
     /// <summary>Initial factors are uniform in [0, InitScale) (implicit's 0.01 scale).</summary>
     public float InitScale { get; init; } = 0.01f;
 
+    /// <summary>
+    /// ν of frequency-scaled regularization: a row with n interactions gets λ·(n + RegularizationOffset)^ν
+    /// (Rendle et al. 2022). 0 (the default): the same λ for every row.
+    /// </summary>
+    public float RegularizationExponent { get; init; }
+
+    /// <summary>The offset added to a row's interaction count before the exponent (so an empty row keeps some λ).</summary>
+    public float RegularizationOffset { get; init; } = 1f;
+
+    /// <summary>α₀: the weight of every unobserved entry in the loss (1: the classic implicit ALS).</summary>
+    public float UnobservedWeight { get; init; } = 1f;
+
     /// <summary>Compute the training loss after every iteration (one extra pass over the data).</summary>
     public bool CalculateLoss { get; init; }
 
@@ -52,5 +64,10 @@ public sealed record AlsOptions
         Check(CgSteps is >= 1 and <= 1000, "cg_steps", CgSteps, "must be in 1..1000");
         Check(Threads is >= 0 and <= 1024, "threads", Threads, "must be in 0..1024 (0 = all cores)");
         Check(float.IsFinite(InitScale) && InitScale > 0, "init_scale", InitScale, "must be a finite number > 0");
+        Check(float.IsFinite(RegularizationExponent) && RegularizationExponent is >= 0 and <= 2, "reg_exponent", RegularizationExponent, "must be in 0..2");
+        Check(float.IsFinite(RegularizationOffset) && RegularizationOffset is >= 0 and <= 1e9f, "reg_offset", RegularizationOffset, "must be in 0..1e9");
+        Check(RegularizationExponent == 0 || RegularizationOffset > 0 || Regularization == 0, "reg_offset", RegularizationOffset,
+            "must be > 0 with a regularization exponent (a row without interactions would get no regularization)");
+        Check(float.IsFinite(UnobservedWeight) && UnobservedWeight is >= 1e-6f and <= 1e6f, "unobserved_weight", UnobservedWeight, "must be in 1e-6..1e6");
     }
 }

@@ -32,6 +32,13 @@ public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
             throw new ArgumentException("itemUsers must be the transpose of userItems");
         }
         int k = Options.Factors;
+        var regularization = RowRegularization.From(Options);
+        if (regularization.ScalesConfidence)
+        {
+            // α₀: every confidence over α₀, once for the whole run (RowRegularization explains why this is exact).
+            userItems = ScaleConfidence(userItems, regularization.ConfidenceScale);
+            itemUsers = ScaleConfidence(itemUsers, regularization.ConfidenceScale);
+        }
         float[] x = InitialFactors(Options, userItems.Rows, 1);
         float[] y = InitialFactors(Options, userItems.Cols, 2);
         var started = Stopwatch.StartNew();
@@ -52,18 +59,30 @@ public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
         return new AlsFactors(k, x, y, started.Elapsed.TotalSeconds, iterationSeconds, losses);
     }
 
-    /// <summary>Recomputes every row of <paramref name="target"/> from the fixed <paramref name="fixedFactors"/>.</summary>
+    private static CsrMatrix ScaleConfidence(CsrMatrix m, float scale)
+    {
+        var values = new float[m.Nnz];
+        System.Numerics.Tensors.TensorPrimitives.Multiply(m.Values.AsSpan(0, m.Nnz), scale, values);
+        return m.WithValues(values);
+    }
+
+    /// <summary>
+    /// Recomputes every row of <paramref name="target"/> from the fixed <paramref name="fixedFactors"/>
+    /// (confidences already scaled by 1/α₀ where <see cref="AlsOptions.UnobservedWeight"/> is not 1).
+    /// </summary>
     public void SolveSide(CsrMatrix rows, float[] fixedFactors, float[] target)
     {
         int k = Options.Factors;
-        float[] gram = Gramian.Compute(fixedFactors, rows.Cols, k, Options.Regularization, Options.EffectiveThreads);
+        var regularization = RowRegularization.From(Options);
+        float[] gram = Gramian.Compute(fixedFactors, rows.Cols, k, regularization.GramDiagonal, Options.EffectiveThreads);
         if (Options.Solver == AlsSolver.Cholesky)
         {
             RowScheduler.Run(rows.Rows, Options.EffectiveThreads, Chunk, () => new Cholesky.Scratch(k), (start, end, scratch) =>
             {
                 for (int r = start; r < end; r++)
                 {
-                    Cholesky.SolveRow(gram, fixedFactors, k, rows.RowIndices(r), rows.RowValues(r), target.AsSpan(r * k, k), scratch);
+                    Cholesky.SolveRow(gram, fixedFactors, k, rows.RowIndices(r), rows.RowValues(r), target.AsSpan(r * k, k), scratch,
+                        regularization.RowDiagonal(rows.RowLength(r)));
                 }
             });
             return;
@@ -73,7 +92,8 @@ public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
         {
             for (int r = start; r < end; r++)
             {
-                ConjugateGradient.SolveRow(gram, fixedFactors, k, rows.RowIndices(r), rows.RowValues(r), target.AsSpan(r * k, k), steps, scratch);
+                ConjugateGradient.SolveRow(gram, fixedFactors, k, rows.RowIndices(r), rows.RowValues(r), target.AsSpan(r * k, k), steps, scratch,
+                    regularization.RowDiagonal(rows.RowLength(r)));
             }
         });
     }

@@ -55,14 +55,16 @@ public static class Cholesky
     /// Leaves x unchanged (and returns false) if the system is not positive definite, which only
     /// happens with λ = 0 and too few interactions.
     /// </summary>
+    /// <param name="rowDiagonal">Added to YᵀY's diagonal for this row (frequency-scaled regularization; 0 when λ is in YᵀY).</param>
     public static bool SolveRow(
         ReadOnlySpan<float> gram, ReadOnlySpan<float> factors, int k,
-        ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, Span<float> x, Scratch scratch)
+        ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, Span<float> x, Scratch scratch, float rowDiagonal = 0)
     {
         var a = scratch.A;
         var b = scratch.B;
         var y = scratch.Y;
         TensorPrimitives.ConvertChecked<float, double>(gram[..(k * k)], a);
+        for (int i = 0; i < k; i++) a[i * k + i] += rowDiagonal;
         Array.Clear(b);
         for (int n = 0; n < indices.Length; n++)
         {
@@ -84,11 +86,12 @@ public static class Cholesky
     /// <summary>The plain loops of <see cref="SolveRow"/>, the whole matrix built element by element: its test oracle.</summary>
     internal static bool SolveRowScalar(
         ReadOnlySpan<float> gram, ReadOnlySpan<float> factors, int k,
-        ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, Span<float> x, Scratch scratch)
+        ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence, Span<float> x, Scratch scratch, float rowDiagonal = 0)
     {
         var a = scratch.A;
         var b = scratch.B;
         for (int i = 0; i < a.Length; i++) a[i] = gram[i];
+        for (int i = 0; i < k; i++) a[i * k + i] += rowDiagonal;
         Array.Clear(b);
         for (int n = 0; n < indices.Length; n++)
         {

@@ -20,10 +20,11 @@ public static class ConjugateGradient
         public float[] Ap { get; } = new float[k];
     }
 
+    /// <param name="rowDiagonal">Added to YᵀY's diagonal for this row (frequency-scaled regularization; 0 when λ is in YᵀY).</param>
     public static void SolveRow(
         ReadOnlySpan<float> gram, ReadOnlySpan<float> factors, int k,
         ReadOnlySpan<int> indices, ReadOnlySpan<float> confidence,
-        Span<float> x, int steps, Scratch scratch)
+        Span<float> x, int steps, Scratch scratch, float rowDiagonal = 0)
     {
         Span<float> r = scratch.R;
         Span<float> p = scratch.P;
@@ -31,6 +32,7 @@ public static class ConjugateGradient
 
         // r = b − A·x = −(YᵀY + λI)·x + Σ (c − (c − 1)·(y·x))·y
         SymMatVec(gram, x, r, k);
+        if (rowDiagonal != 0) Kernels.Axpy(rowDiagonal, x, r);
         System.Numerics.Tensors.TensorPrimitives.Negate(r, r);
         Kernels.AccumulateResidual(factors, k, indices, confidence, x, r);
 
@@ -41,6 +43,7 @@ public static class ConjugateGradient
         for (int step = 0; step < steps; step++)
         {
             SymMatVec(gram, p, ap, k);
+            if (rowDiagonal != 0) Kernels.Axpy(rowDiagonal, p, ap);
             Kernels.AccumulateConfidenceProduct(factors, k, indices, confidence, p, ap);
             float pAp = Kernels.Dot(p, ap);
             if (!(pAp > 0)) return; // p is (numerically) zero or A lost definiteness: stop rather than divide.

@@ -15,6 +15,9 @@ public sealed record TrainingParameters
     [JsonPropertyName("bm25")] public bool Bm25 { get; init; }
     /// <summary>Mean raw weight per user in training: BM25's length normalisation for folded-in users.</summary>
     [JsonPropertyName("bm25_average_length")] public double Bm25AverageLength { get; init; }
+    [JsonPropertyName("reg_exponent")] public float RegularizationExponent { get; init; }
+    [JsonPropertyName("reg_offset")] public float RegularizationOffset { get; init; } = 1f;
+    [JsonPropertyName("unobserved_weight")] public float UnobservedWeight { get; init; } = 1f;
     [JsonPropertyName("cg_steps")] public int CgSteps { get; init; }
     [JsonPropertyName("solver")] public string Solver { get; init; } = "cg";
     [JsonPropertyName("seed")] public ulong Seed { get; init; }
@@ -36,6 +39,9 @@ public sealed record TrainingParameters
         Alpha = o.Alpha,
         Scaling = o.Scaling.ToString().ToLowerInvariant(),
         Bm25 = o.Bm25,
+        RegularizationExponent = o.RegularizationExponent,
+        RegularizationOffset = o.RegularizationOffset,
+        UnobservedWeight = o.UnobservedWeight,
         CgSteps = o.CgSteps,
         Solver = o.Solver == AlsSolver.Cholesky ? "cholesky" : "cg",
         Seed = o.Seed,

@@ -20,6 +20,7 @@ public sealed class Recommender
     private readonly Lazy<float[]> _userGram;
     private readonly Lazy<int[]> _popularOrder;
     private readonly double? _bm25AverageLength;
+    private readonly RowRegularization _rowRegularization;
 
     private readonly ItemRetrievers _retrievers;
     private readonly Lazy<ExactRetriever> _userCosine;
@@ -35,9 +36,11 @@ public sealed class Recommender
         Alpha = parameters?.Alpha ?? new AlsOptions().Alpha;
         Scaling = parameters?.ConfidenceScaling ?? ConfidenceScaling.Linear;
         _bm25AverageLength = parameters is { Bm25: true, Bm25AverageLength: > 0 } ? parameters.Bm25AverageLength : null;
-        _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, Regularization, Environment.ProcessorCount));
+        // The system a training step solves: frequency-scaled λ and the unobserved weight as trained.
+        _rowRegularization = new RowRegularization(Regularization, parameters?.RegularizationExponent ?? 0, parameters?.RegularizationOffset ?? 1, parameters?.UnobservedWeight ?? 1);
+        _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, _rowRegularization.GramDiagonal, Environment.ProcessorCount));
         // Only for tracks folded in between trainings (rare): built on first use, not at load.
-        _userGram = new(() => Gramian.Compute(model.UserFactors, model.UserCount, model.Factors, Regularization, Environment.ProcessorCount));
+        _userGram = new(() => Gramian.Compute(model.UserFactors, model.UserCount, model.Factors, _rowRegularization.GramDiagonal, Environment.ProcessorCount));
         _popularOrder = new(PopularOrder);
     }
 
@@ -183,9 +186,10 @@ public sealed class Recommender
     {
         var x = new float[_model.Factors];
         if (indices.Length == 0) return x;
-        float[] confidence = raw.Select(w => Confidence.Apply(w, Scaling, Alpha)).ToArray();
+        float scale = _rowRegularization.ConfidenceScale;
+        float[] confidence = raw.Select(w => Confidence.Apply(w, Scaling, Alpha) * scale).ToArray();
         var scratch = t_foldInScratch is { } s && s.B.Length == _model.Factors ? s : t_foldInScratch = new Cholesky.Scratch(_model.Factors);
-        Cholesky.SolveRow(gram.Value, factors, _model.Factors, indices, confidence, x, scratch);
+        Cholesky.SolveRow(gram.Value, factors, _model.Factors, indices, confidence, x, scratch, _rowRegularization.RowDiagonal(indices.Length));
         return x;
     }
 

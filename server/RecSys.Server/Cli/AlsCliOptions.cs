@@ -16,6 +16,9 @@ internal sealed class AlsCliOptions
     public Option<float> Alpha { get; } = new("--alpha") { Description = "Confidence c = 1 + alpha·f(r)", DefaultValueFactory = _ => Defaults.Alpha };
     public Option<string> Scaling { get; } = new("--scaling") { Description = "f(r): linear, log or binary", DefaultValueFactory = _ => Defaults.Scaling.ToString().ToLowerInvariant() };
     public Option<bool> Bm25 { get; } = new("--bm25") { Description = "BM25-weight the raw values before confidence scaling (--bm25 false to turn off)", DefaultValueFactory = _ => Defaults.Bm25 };
+    public Option<float> RegExponent { get; } = new("--reg-exponent") { Description = "ν: a row with n interactions gets λ·(n + reg-offset)^ν (0: the same λ for every row)", DefaultValueFactory = _ => Defaults.RegularizationExponent };
+    public Option<float> RegOffset { get; } = new("--reg-offset") { Description = "Offset added to a row's interaction count in frequency-scaled regularization", DefaultValueFactory = _ => Defaults.RegularizationOffset };
+    public Option<float> UnobservedWeight { get; } = new("--unobserved-weight") { Description = "α₀: weight of every unobserved entry in the loss (1: classic implicit ALS)", DefaultValueFactory = _ => Defaults.UnobservedWeight };
     public Option<int> CgSteps { get; } = new("--cg-steps") { Description = "Conjugate-gradient steps per row", DefaultValueFactory = _ => Defaults.CgSteps };
     public Option<string> Solver { get; } = new("--solver") { Description = "cg or cholesky (exact, slow)", DefaultValueFactory = _ => "cg" };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Random seed (same seed, same model)", DefaultValueFactory = _ => Defaults.Seed };
@@ -26,7 +29,7 @@ internal sealed class AlsCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Factors, Iterations, Regularization, Alpha, Scaling, Bm25, CgSteps, Solver, Seed, Threads, InitScale, Loss, Device })
+        foreach (var o in new Option[] { Factors, Iterations, Regularization, RegExponent, RegOffset, UnobservedWeight, Alpha, Scaling, Bm25, CgSteps, Solver, Seed, Threads, InitScale, Loss, Device })
         {
             command.Options.Add(o);
         }
@@ -51,6 +54,9 @@ internal sealed class AlsCliOptions
             Factors = r.GetValue(Factors),
             Iterations = r.GetValue(Iterations),
             Regularization = r.GetValue(Regularization),
+            RegularizationExponent = r.GetValue(RegExponent),
+            RegularizationOffset = r.GetValue(RegOffset),
+            UnobservedWeight = r.GetValue(UnobservedWeight),
             Alpha = r.GetValue(Alpha),
             Scaling = Confidence.ParseScaling(r.GetValue(Scaling)!),
             Bm25 = r.GetValue(Bm25),

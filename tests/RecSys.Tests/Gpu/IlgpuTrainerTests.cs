@@ -36,11 +36,11 @@ public abstract class IlgpuTrainerTests : IDisposable
 
     private static CsrMatrix Confidence(CsrMatrix raw) => RecSys.Engine.Sparse.Confidence.Weight(raw, ConfidenceScaling.Linear, 3f);
 
-    protected void One_iteration_matches_the_cpu_trainer(int factors)
+    protected void One_iteration_matches_the_cpu_trainer(int factors, float unobservedWeight = 1f)
     {
         var (u, i, n) = Size;
         var c = Confidence(AlsTestData.Random(u, i, n, (ulong)factors));
-        var options = new AlsOptions { Factors = factors, Iterations = 1, Regularization = 0.1f, Threads = 1 };
+        var options = new AlsOptions { Factors = factors, Iterations = 1, Regularization = 0.1f, Threads = 1, UnobservedWeight = unobservedWeight };
         var cpu = new AlsTrainer(options).Fit(c, c.Transpose());
         using var gpu = new IlgpuAlsTrainer(Accelerator!, options);
         var dev = gpu.Fit(c, c.Transpose());
@@ -91,6 +91,15 @@ public sealed class IlgpuCpuTrainerTests() : IlgpuTrainerTests(c => c.CreateCPUA
     [InlineData(5)]
     [InlineData(8)]
     public void One_iteration_matches_cpu(int factors) => One_iteration_matches_the_cpu_trainer(factors);
+
+    [Theory]
+    [InlineData(0.25f)]
+    [InlineData(4f)]
+    public void The_unobserved_weight_matches_cpu(float weight) => One_iteration_matches_the_cpu_trainer(7, weight);
+
+    [Fact]
+    public void Frequency_scaled_regularization_is_refused_with_the_reason() =>
+        Assert.Contains("--reg-exponent 0", Assert.Throws<ArgumentException>(() => new IlgpuAlsTrainer(Accelerator!, new AlsOptions { RegularizationExponent = 1 })).Message);
 
     [Fact]
     public void Agreement_after_training() => Training_agreement(4);

@@ -62,6 +62,16 @@ public sealed class ConsoleFixture : IAsyncLifetime
             if (user % 2 == 0) plays.Add(PlayEvents.Json($"console-{user}", user, (long)shown[0]!["track_id"]!, milestone: 90, completed: user % 4 == 0));
         }
         await PlayEvents.AcceptedAsync(Server.Http, [.. plays]);
+        // The 202 comes once the plays are durable; live popularity takes them in just after. The
+        // tests compare the page with the API, so wait until answers stop changing.
+        string previous = "";
+        for (var settleBy = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(250))
+        {
+            string now = string.Join("|", await Task.WhenAll(Enumerable.Range(1, 8).Select(async u => (await GetArrayAsync($"/recommend/user/{u}/ml?limit=20")).ToJsonString())));
+            if (now == previous) break;
+            if (DateTime.UtcNow > settleBy) throw new TimeoutException("answers kept changing after the fixture's play events");
+            previous = now;
+        }
         Browser = await HeadlessChromium.LaunchAsync(_dir.File("chromium-profile"));
     }
 

@@ -67,10 +67,10 @@ public static class DeviceSelector
                     context.Dispose();
                     return Fallback(device, options, $"the run needs about {need / 1e9:F1} GB of device memory and {cuda.Name} has {cuda.MemorySize / 1e9:F1} GB");
                 }
-                if (options.Solver != AlsSolver.ConjugateGradient || options.Factors > AlsKernels.MaxFactors)
+                if (options.Solver != AlsSolver.ConjugateGradient || options.Factors > AlsKernels.MaxFactors || !RowRegularization.From(options).Uniform)
                 {
                     context.Dispose();
-                    return Fallback(device, options, $"the GPU trainer needs --solver cg and at most {AlsKernels.MaxFactors} factors");
+                    return Fallback(device, options, $"the GPU trainer needs --solver cg, at most {AlsKernels.MaxFactors} factors and --reg-exponent 0");
                 }
                 var accelerator = cuda.CreateAccelerator(context);
                 return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), $"CUDA device {cuda.Name} ({cuda.MemorySize / 1e9:F1} GB)", new Owned(accelerator, context));

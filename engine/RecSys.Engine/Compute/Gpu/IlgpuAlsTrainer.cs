@@ -29,6 +29,10 @@ public sealed class IlgpuAlsTrainer : IAlsTrainer, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Factors, $"the GPU trainer takes at most {AlsKernels.MaxFactors} factors");
         }
+        if (!RowRegularization.From(options).Uniform)
+        {
+            throw new ArgumentException("the GPU trainer has no frequency-scaled regularization yet (--reg-exponent 0); use --device cpu");
+        }
         if (options.Solver != AlsSolver.ConjugateGradient)
         {
             throw new ArgumentException("the GPU trainer solves with conjugate gradient only; use --device cpu for --solver cholesky");
@@ -110,7 +114,7 @@ public sealed class IlgpuAlsTrainer : IAlsTrainer, IDisposable
         int k = Options.Factors;
         int chunks = Math.Max(1, (fixedRows + AlsKernels.GramChunk - 1) / AlsKernels.GramChunk);
         _gramPartial(new Index2D(k * k, chunks), fixedFactors.View, fixedRows, k, partials.View);
-        _gramReduce(k * k, partials.View, chunks, k, Options.Regularization, gram.View);
+        _gramReduce(k * k, partials.View, chunks, k, RowRegularization.From(Options).GramDiagonal, gram.View);
         if (targetRows == 0) return;
         _cg(new KernelConfig(targetRows, _groupSize), rows.Order.View, rows.RowPtr.View, rows.Indices.View, rows.Values.View,
             fixedFactors.View, gram.View, target.View, k, Options.CgSteps);
@@ -125,8 +129,15 @@ public sealed class IlgpuAlsTrainer : IAlsTrainer, IDisposable
         return new DeviceCsr(
             Allocate(order), Allocate(m.RowPtr),
             Allocate(m.Nnz == 0 ? new int[1] : m.ColIndices[..m.Nnz]),
-            Allocate(m.Nnz == 0 ? new float[1] : m.Values[..m.Nnz]),
+            // Confidences over α₀ (RowRegularization: the same system, the same kernels).
+            Allocate(m.Nnz == 0 ? new float[1] : Scaled(m.Values[..m.Nnz], RowRegularization.From(Options).ConfidenceScale)),
             m.Rows);
+    }
+
+    private static float[] Scaled(float[] values, float scale)
+    {
+        if (scale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, values);
+        return values;
     }
 
     private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(T[] values) where T : unmanaged
