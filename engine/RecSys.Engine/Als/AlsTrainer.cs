@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using RecSys.Engine.Compute;
 using RecSys.Engine.Data;
 using RecSys.Engine.Sparse;
@@ -7,8 +8,8 @@ namespace RecSys.Engine.Als;
 
 /// <summary>
 /// Implicit-feedback ALS (Hu, Koren and Volinsky 2008) on the CPU. Each iteration solves all users
-/// against fixed items, then all items against fixed users; each half-sweep computes YᵀY + λI once
-/// and solves rows in parallel with per-thread scratch. Given the same seed the factors are
+/// against fixed items, then all items against fixed users; each half-sweep computes YᵀY (+ λI when λ
+/// is the same for every row, RowRegularization) once and solves rows in parallel with per-thread scratch. Given the same seed the factors are
 /// identical for any thread count: every row's solve depends only on fixed inputs, and YᵀY is
 /// summed in a fixed order.
 /// </summary>
@@ -33,6 +34,7 @@ public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
         }
         int k = Options.Factors;
         var regularization = RowRegularization.From(Options);
+        var trainedOn = userItems;
         if (regularization.ScalesConfidence)
         {
             // α₀: every confidence over α₀, once for the whole run (RowRegularization explains why this is exact).
@@ -52,7 +54,7 @@ public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
             cancellationToken.ThrowIfCancellationRequested();
             SolveSide(itemUsers, x, y);
             iterationSeconds.Add((started.Elapsed - iterationStart).TotalSeconds);
-            double? loss = Options.CalculateLoss ? TrainingLoss.Compute(userItems, x, y, k, Options.Regularization, Options.EffectiveThreads) : null;
+            double? loss = Options.CalculateLoss ? TrainingLoss.Compute(trainedOn, x, y, k, regularization, Options.EffectiveThreads) : null;
             if (loss is { } l) losses.Add(l);
             onIteration?.Invoke(new IterationReport(iteration, Options.Iterations, started.Elapsed, loss));
         }
@@ -62,7 +64,7 @@ public sealed class AlsTrainer(AlsOptions options) : IAlsTrainer
     private static CsrMatrix ScaleConfidence(CsrMatrix m, float scale)
     {
         var values = new float[m.Nnz];
-        System.Numerics.Tensors.TensorPrimitives.Multiply(m.Values.AsSpan(0, m.Nnz), scale, values);
+        TensorPrimitives.Multiply(m.Values.AsSpan(0, m.Nnz), scale, values);
         return m.WithValues(values);
     }
 

@@ -51,7 +51,8 @@ public static class Cholesky
     }
 
     /// <summary>
-    /// The exact row solve: x = (YᵀY + λI + Σ (c − 1)·y·yᵀ)⁻¹ · Σ c·y. Rows with no interactions get x = 0.
+    /// The exact row solve: x = (YᵀY + λI + Σ (c − 1)·y·yᵀ)⁻¹ · Σ c·y, λ in YᵀY or, per row, in
+    /// <c>rowDiagonal</c> (RowRegularization). Rows with no interactions get x = 0.
     /// Leaves x unchanged (and returns false) if the system is not positive definite, which only
     /// happens with λ = 0 and too few interactions.
     /// </summary>

@@ -3,7 +3,8 @@ using RecSys.Engine.Compute;
 namespace RecSys.Engine.Als;
 
 /// <summary>
-/// One row's update by conjugate gradient on (YᵀY + λI + Yᵀ(Cᵤ − I)Y)·x = YᵀCᵤp(u), warm-started
+/// One row's update by conjugate gradient on (YᵀY + λI + Yᵀ(Cᵤ − I)Y)·x = YᵀCᵤp(u) (λ in YᵀY, or the
+/// row's own λ on the diagonal: RowRegularization), warm-started
 /// from the current x (Takács et al. 2011; the same steps as implicit's CPU solver).
 /// YᵀCᵤY is never formed: its product with a vector is YᵀY·v plus one fused pass over the row.
 /// </summary>

@@ -12,15 +12,17 @@ public readonly record struct RowRegularization(float Lambda, float Exponent, fl
 {
     public static RowRegularization From(AlsOptions o) => new(o.Regularization, o.RegularizationExponent, o.RegularizationOffset, o.UnobservedWeight);
 
-    /// <summary>The same λ for every row: it lives in YᵀY's diagonal.</summary>
-    public bool Uniform => Exponent == 0;
+    /// <summary>The same λ for every row (no exponent, or no λ at all): it lives in YᵀY's diagonal.</summary>
+    public bool Uniform => Exponent == 0 || Lambda == 0;
+
+    /// <summary>λ_u of the loss itself (not divided by α₀): λ·(n + offset)^ν.</summary>
+    public double RowLambda(int interactions) => Uniform ? Lambda : Lambda * Math.Pow(interactions + Offset, Exponent);
 
     /// <summary>What YᵀY's diagonal carries: λ/α₀ when uniform, nothing otherwise.</summary>
     public float GramDiagonal => Uniform ? Lambda / UnobservedWeight : 0;
 
     /// <summary>What a row of n interactions adds to the diagonal on top of YᵀY's: λ·(n + offset)^ν/α₀, or 0 when uniform.</summary>
-    public float RowDiagonal(int interactions) =>
-        Uniform ? 0 : (float)(Lambda * Math.Pow(interactions + Offset, Exponent) / UnobservedWeight);
+    public float RowDiagonal(int interactions) => Uniform ? 0 : (float)(RowLambda(interactions) / UnobservedWeight);
 
     /// <summary>The factor every confidence is multiplied by: 1/α₀.</summary>
     public float ConfidenceScale => 1 / UnobservedWeight;

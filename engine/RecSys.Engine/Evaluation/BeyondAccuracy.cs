@@ -1,3 +1,4 @@
+using RecSys.Engine.Compute;
 using RecSys.Engine.Sparse;
 
 namespace RecSys.Engine.Evaluation;
@@ -7,15 +8,17 @@ namespace RecSys.Engine.Evaluation;
 /// popular what they recommend is, and how alike a list's tracks are. A tuning that wins NDCG by
 /// recommending only hits shows here as low coverage, a high popularity percentile and low diversity.
 /// All three are measured on the training interactions, so every scorer (ALS, popularity) is judged
-/// by the same yardstick.
+/// by the same yardstick. Coverage depends on how many lists there are: compare runs that evaluated
+/// the same users. A value that cannot be measured (no item recommended, no list of two) is null.
 /// </summary>
-public sealed record BeyondAccuracy(double Coverage, double PopularityPercentile, double Diversity)
+public sealed record BeyondAccuracy(double Coverage, double? PopularityPercentile, double? Diversity)
 {
     /// <param name="lists">The recommended item indices of each evaluated user, best first.</param>
     /// <param name="train">The training interactions (users × items).</param>
-    public static BeyondAccuracy Measure(IReadOnlyList<int[]> lists, CsrMatrix train)
+    /// <param name="threads">Worker threads for the diversity pairs (0 = all cores).</param>
+    public static BeyondAccuracy Measure(IReadOnlyList<int[]> lists, CsrMatrix train, int threads = 0)
     {
-        if (lists.Count == 0 || train.Cols == 0) return new BeyondAccuracy(0, 0, 0);
+        if (lists.Count == 0 || train.Cols == 0) return new BeyondAccuracy(0, null, null);
         var itemUsers = train.Transpose();
         double[] percentile = PopularityPercentiles(itemUsers);
         var recommended = new HashSet<int>();
@@ -33,7 +36,10 @@ public sealed record BeyondAccuracy(double Coverage, double PopularityPercentile
         // The pairs' listener intersections are the cost (popular items have long lists): on all cores,
         // summed in list order afterwards so the result does not depend on scheduling.
         var diversity = new double[lists.Count];
-        Parallel.For(0, lists.Count, u => diversity[u] = lists[u].Length < 2 ? double.NaN : IntraListDiversity(lists[u], itemUsers));
+        RowScheduler.Run(lists.Count, threads > 0 ? threads : Environment.ProcessorCount, 16, () => 0, (start, end, _) =>
+        {
+            for (int u = start; u < end; u++) diversity[u] = lists[u].Length < 2 ? double.NaN : IntraListDiversity(lists[u], itemUsers);
+        });
         double diversitySum = 0;
         int listsWithPairs = 0;
         foreach (double d in diversity)
@@ -44,8 +50,8 @@ public sealed record BeyondAccuracy(double Coverage, double PopularityPercentile
         }
         return new BeyondAccuracy(
             (double)recommended.Count / train.Cols,
-            items == 0 ? 0 : percentileSum / items,
-            listsWithPairs == 0 ? 0 : diversitySum / listsWithPairs);
+            items == 0 ? null : percentileSum / items,
+            listsWithPairs == 0 ? null : diversitySum / listsWithPairs);
     }
 
     /// <summary>
@@ -53,6 +59,7 @@ public sealed record BeyondAccuracy(double Coverage, double PopularityPercentile
     /// the other items that are less popular, ties counted half (the mid-rank), so the least popular item is near 0, the
     /// most popular near 1, and a catalog of equals is 0.5 throughout.
     /// </summary>
+    /// <param name="itemUsers">Items × users (the training matrix transposed).</param>
     public static double[] PopularityPercentiles(CsrMatrix itemUsers)
     {
         int n = itemUsers.Rows;
@@ -74,8 +81,9 @@ public sealed record BeyondAccuracy(double Coverage, double PopularityPercentile
     /// <summary>
     /// Mean over the list's pairs of 1 − cosine of the two items' listener sets
     /// (|Uᵢ ∩ Uⱼ| / √(|Uᵢ|·|Uⱼ|)): 1 when no listener has both, 0 when they have the same listeners.
-    /// An item nobody had in training counts as unlike every other.
+    /// An item nobody had in training counts as unlike every other (nothing says it is alike).
     /// </summary>
+    /// <param name="itemUsers">Items × users (the training matrix transposed).</param>
     public static double IntraListDiversity(ReadOnlySpan<int> list, CsrMatrix itemUsers)
     {
         double sum = 0;

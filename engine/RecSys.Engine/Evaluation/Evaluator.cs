@@ -72,7 +72,7 @@ public static class Evaluator
             return n == 0 ? 0 : total / n;
         }
         var evaluatedLists = Enumerable.Range(0, users).Where(u => evaluated[u]).Select(u => lists[u]).ToList();
-        return new RankingMetrics(k, Mean(0), Mean(1), Mean(2), Mean(3), Mean(4), n) { Beyond = BeyondAccuracy.Measure(evaluatedLists, train) };
+        return new RankingMetrics(k, Mean(0), Mean(1), Mean(2), Mean(3), Mean(4), n) { Beyond = BeyondAccuracy.Measure(evaluatedLists, train, threads) };
     }
 
     /// <summary>The ALS scorer: dot product of the user's factors with every item's.</summary>

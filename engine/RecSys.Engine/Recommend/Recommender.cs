@@ -37,11 +37,32 @@ public sealed class Recommender
         Scaling = parameters?.ConfidenceScaling ?? ConfidenceScaling.Linear;
         _bm25AverageLength = parameters is { Bm25: true, Bm25AverageLength: > 0 } ? parameters.Bm25AverageLength : null;
         // The system a training step solves: frequency-scaled λ and the unobserved weight as trained.
-        _rowRegularization = new RowRegularization(Regularization, parameters?.RegularizationExponent ?? 0, parameters?.RegularizationOffset ?? 1, parameters?.UnobservedWeight ?? 1);
+        _rowRegularization = TrainedRegularization(Regularization, parameters);
         _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, _rowRegularization.GramDiagonal, Environment.ProcessorCount));
         // Only for tracks folded in between trainings (rare): built on first use, not at load.
         _userGram = new(() => Gramian.Compute(model.UserFactors, model.UserCount, model.Factors, _rowRegularization.GramDiagonal, Environment.ProcessorCount));
         _popularOrder = new(PopularOrder);
+    }
+
+    /// <summary>The model's row regularization, checked: a file whose values would give NaN factors is refused, not served.</summary>
+    private static RowRegularization TrainedRegularization(float lambda, TrainingParameters? parameters)
+    {
+        var options = new AlsOptions
+        {
+            Regularization = lambda,
+            RegularizationExponent = parameters?.RegularizationExponent ?? 0,
+            RegularizationOffset = parameters?.RegularizationOffset ?? 1,
+            UnobservedWeight = parameters?.UnobservedWeight ?? 1,
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new ModelFormatException($"params_json: {e.Message.Split(" (Parameter")[0]}");
+        }
+        return RowRegularization.From(options);
     }
 
     /// <summary>

@@ -77,7 +77,12 @@ internal static class TuneCommand
     /// <summary>The given settings, the original design's, then seeded random draws from the grid (no repeats).</summary>
     internal static List<AlsOptions> Candidates(AlsOptions start, int count)
     {
-        var list = new List<AlsOptions> { start, start with { Alpha = 3f, Scaling = ConfidenceScaling.Linear, Regularization = 0.01f, Bm25 = false, Factors = 64 } };
+        var original = start with
+        {
+            Alpha = 3f, Scaling = ConfidenceScaling.Linear, Regularization = 0.01f, Bm25 = false, Factors = 64,
+            RegularizationExponent = 0, RegularizationOffset = 1, UnobservedWeight = 1,
+        };
+        var list = new List<AlsOptions> { start, original };
         var rng = new SplitMix(start.Seed, 0x7E57);
         int attempts = 0;
         while (list.Count < count && attempts++ < count * 50)
@@ -98,7 +103,9 @@ internal static class TuneCommand
     }
 
     private static string Describe(AlsOptions o) =>
-        $"factors {o.Factors} regularization {o.Regularization} alpha {o.Alpha} scaling {o.Scaling.ToString().ToLowerInvariant()}{(o.Bm25 ? " bm25" : "")}";
+        $"factors {o.Factors} regularization {o.Regularization} alpha {o.Alpha} scaling {o.Scaling.ToString().ToLowerInvariant()}{(o.Bm25 ? " bm25" : "")}" +
+        (o.RegularizationExponent != 0 ? $" reg-exponent {o.RegularizationExponent} reg-offset {o.RegularizationOffset}" : "") +
+        (o.UnobservedWeight != 1 ? $" unobserved-weight {o.UnobservedWeight}" : "");
 
     private static JsonObject Settings(AlsOptions o) => new()
     {
@@ -107,6 +114,9 @@ internal static class TuneCommand
         ["alpha"] = o.Alpha,
         ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
         ["bm25"] = o.Bm25,
+        ["reg_exponent"] = o.RegularizationExponent,
+        ["reg_offset"] = o.RegularizationOffset,
+        ["unobserved_weight"] = o.UnobservedWeight,
         ["iterations"] = o.Iterations,
     };
 }

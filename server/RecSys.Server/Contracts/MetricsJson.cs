@@ -21,8 +21,8 @@ public static class MetricsJson
         if (m.Beyond is { } b)
         {
             json[$"coverage@{m.K}"] = Math.Round(b.Coverage, 6);
-            json[$"popularity_percentile@{m.K}"] = Math.Round(b.PopularityPercentile, 6);
-            json[$"diversity@{m.K}"] = Math.Round(b.Diversity, 6);
+            json[$"popularity_percentile@{m.K}"] = b.PopularityPercentile is { } p ? Math.Round(p, 6) : null;
+            json[$"diversity@{m.K}"] = b.Diversity is { } d ? Math.Round(d, 6) : null;
         }
         return json;
     }

@@ -5,6 +5,13 @@ namespace RecSys.Tests.Als;
 
 internal static class AlsTestData
 {
+    /// <summary>A row-major factor matrix of values uniform in [−0.5, 0.5).</summary>
+    public static float[] RandomFactors(int rows, int k, ulong seed)
+    {
+        var rng = new SplitMix(seed);
+        return Enumerable.Range(0, rows * k).Select(_ => rng.NextFloat() - 0.5f).ToArray();
+    }
+
     /// <summary>A random sparse users × items count matrix.</summary>
     public static CsrMatrix Random(int users, int items, int nnz, ulong seed)
     {

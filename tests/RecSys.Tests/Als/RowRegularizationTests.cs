@@ -1,5 +1,7 @@
 using RecSys.Engine.Als;
 using RecSys.Engine.Data;
+using RecSys.Engine.Model;
+using RecSys.Engine.Recommend;
 using RecSys.Engine.Sparse;
 
 namespace RecSys.Tests.Als;
@@ -11,12 +13,6 @@ namespace RecSys.Tests.Als;
 /// </summary>
 public sealed class RowRegularizationTests
 {
-    private static float[] RandomFactors(int rows, int k, ulong seed)
-    {
-        var rng = new SplitMix(seed);
-        return Enumerable.Range(0, rows * k).Select(_ => rng.NextFloat() - 0.5f).ToArray();
-    }
-
     /// <summary>The row's solution from the literal system.</summary>
     private static double[] Oracle(float[] y, int rows, int k, int[] idx, float[] conf, float lambda, float exponent, float offset, float unobserved)
     {
@@ -55,7 +51,7 @@ public sealed class RowRegularizationTests
     {
         const int items = 300;
         const float lambda = 0.3f, offset = 2f;
-        var y = RandomFactors(items, k, (ulong)(k * 31 + 7));
+        var y = AlsTestData.RandomFactors(items, k, (ulong)(k * 31 + 7));
         var rng = new SplitMix((ulong)k);
         int[] idx = Enumerable.Range(0, items).Where(_ => rng.NextDouble() < 0.2).ToArray();
         float[] conf = idx.Select(_ => 1 + 5 * rng.NextFloat()).ToArray();
@@ -116,7 +112,7 @@ public sealed class RowRegularizationTests
         var matrix = InteractionMatrix.Build(data.Table);
         var options = new AlsOptions { Factors = 8, Iterations = 4, Bm25 = false, Alpha = 1f, Regularization = 0.5f, RegularizationExponent = 0.8f, RegularizationOffset = 3f, UnobservedWeight = 0.4f };
         var model = RecSys.Engine.Training.ModelBuilder.Build(matrix, RecSys.Engine.Training.ModelBuilder.Train(matrix.UserItems, options), options, data.Source);
-        var recommender = new RecSys.Engine.Recommend.Recommender(model);
+        var recommender = new Recommender(model);
         int[] items = [3, 40, 41, 200, model.ItemCount - 1];
         float[] plays = [1, 4, 2, 1, 7];
         var expected = Oracle(model.ItemFactors, model.ItemCount, 8, items, plays.Select(p => Confidence.Apply(p, options.Scaling, options.Alpha)).ToArray(), 0.5f, 0.8f, 3f, 0.4f);
@@ -125,11 +121,74 @@ public sealed class RowRegularizationTests
     }
 
     [Theory]
+    [InlineData(0f, 1f)]
+    [InlineData(1f, 0.3f)]
+    [InlineData(0.5f, 4f)]
+    public void The_loss_is_the_objective_summed_over_every_pair(float exponent, float unobserved)
+    {
+        // Every user-item pair written out: c·(1 − s)² observed, α₀·s² unobserved, λ·(n + 2)^ν per row.
+        const int users = 9, items = 7, k = 3;
+        const float lambda = 0.4f, offset = 2f;
+        var c = Confidence.Weight(AlsTestData.Random(users, items, 25, seed: 3), ConfidenceScaling.Linear, 2f);
+        var x = AlsTestData.RandomFactors(users, k, 1);
+        var y = AlsTestData.RandomFactors(items, k, 2);
+        double sum = 0, weight = 0;
+        var listeners = new int[items];
+        for (int u = 0; u < users; u++)
+        {
+            var idx = c.RowIndices(u).ToArray();
+            var conf = c.RowValues(u).ToArray();
+            for (int i = 0; i < items; i++)
+            {
+                double s = 0;
+                for (int f = 0; f < k; f++) s += (double)x[u * k + f] * y[i * k + f];
+                int at = Array.IndexOf(idx, i);
+                double w = at >= 0 ? conf[at] : unobserved;
+                sum += w * (at >= 0 ? (1 - s) * (1 - s) : s * s);
+                weight += w;
+                if (at >= 0) listeners[i]++;
+            }
+            sum += lambda * Math.Pow(idx.Length + offset, exponent) * SquaredNorm(x, u, k);
+        }
+        for (int i = 0; i < items; i++) sum += lambda * Math.Pow(listeners[i] + offset, exponent) * SquaredNorm(y, i, k);
+        double loss = TrainingLoss.Compute(c, x, y, k, new RowRegularization(lambda, exponent, offset, unobserved), 1);
+        Assert.Equal(sum / weight, loss, 5);
+    }
+
+    private static double SquaredNorm(float[] m, int row, int k) => Enumerable.Range(0, k).Sum(f => (double)m[row * k + f] * m[row * k + f]);
+
+    [Theory]
+    [InlineData("reg_exponent", "-1")]
+    [InlineData("unobserved_weight", "0")]
+    [InlineData("reg_offset", "-3")]
+    public void A_model_file_whose_regularization_would_give_nan_factors_is_refused(string field, string value)
+    {
+        var model = new RecModel(2, [0.1f, 0.2f], [0.3f, 0.4f], [1], [7],
+            parametersJson: $$"""{"factors":2,"regularization":1,"{{field}}":{{value}}}""");
+        var e = Assert.Throws<ModelFormatException>(() => new Recommender(model));
+        Assert.Contains("params_json", e.Message);
+    }
+
+    [Fact]
+    public void A_model_file_without_the_new_fields_folds_in_as_before()
+    {
+        float[] items = [0.3f, 0.4f, -0.2f, 0.5f];
+        var recommender = new Recommender(new RecModel(2, [0.1f, 0.2f], items, [1], [7, 8],
+            parametersJson: """{"factors":2,"regularization":0.5,"alpha":2,"scaling":"linear","bm25":false}"""));
+        // The classic system: (YᵀY + 0.5·I + (c − 1)·y₀y₀ᵀ)·x = c·y₀, with c = 1 + 2·3.
+        var expected = Oracle(items, 2, 2, [0], [7f], 0.5f, 0, 1, 1);
+        Tolerance.AssertClose(expected.Select(v => (float)v).ToArray(), recommender.FoldIn([0], [3f]), 1e-6, 1e-5, "fold-in");
+    }
+
+    [Theory]
     [InlineData(-0.1f, 1f, 1f, "reg_exponent")]
     [InlineData(2.5f, 1f, 1f, "reg_exponent")]
     [InlineData(1f, 0f, 1f, "reg_offset")]
     [InlineData(0f, 1f, 0f, "unobserved_weight")]
     [InlineData(0f, 1f, float.NaN, "unobserved_weight")]
+    [InlineData(0f, 1f, float.PositiveInfinity, "unobserved_weight")]
+    [InlineData(0f, 1f, 2e6f, "unobserved_weight")]
+    [InlineData(1f, -1f, 1f, "reg_offset")]
     public void Out_of_range_settings_are_named(float exponent, float offset, float unobserved, string name)
     {
         var options = new AlsOptions { RegularizationExponent = exponent, RegularizationOffset = offset, UnobservedWeight = unobserved };

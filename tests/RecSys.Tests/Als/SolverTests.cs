@@ -6,12 +6,6 @@ namespace RecSys.Tests.Als;
 
 public sealed class SolverTests
 {
-    private static float[] RandomFactors(int rows, int k, ulong seed)
-    {
-        var rng = new SplitMix(seed);
-        return Enumerable.Range(0, rows * k).Select(_ => rng.NextFloat() - 0.5f).ToArray();
-    }
-
     [Theory]
     [InlineData(3, 5)]
     [InlineData(8, 20)]
@@ -21,7 +15,7 @@ public sealed class SolverTests
     public void Cg_with_k_steps_reaches_the_cholesky_solution(int k, int items)
     {
         // In exact arithmetic CG solves a k × k system in k steps; in float it gets within 1e-3 relative.
-        var y = RandomFactors(items, k, (ulong)k);
+        var y = AlsTestData.RandomFactors(items, k, (ulong)k);
         float[] gram = Gramian.Compute(y, items, k, 0.1f, 1);
         var rng = new SplitMix(9);
         int[] idx = Enumerable.Range(0, items).Where(_ => rng.NextDouble() < 0.3).ToArray();
@@ -49,7 +43,7 @@ public sealed class SolverTests
     public void The_vectorised_row_solve_matches_the_scalar_loops(int k, int rated)
     {
         // Same system, other summation order: agreement to float precision of the result (1e-5 relative to its largest entry).
-        var y = RandomFactors(400, k, (ulong)(k * 1000 + rated));
+        var y = AlsTestData.RandomFactors(400, k, (ulong)(k * 1000 + rated));
         float[] gram = Gramian.Compute(y, 400, k, 0.05f, 1);
         var rng = new SplitMix((ulong)rated);
         int[] idx = Enumerable.Range(0, rated).Select(_ => rng.NextInt(400)).Distinct().ToArray();
@@ -78,7 +72,7 @@ public sealed class SolverTests
     public void Gramian_matches_naive_and_is_independent_of_threads()
     {
         const int rows = 5000, k = 33;
-        var y = RandomFactors(rows, k, 4);
+        var y = AlsTestData.RandomFactors(rows, k, 4);
         var one = Gramian.Compute(y, rows, k, 0.5f, 1);
         var two = Gramian.Compute(y, rows, k, 0.5f, 2);
         Assert.Equal(one, two);

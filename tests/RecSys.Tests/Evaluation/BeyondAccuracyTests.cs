@@ -26,9 +26,9 @@ public sealed class BeyondAccuracyTests
     {
         var measured = BeyondAccuracy.Measure([[0, 1], [2, 3]], Train);
         Assert.Equal(1.0, measured.Coverage, 12);
-        Assert.Equal((1 + 2 / 3.0 + 1 / 3.0 + 0) / 4, measured.PopularityPercentile, 12);
+        Assert.Equal((1 + 2 / 3.0 + 1 / 3.0 + 0) / 4, measured.PopularityPercentile!.Value, 12);
         // [0, 1]: listeners {0,1,2} and {0,1}, cosine 2/√6; [2, 3]: item 3 has none, cosine 0.
-        Assert.Equal(((1 - 2 / Math.Sqrt(6)) + 1) / 2, measured.Diversity, 12);
+        Assert.Equal(((1 - 2 / Math.Sqrt(6)) + 1) / 2, measured.Diversity!.Value, 12);
     }
 
     [Fact]
@@ -36,8 +36,8 @@ public sealed class BeyondAccuracyTests
     {
         var hits = BeyondAccuracy.Measure([[0, 1], [0, 1], [0, 1]], Train);
         Assert.Equal(0.5, hits.Coverage, 12);
-        Assert.Equal((1 + 2 / 3.0) / 2, hits.PopularityPercentile, 12);
-        Assert.Equal(1 - 2 / Math.Sqrt(6), hits.Diversity, 12);
+        Assert.Equal((1 + 2 / 3.0) / 2, hits.PopularityPercentile!.Value, 12);
+        Assert.Equal(1 - 2 / Math.Sqrt(6), hits.Diversity!.Value, 12);
     }
 
     [Fact]
@@ -47,8 +47,8 @@ public sealed class BeyondAccuracyTests
         Assert.Equal(0.0, BeyondAccuracy.IntraListDiversity([0, 1], twins.Transpose()), 12);
         var single = BeyondAccuracy.Measure([[2]], Train);
         Assert.Equal(0.25, single.Coverage, 12);
-        Assert.Equal(0.0, single.Diversity);
-        Assert.Equal(new BeyondAccuracy(0, 0, 0), BeyondAccuracy.Measure([], Train));
+        Assert.Null(single.Diversity);
+        Assert.Equal(new BeyondAccuracy(0, null, null), BeyondAccuracy.Measure([], Train));
     }
 
     [Fact]

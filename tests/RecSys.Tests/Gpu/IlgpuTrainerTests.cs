@@ -51,11 +51,11 @@ public abstract class IlgpuTrainerTests : IDisposable
         Assert.True(gpu.PeakDeviceBytes > 0);
     }
 
-    protected void Training_agrees_on_loss_and_top10(int iterations)
+    protected void Training_agrees_on_loss_and_top10(int iterations, float unobservedWeight = 1f)
     {
         var (u, i, n) = Size;
         var c = Confidence(AlsTestData.Random(u, i, n, 77));
-        var options = new AlsOptions { Factors = 8, Iterations = iterations, Regularization = 0.1f, CalculateLoss = true };
+        var options = new AlsOptions { Factors = 8, Iterations = iterations, Regularization = 0.1f, CalculateLoss = true, UnobservedWeight = unobservedWeight };
         var cpu = new AlsTrainer(options).Fit(c, c.Transpose());
         using var gpu = new IlgpuAlsTrainer(Accelerator!, options);
         var dev = gpu.Fit(c, c.Transpose());
@@ -103,6 +103,9 @@ public sealed class IlgpuCpuTrainerTests() : IlgpuTrainerTests(c => c.CreateCPUA
 
     [Fact]
     public void Agreement_after_training() => Training_agreement(4);
+
+    [Fact]
+    public void Agreement_with_an_unobserved_weight() => Training_agrees_on_loss_and_top10(4, unobservedWeight: 4f);
 
     private void Training_agreement(int iterations) => Training_agrees_on_loss_and_top10(iterations);
 

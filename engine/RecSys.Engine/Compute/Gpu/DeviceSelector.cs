@@ -42,10 +42,20 @@ public static class DeviceSelector
             {
                 var context = Context.Create(b => b.DefaultCPU());
                 var accelerator = context.CreateCPUAccelerator(0);
-                return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), "ILGPU CPU accelerator requested (verification only: slow)", new Owned(accelerator, context));
+                try
+                {
+                    return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), "ILGPU CPU accelerator requested (verification only: slow)", new Owned(accelerator, context));
+                }
+                catch (ArgumentException)
+                {
+                    new Owned(accelerator, context).Dispose();
+                    throw;
+                }
             }
             default:
             {
+                // What the device trainer cannot do is known before any device is probed.
+                if (!RowRegularization.From(options).Uniform) return Fallback(device, options, "the GPU trainer has no frequency-scaled regularization yet (--reg-exponent 0)");
                 Context context;
                 try
                 {
@@ -67,10 +77,10 @@ public static class DeviceSelector
                     context.Dispose();
                     return Fallback(device, options, $"the run needs about {need / 1e9:F1} GB of device memory and {cuda.Name} has {cuda.MemorySize / 1e9:F1} GB");
                 }
-                if (options.Solver != AlsSolver.ConjugateGradient || options.Factors > AlsKernels.MaxFactors || !RowRegularization.From(options).Uniform)
+                if (options.Solver != AlsSolver.ConjugateGradient || options.Factors > AlsKernels.MaxFactors)
                 {
                     context.Dispose();
-                    return Fallback(device, options, $"the GPU trainer needs --solver cg, at most {AlsKernels.MaxFactors} factors and --reg-exponent 0");
+                    return Fallback(device, options, $"the GPU trainer needs --solver cg and at most {AlsKernels.MaxFactors} factors");
                 }
                 var accelerator = cuda.CreateAccelerator(context);
                 return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), $"CUDA device {cuda.Name} ({cuda.MemorySize / 1e9:F1} GB)", new Owned(accelerator, context));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ILGPU;
+using System.Numerics.Tensors;
 using ILGPU.Runtime;
 using RecSys.Engine.Als;
 using RecSys.Engine.Sparse;
@@ -95,7 +96,7 @@ public sealed class IlgpuAlsTrainer : IAlsTrainer, IDisposable
             double? loss = null;
             if (Options.CalculateLoss)
             {
-                loss = TrainingLoss.Compute(userItems, x.GetAsArray1D(), y.GetAsArray1D(), k, Options.Regularization, Options.EffectiveThreads);
+                loss = TrainingLoss.Compute(userItems, x.GetAsArray1D(), y.GetAsArray1D(), k, RowRegularization.From(Options), Options.EffectiveThreads);
                 losses.Add(loss.Value);
             }
             onIteration?.Invoke(new IterationReport(iteration, Options.Iterations, started.Elapsed, loss));
@@ -136,8 +137,10 @@ public sealed class IlgpuAlsTrainer : IAlsTrainer, IDisposable
 
     private static float[] Scaled(float[] values, float scale)
     {
-        if (scale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, values);
-        return values;
+        if (scale == 1) return values;
+        var scaled = new float[values.Length];
+        TensorPrimitives.Multiply(values, scale, scaled);
+        return scaled;
     }
 
     private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(T[] values) where T : unmanaged
