@@ -17,7 +17,10 @@ public sealed record ModelManifest
     /// <summary>SHA-256 of the file an imported version came from (so the same file is not imported twice).</summary>
     [JsonPropertyName("imported_sha256")] public string? ImportedSha256 { get; init; }
 
-    /// <summary>Holdout metrics: precision@10, recall@10, ndcg@10, map@10, auc, and the popularity baseline's.</summary>
+    /// <summary>
+    /// Holdout metrics: precision@10, recall@10, ndcg@10, map@10, auc, coverage@10, popularity_percentile@10,
+    /// diversity@10, and the popularity baseline's (docs/evaluation.md).
+    /// </summary>
     [JsonPropertyName("metrics")] public JsonObject? Metrics { get; init; }
 
     /// <summary>The play-event store whose events the training read (the embedded log's id, or one server run's for a database).</summary>
