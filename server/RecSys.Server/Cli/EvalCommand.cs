@@ -25,8 +25,10 @@ internal static class EvalCommand
         var k = new Option<int>("--k") { Description = "Cut-off K of the metrics", DefaultValueFactory = _ => 10 };
         var als = new AlsCliOptions();
         var json = CliOptions.Json();
+        var tune = new TuneCliOptions();
         input.AddTo(cmd);
         als.AddTo(cmd);
+        tune.AddTo(cmd);
         split.AddTo(cmd);
         foreach (var o in new Option[] { train, test, k, json }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
@@ -48,7 +50,10 @@ internal static class EvalCommand
                 var loaded = await input.LoadAsync(r, ct);
                 data = split.Apply(r, InteractionMatrix.Build(loaded.Table).UserItems);
             }
+            // Tuned on the training part only: the test part is never seen before the final score.
+            (options, var tuned) = tune.Apply(r, data.Train, options, cutoff, r.GetValue(json), ct);
             var result = Evaluate(data, options, cutoff, quiet: r.GetValue(json), ct, als.ReadDevice(r));
+            if (tuned is not null) result["tuned"] = tuned;
             Console.WriteLine(r.GetValue(json) ? result.ToJsonString() : result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });

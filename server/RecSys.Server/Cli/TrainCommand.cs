@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using RecSys.Engine.Als;
 using RecSys.Engine.Model;
 using RecSys.Engine.Sparse;
@@ -17,8 +17,10 @@ internal static class TrainCommand
         var als = new AlsCliOptions();
         var output = new Option<string>("--out", "-o") { Description = "Where to write model.npz", Required = true };
         var json = CliOptions.Json();
+        var tune = new TuneCliOptions();
         input.AddTo(cmd);
         als.AddTo(cmd);
+        tune.AddTo(cmd);
         cmd.Options.Add(output);
         cmd.Options.Add(json);
         cmd.SetAction(async (r, ct) =>
@@ -32,6 +34,7 @@ internal static class TrainCommand
                 throw new CliException($"{data.Source} holds no interactions: nothing to train on");
             }
             bool quiet = r.GetValue(json);
+            (options, var tuned) = tune.Apply(r, matrix.UserItems, options, k: 10, quiet, ct);
             string deviceUsed = "";
             var factors = TrainingProgress.Run(options.Iterations, quiet,
                 report => ModelBuilder.Train(matrix.UserItems, options, device, out deviceUsed, report, ct));
@@ -41,16 +44,18 @@ internal static class TrainCommand
             ModelFile.Save(model, path);
             if (quiet)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                var report = new JsonObject
                 {
-                    users = matrix.Users.Count,
-                    items = matrix.Items.Count,
-                    interactions = (long)matrix.Nnz,
-                    factors = options.Factors,
-                    iterations = options.Iterations,
-                    seconds_per_iteration = Math.Round(factors.SecondsPerIteration, 5),
-                    train_seconds = Math.Round(factors.TrainSeconds, 4),
-                }));
+                    ["users"] = matrix.Users.Count,
+                    ["items"] = matrix.Items.Count,
+                    ["interactions"] = (long)matrix.Nnz,
+                    ["factors"] = options.Factors,
+                    ["iterations"] = options.Iterations,
+                    ["seconds_per_iteration"] = Math.Round(factors.SecondsPerIteration, 5),
+                    ["train_seconds"] = Math.Round(factors.TrainSeconds, 4),
+                };
+                if (tuned is not null) report["tuned"] = tuned;
+                Console.WriteLine(report.ToJsonString());
             }
             else
             {

@@ -106,6 +106,9 @@ public sealed class ServerOptions
     /// <summary>A/B experiments (docs/experiments.md).</summary>
     public ExperimentOptions Experiments { get; set; } = new();
 
+    /// <summary>Self-tuning of the trainings (docs/tuning.md).</summary>
+    public TuningSettings Tuning { get; set; } = new();
+
     /// <summary>The web console at / (docs/console.md).</summary>
     public ConsoleOptions Console { get; set; } = new();
 
@@ -155,6 +158,7 @@ public sealed class ServerOptions
         problems.AddRange(Events.Validate());
         problems.AddRange(Experiments.Validate());
         problems.AddRange(Console.Validate());
+        problems.AddRange(Tuning.Validate());
         Check(problems, "RecSys:Device", () => Engine.Compute.Gpu.DeviceSelector.Parse(Device));
         Check(problems, "RecSys:Training", Training.Validate);
         Check(problems, "RecSys:Retrieval", Retrieval.Validate);

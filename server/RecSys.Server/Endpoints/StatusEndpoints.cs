@@ -41,6 +41,7 @@ internal static partial class StatusEndpoints
             ["factors"] = serving?.Model.Factors,
             ["interactions"] = m?.Interactions ?? serving?.Model.UserItems?.Nnz,
             ["parameters"] = m?.Parameters?.DeepClone(),
+            ["tuned"] = m?.Tuned?.DeepClone(),
             ["metrics"] = m?.Metrics?.DeepClone(),
             ["retrieval"] = serving is null ? null : new JsonArray(serving.Recommender.RetrievalNotes.Select(n => (JsonNode)n).ToArray()),
             ["catalog"] = new JsonObject

@@ -29,5 +29,11 @@ public sealed record ModelManifest
     /// <summary>The sequence number of the newest event the training read: later ones are applied live on top of the model.</summary>
     [JsonPropertyName("events_through")] public long EventsThrough { get; init; }
 
+    /// <summary>
+    /// The settings self-tuning chose for this version (or reused from the one before), with its
+    /// validation NDCG@10, when and on how many interactions it searched; null when tuning was off.
+    /// </summary>
+    [JsonPropertyName("tuned")] public JsonObject? Tuned { get; init; }
+
     [JsonIgnore] public double? Ndcg => Metrics?["ndcg@10"]?.GetValue<double>();
 }

@@ -5,6 +5,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
+using RecSys.Engine.Tuning;
 using RecSys.Server.Configuration;
 using RecSys.Server.Events;
 using RecSys.Server.Contracts;
@@ -66,12 +67,14 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             // Evaluate on a holdout, then train the served model on everything.
             var split = Splits.Random(matrix.UserItems, options.HoldoutFraction, options.Training.Seed);
             var device = Engine.Compute.Gpu.DeviceSelector.Parse(options.Device);
-            var evalFactors = ModelBuilder.Train(split.Train, options.Training, device, out string deviceUsed);
+            // Tuned on the holdout's training part: the holdout itself stays unseen until the metrics below.
+            var (settings, tuned) = await Task.Run(() => ChooseSettings(split.Train, matrix.Nnz));
+            var evalFactors = ModelBuilder.Train(split.Train, settings, device, out string deviceUsed);
             log.LogInformation("training on {Device}", deviceUsed);
-            var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, options.Training.Threads, options.EvaluationUsers, options.Training.Seed);
-            var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, 10, options.Training.Threads, options.EvaluationUsers, options.Training.Seed);
-            var factors = ModelBuilder.Train(matrix.UserItems, options.Training, device, out _);
-            var model = ModelBuilder.Build(matrix, factors, options.Training, data.Source);
+            var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, settings.Threads, options.EvaluationUsers, settings.Seed);
+            var popularity = Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, 10, settings.Threads, options.EvaluationUsers, settings.Seed);
+            var factors = ModelBuilder.Train(matrix.UserItems, settings, device, out _);
+            var model = ModelBuilder.Build(matrix, factors, settings, data.Source);
 
             var metrics = MetricsJson.ToJson(als);
             metrics["popularity"] = MetricsJson.ToJson(popularity);
@@ -89,6 +92,7 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
                 Metrics = metrics,
                 EventsEpoch = events.Epoch,
                 EventsThrough = eventsThrough,
+                Tuned = tuned,
             });
             // Tracks trained in since the catalog was read get their metadata with the model, not a restart later.
             await catalog.ReloadAsync("promotion", CancellationToken.None);
@@ -114,5 +118,35 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
         {
             Volatile.Write(ref _running, 0);
         }
+    }
+
+    /// <summary>
+    /// The settings this training uses: RecSys:Training with tuning off; the serving model's tuned
+    /// settings while they are recent and the data has not grown much; otherwise a new search, started
+    /// from the previous choice (warm start), which adopts nothing that does not beat it on validation.
+    /// </summary>
+    private (AlsOptions Settings, JsonObject? Tuned) ChooseSettings(CsrMatrix train, long interactions)
+    {
+        var tuning = options.Tuning;
+        if (!tuning.Auto) return (options.Training, null);
+        var previous = host.Current?.Manifest?.Tuned;
+        var chosen = TunedSettings.Apply(previous, options.Training);
+        if (chosen is not null && TunedSettings.TunedAt(previous) is { } at && Now - at < TimeSpan.FromDays(tuning.RetuneDays)
+            && TunedSettings.Number(previous, "interactions") is { } before && interactions <= before * (1 + tuning.RetuneGrowth))
+        {
+            var reused = previous!.DeepClone().AsObject();
+            reused["reused"] = true;
+            log.LogInformation("tuning: reusing the settings chosen {At:u} on {Before:N0} interactions (now {Now:N0})", at, before, interactions);
+            return (chosen, reused);
+        }
+        var result = SelfTuner.Tune(train, chosen ?? options.Training,
+            new TuningOptions { BudgetTrainings = tuning.BudgetTrainings, Candidates = tuning.Candidates, K = 10 },
+            message => log.LogInformation("tuning: {Message}", message));
+        var json = TunedSettings.ToJson(result, 10);
+        json["tuned_at"] = Now.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        json["interactions"] = interactions;
+        json["reused"] = false;
+        log.LogInformation("tuning: chose {Settings} (validation ndcg@10 {Ndcg:F4}) in {Seconds:F1} s", json.ToJsonString(), result.ValidationNdcg, result.Seconds);
+        return (result.Best, json);
     }
 }

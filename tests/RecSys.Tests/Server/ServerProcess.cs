@@ -27,7 +27,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         [
             "serve", "--port", "0", "--storage", storage, "--schedule", "",
             "--set", "Demo:Users=300", "--set", "Demo:Tracks=1500", "--set", "Demo:Plays=30000",
-            "--set", "Training:Factors=16", "--set", "Training:Iterations=4",
+            "--set", "Training:Factors=16", "--set", "Training:Iterations=4", "--set", "Tuning:Mode=off",
         ];
         foreach (string a in args) psi.ArgumentList.Add(a);
         if (db is not null)

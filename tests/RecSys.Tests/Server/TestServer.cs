@@ -44,6 +44,8 @@ public sealed class TestServer : IAsyncDisposable
         Demo = new DemoOptions { Users = 300, Tracks = 1500, Plays = 30_000, Seed = 3 },
         Training = new AlsOptions { Factors = 16, Iterations = 6 },
         Retrieval = new RetrievalOptions { AnnThreshold = 1000 },
+        // Off for the server tests (each would search at start-up); TuningServerTests turn it on.
+        Tuning = new TuningSettings { Mode = "off" },
     };
 
     public static async Task<TestServer> StartAsync(

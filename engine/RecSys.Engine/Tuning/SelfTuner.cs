@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using RecSys.Engine.Als;
+using RecSys.Engine.Evaluation;
+using RecSys.Engine.Sparse;
+using RecSys.Engine.Training;
+
+namespace RecSys.Engine.Tuning;
+
+/// <summary>What a tuning is allowed: how many settings it starts from, time, the cut-off it ranks by, and its validation split.</summary>
+public sealed record TuningOptions
+{
+    /// <summary>Settings drawn at the first rung (the starting settings among them).</summary>
+    public int Candidates { get; init; } = 27;
+
+    /// <summary>Seconds the search may take; null: <see cref="BudgetTrainings"/> trainings of the starting settings, measured.</summary>
+    public double? BudgetSeconds { get; init; }
+
+    /// <summary>The default budget, in trainings of the starting settings (full iterations).</summary>
+    public double BudgetTrainings { get; init; } = 10;
+
+    public int K { get; init; } = 10;
+
+    /// <summary>Share of each listener's training interactions held out for validation.</summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Validation listeners scored per training, at most (a seeded sample): each costs a scan of every track.</summary>
+    public int ValidationUsers { get; init; } = 2_000;
+
+    /// <summary>Survivors per rung: the best 1/Eta go on with Eta times the iterations.</summary>
+    public int Eta { get; init; } = 3;
+}
+
+/// <summary>One training of the search: the settings, the iterations it ran, its validation NDCG@K.</summary>
+public sealed record TuningTrial(AlsOptions Options, int Iterations, double ValidationNdcg);
+
+/// <summary>The settings a tuning adopts and how it got there.</summary>
+public sealed record TuningResult(AlsOptions Best, double ValidationNdcg, double BudgetSeconds, double Seconds, bool BudgetReached, IReadOnlyList<TuningTrial> Trials)
+{
+    /// <summary>Whether the search found better settings than the ones it started from.</summary>
+    public bool Changed(AlsOptions start) => Best != start;
+}
+
+/// <summary>
+/// Training that tunes itself: successive halving (Jamieson and Talwalkar 2016) over ALS iterations on
+/// a validation split carved from the training interactions only — the caller's test split is never
+/// passed in. All candidates train a few iterations; the best third go on with three times as many,
+/// until the survivors train the full iterations. The starting settings always reach the last rung, so
+/// a setting is adopted only when it beats them there at full training. Deterministic for a seed
+/// whenever the budget is not what ends the search.
+/// </summary>
+public static class SelfTuner
+{
+    public static TuningResult Tune(CsrMatrix rawTrain, AlsOptions start, TuningOptions tuning, Action<string>? log = null, CancellationToken ct = default)
+    {
+        start.Validate();
+        var split = Splits.PerUser(WithoutEmptyRowsAndColumns(rawTrain), tuning.ValidationFraction, start.Seed ^ 0x5E1F7A11);
+        var candidates = TuningSpace.Candidates(start, Math.Max(1, tuning.Candidates), start.Seed);
+        int[] rungs = Rungs(start.Iterations, tuning.Eta);
+        var clock = Stopwatch.StartNew();
+        var trials = new List<TuningTrial>();
+        double budget = tuning.BudgetSeconds ?? double.PositiveInfinity;
+        bool budgetReached = false;
+        var survivors = candidates;
+        var last = new List<TuningTrial>();
+        for (int rung = 0; rung < rungs.Length && survivors.Count > 0; rung++)
+        {
+            var scored = new List<TuningTrial>();
+            foreach (var candidate in survivors)
+            {
+                // The first training (the starting settings at the first rung) sizes the default budget.
+                if (clock.Elapsed.TotalSeconds > budget && scored.Count > 0)
+                {
+                    budgetReached = true;
+                    break;
+                }
+                var trial = Score(split, candidate with { Iterations = rungs[rung] }, tuning, ct) with { Options = candidate };
+                scored.Add(trial);
+                trials.Add(trial);
+                if (double.IsPositiveInfinity(budget))
+                {
+                    double oneTraining = clock.Elapsed.TotalSeconds * start.Iterations / Math.Max(1, rungs[rung]);
+                    budget = tuning.BudgetTrainings * oneTraining;
+                    log?.Invoke($"tuning budget {budget:F1} s ({tuning.BudgetTrainings:G} trainings of the starting settings), {candidates.Count} candidates, rungs of {string.Join("/", rungs)} iterations");
+                }
+            }
+            if (scored.Count == 0) break;
+            last = scored;
+            log?.Invoke($"rung {rung + 1}: {scored.Count} settings at {rungs[rung]} iterations, best validation ndcg@{tuning.K} {scored.Max(t => t.ValidationNdcg):F4}");
+            if (budgetReached) break;
+            int keep = Math.Max(1, (int)Math.Ceiling(scored.Count / (double)tuning.Eta));
+            var next = scored.OrderByDescending(t => t.ValidationNdcg).ThenBy(t => candidates.IndexOf(t.Options)).Take(keep).Select(t => t.Options).ToList();
+            // The starting settings go on to the end, first in each rung: the final comparison is always
+            // against them, even when the budget ends a rung early.
+            next.Remove(start);
+            next.Insert(0, start);
+            survivors = rung + 1 < rungs.Length ? next : [];
+        }
+        // The best of the highest rung reached (earlier rungs trained fewer iterations: not comparable).
+        var best = last.OrderByDescending(t => t.ValidationNdcg).ThenBy(t => candidates.IndexOf(t.Options)).First();
+        return new TuningResult(best.Options, best.ValidationNdcg, budget, clock.Elapsed.TotalSeconds, budgetReached, trials);
+    }
+
+    /// <summary>Iterations per rung, about Eta times the one before, ending at the full count, at least 2: 15 → 5, 15 (Eta 3); 30 → 3, 10, 30.</summary>
+    public static int[] Rungs(int iterations, int eta)
+    {
+        var rungs = new List<int> { Math.Max(1, iterations) };
+        while (rungs[0] / eta >= 2 && rungs.Count < 3) rungs.Insert(0, rungs[0] / eta);
+        return [.. rungs.Distinct()];
+    }
+
+    /// <summary>
+    /// The matrix without listeners or tracks that have no interaction in it. An evaluation's id space
+    /// also holds the ids that occur only in its test part: left in, they would change the search's
+    /// matrix (and every factor's seeded start) with the test part, which the search must not see.
+    /// </summary>
+    internal static CsrMatrix WithoutEmptyRowsAndColumns(CsrMatrix m)
+    {
+        var column = new int[m.Cols];
+        Array.Fill(column, -1);
+        foreach (int c in m.ColIndices.AsSpan(0, m.Nnz)) column[c] = 0;
+        int cols = 0;
+        for (int c = 0; c < m.Cols; c++)
+        {
+            if (column[c] == 0) column[c] = cols++;
+        }
+        var rowPtr = new List<int> { 0 };
+        var indices = new int[m.Nnz];
+        for (int r = 0; r < m.Rows; r++)
+        {
+            if (m.RowLength(r) == 0) continue;
+            var row = m.RowIndices(r);
+            for (int n = 0; n < row.Length; n++) indices[rowPtr[^1] + n] = column[row[n]];
+            rowPtr.Add(rowPtr[^1] + row.Length);
+        }
+        // Column order is kept, so each row's indices stay ascending.
+        return new CsrMatrix(rowPtr.Count - 1, cols, [.. rowPtr], indices, m.Values[..m.Nnz]);
+    }
+
+    private static TuningTrial Score(Split split, AlsOptions options, TuningOptions tuning, CancellationToken ct)
+    {
+        var factors = ModelBuilder.Train(split.Train, options, cancellationToken: ct);
+        var metrics = Evaluator.Evaluate(Evaluator.Als(factors.UserFactors, factors.ItemFactors, factors.Factors), split.Train, split.Test, tuning.K, options.Threads,
+            tuning.ValidationUsers, options.Seed);
+        return new TuningTrial(options, options.Iterations, metrics.Ndcg);
+    }
+}

@@ -1,0 +1,61 @@
+using RecSys.Engine.Als;
+using RecSys.Engine.Data;
+using RecSys.Engine.Sparse;
+
+namespace RecSys.Engine.Tuning;
+
+/// <summary>
+/// Where self-tuning looks: continuous settings drawn log-uniformly over ranges wide enough for data
+/// unlike the shared sets, seeded. Each draw keeps what the search does not vary (iterations, seed,
+/// threads, solver) from the starting settings.
+/// </summary>
+public static class TuningSpace
+{
+    private static readonly int[] Factors = [32, 64, 128];
+    private static readonly ConfidenceScaling[] Scalings = [ConfidenceScaling.Linear, ConfidenceScaling.Log, ConfidenceScaling.Binary];
+
+    /// <summary>The starting settings first (a tuning that cannot beat them adopts them), then <paramref name="count"/> − 1 distinct draws.</summary>
+    public static List<AlsOptions> Candidates(AlsOptions start, int count, ulong seed)
+    {
+        var list = new List<AlsOptions> { start };
+        var rng = new SplitMix(seed, 0x5E1F);
+        for (int attempts = 0; list.Count < count && attempts < count * 50; attempts++)
+        {
+            var candidate = Draw(start, ref rng);
+            if (!list.Contains(candidate)) list.Add(candidate);
+        }
+        return list;
+    }
+
+    private static AlsOptions Draw(AlsOptions start, ref SplitMix rng)
+    {
+        // BM25 values run to hundreds, so BM25 takes alpha from a smaller range.
+        bool bm25 = rng.NextDouble() < 0.5;
+        float alpha = bm25 ? LogUniform(ref rng, 0.005, 0.5) : LogUniform(ref rng, 0.5, 50);
+        var scaling = bm25 ? ConfidenceScaling.Linear : Scalings[rng.NextInt(Scalings.Length)];
+        // Half the draws scale λ with a row's interactions (Rendle et al. 2022); then λ·(n + 1)^ν is
+        // already large for long rows, so λ itself comes from a lower range.
+        float exponent = rng.NextDouble() < 0.5 ? 0f : (rng.NextDouble() < 0.5 ? 0.5f : 1f);
+        float lambda = exponent == 0 ? LogUniform(ref rng, 0.01, 200) : LogUniform(ref rng, 0.001, 3);
+        float unobserved = rng.NextDouble() < 0.5 ? 1f : LogUniform(ref rng, 0.05, 1);
+        return start with
+        {
+            Factors = Factors[rng.NextInt(Factors.Length)],
+            Bm25 = bm25,
+            Alpha = alpha,
+            Scaling = scaling,
+            Regularization = lambda,
+            RegularizationExponent = exponent,
+            RegularizationOffset = 1,
+            UnobservedWeight = unobserved,
+        };
+    }
+
+    /// <summary>A value whose logarithm is uniform in [log low, log high], rounded to 3 significant digits (readable settings).</summary>
+    private static float LogUniform(ref SplitMix rng, double low, double high)
+    {
+        double value = Math.Exp(Math.Log(low) + rng.NextDouble() * (Math.Log(high) - Math.Log(low)));
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)) - 2);
+        return (float)(Math.Round(value / magnitude) * magnitude);
+    }
+}
