@@ -28,13 +28,32 @@ public sealed record TuningOptions
 
     /// <summary>Survivors per rung: the best 1/Eta go on with Eta times the iterations.</summary>
     public int Eta { get; init; } = 3;
+
+    /// <summary>Seeds the draws and the validation split; null: the starting settings' seed.</summary>
+    public ulong? Seed { get; init; }
+
+    public void Validate()
+    {
+        static void Check(bool ok, string name, object? value, string rule)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} {rule} (got {value})");
+        }
+        Check(Candidates is >= 1 and <= 1000, "tune_candidates", Candidates, "must be in 1..1000");
+        Check(BudgetSeconds is null || (BudgetSeconds > 0 && double.IsFinite(BudgetSeconds.Value)), "tune_budget", BudgetSeconds, "must be a number of seconds > 0");
+        Check(BudgetTrainings is >= 1 and <= 1000, "tune_budget_trainings", BudgetTrainings, "must be in 1..1000");
+        Check(K >= 1, "k", K, "must be >= 1");
+        Check(ValidationFraction is > 0 and < 1, "validation_fraction", ValidationFraction, "must be in (0, 1)");
+        Check(ValidationUsers >= 1, "validation_users", ValidationUsers, "must be >= 1");
+        Check(Eta is >= 2 and <= 10, "eta", Eta, "must be in 2..10");
+    }
 }
 
 /// <summary>One training of the search: the settings, the iterations it ran, its validation NDCG@K.</summary>
 public sealed record TuningTrial(AlsOptions Options, int Iterations, double ValidationNdcg);
 
 /// <summary>The settings a tuning adopts and how it got there.</summary>
-public sealed record TuningResult(AlsOptions Best, double ValidationNdcg, double BudgetSeconds, double Seconds, bool BudgetReached, IReadOnlyList<TuningTrial> Trials)
+public sealed record TuningResult(
+    AlsOptions Best, double ValidationNdcg, int ValidationIterations, double BudgetSeconds, double Seconds, bool BudgetReached, IReadOnlyList<TuningTrial> Trials)
 {
     /// <summary>Whether the search found better settings than the ones it started from.</summary>
     public bool Changed(AlsOptions start) => Best != start;
@@ -44,31 +63,39 @@ public sealed record TuningResult(AlsOptions Best, double ValidationNdcg, double
 /// Training that tunes itself: successive halving (Jamieson and Talwalkar 2016) over ALS iterations on
 /// a validation split carved from the training interactions only — the caller's test split is never
 /// passed in. All candidates train a few iterations; the best third go on with three times as many,
-/// until the survivors train the full iterations. The starting settings always reach the last rung, so
-/// a setting is adopted only when it beats them there at full training. Deterministic for a seed
-/// whenever the budget is not what ends the search.
+/// until the survivors train the full iterations. The starting settings train first in every rung and
+/// always reach the last one, so a setting is adopted only when it beats them at full training. When
+/// the budget runs short, the search stops early but keeps time (estimated from the first training)
+/// for that last comparison: the starting settings against the best so far, at full iterations.
+/// Deterministic for a seed whenever the budget is not what ends the search.
 /// </summary>
 public static class SelfTuner
 {
     public static TuningResult Tune(CsrMatrix rawTrain, AlsOptions start, TuningOptions tuning, Action<string>? log = null, CancellationToken ct = default)
     {
         start.Validate();
-        var split = Splits.PerUser(WithoutEmptyRowsAndColumns(rawTrain), tuning.ValidationFraction, start.Seed ^ 0x5E1F7A11);
-        var candidates = TuningSpace.Candidates(start, Math.Max(1, tuning.Candidates), start.Seed);
+        tuning.Validate();
+        ulong seed = tuning.Seed ?? start.Seed;
+        var split = Splits.PerUser(WithoutEmptyRowsAndColumns(rawTrain), tuning.ValidationFraction, seed ^ 0x5E1F7A11);
+        var candidates = TuningSpace.Candidates(start, tuning.Candidates, seed);
         int[] rungs = Rungs(start.Iterations, tuning.Eta);
+        int full = rungs[^1];
         var clock = Stopwatch.StartNew();
         var trials = new List<TuningTrial>();
-        double budget = tuning.BudgetSeconds ?? double.PositiveInfinity;
+        double? budget = tuning.BudgetSeconds;
+        double oneTraining = 0;
         bool budgetReached = false;
         var survivors = candidates;
         var last = new List<TuningTrial>();
-        for (int rung = 0; rung < rungs.Length && survivors.Count > 0; rung++)
+        int lastRung = -1;
+        for (int rung = 0; rung < rungs.Length && survivors.Count > 0 && !budgetReached; rung++)
         {
             var scored = new List<TuningTrial>();
             foreach (var candidate in survivors)
             {
-                // The first training (the starting settings at the first rung) sizes the default budget.
-                if (clock.Elapsed.TotalSeconds > budget && scored.Count > 0)
+                // Before the last rung, stop while two full trainings (the final comparison) still fit.
+                double left = (budget ?? double.PositiveInfinity) - clock.Elapsed.TotalSeconds;
+                if (trials.Count > 0 && left < (rung + 1 < rungs.Length ? 2 * oneTraining : 0))
                 {
                     budgetReached = true;
                     break;
@@ -76,29 +103,47 @@ public static class SelfTuner
                 var trial = Score(split, candidate with { Iterations = rungs[rung] }, tuning, ct) with { Options = candidate };
                 scored.Add(trial);
                 trials.Add(trial);
-                if (double.IsPositiveInfinity(budget))
+                if (trials.Count == 1)
                 {
-                    double oneTraining = clock.Elapsed.TotalSeconds * start.Iterations / Math.Max(1, rungs[rung]);
-                    budget = tuning.BudgetTrainings * oneTraining;
-                    log?.Invoke($"tuning budget {budget:F1} s ({tuning.BudgetTrainings:G} trainings of the starting settings), {candidates.Count} candidates, rungs of {string.Join("/", rungs)} iterations");
+                    // The first training (the starting settings at the first rung) sizes what comes.
+                    oneTraining = clock.Elapsed.TotalSeconds * full / Math.Max(1, rungs[rung]);
+                    budget ??= tuning.BudgetTrainings * oneTraining;
+                    log?.Invoke($"tuning budget {budget:F1} s (one training and evaluation of the starting settings: about {oneTraining:F1} s), " +
+                        $"{candidates.Count} candidates, rungs of {string.Join("/", rungs)} iterations");
                 }
             }
             if (scored.Count == 0) break;
             last = scored;
+            lastRung = rung;
             log?.Invoke($"rung {rung + 1}: {scored.Count} settings at {rungs[rung]} iterations, best validation ndcg@{tuning.K} {scored.Max(t => t.ValidationNdcg):F4}");
-            if (budgetReached) break;
             int keep = Math.Max(1, (int)Math.Ceiling(scored.Count / (double)tuning.Eta));
-            var next = scored.OrderByDescending(t => t.ValidationNdcg).ThenBy(t => candidates.IndexOf(t.Options)).Take(keep).Select(t => t.Options).ToList();
-            // The starting settings go on to the end, first in each rung: the final comparison is always
-            // against them, even when the budget ends a rung early.
+            var next = Ranked(scored, candidates).Take(keep).Select(t => t.Options).ToList();
+            // The starting settings go on to the end, first in each rung.
             next.Remove(start);
             next.Insert(0, start);
             survivors = rung + 1 < rungs.Length ? next : [];
         }
-        // The best of the highest rung reached (earlier rungs trained fewer iterations: not comparable).
-        var best = last.OrderByDescending(t => t.ValidationNdcg).ThenBy(t => candidates.IndexOf(t.Options)).First();
-        return new TuningResult(best.Options, best.ValidationNdcg, budget, clock.Elapsed.TotalSeconds, budgetReached, trials);
+        if (lastRung < rungs.Length - 1)
+        {
+            // Stopped early: the starting settings against the best so far, at full training.
+            var finalists = new List<AlsOptions> { start };
+            if (Ranked(last, candidates).First().Options is var leader && leader != start) finalists.Add(leader);
+            last = [];
+            foreach (var candidate in finalists)
+            {
+                var trial = Score(split, candidate with { Iterations = full }, tuning, ct) with { Options = candidate };
+                last.Add(trial);
+                trials.Add(trial);
+            }
+            log?.Invoke($"budget reached: the best so far against the starting settings at {full} iterations");
+        }
+        var best = Ranked(last, candidates).First();
+        return new TuningResult(best.Options, best.ValidationNdcg, best.Iterations, budget ?? 0, clock.Elapsed.TotalSeconds, budgetReached, trials);
     }
+
+    /// <summary>Best validation NDCG first; ties to the earlier candidate (the starting settings are the first).</summary>
+    private static IEnumerable<TuningTrial> Ranked(List<TuningTrial> trials, List<AlsOptions> candidates) =>
+        trials.OrderByDescending(t => t.ValidationNdcg).ThenBy(t => candidates.IndexOf(t.Options));
 
     /// <summary>Iterations per rung, about Eta times the one before, ending at the full count, at least 2: 15 → 5, 15 (Eta 3); 30 → 3, 10, 30.</summary>
     public static int[] Rungs(int iterations, int eta)

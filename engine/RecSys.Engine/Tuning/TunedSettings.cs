@@ -25,6 +25,7 @@ public static class TunedSettings
             ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
             ["bm25"] = o.Bm25,
             [$"validation_ndcg@{k}"] = Math.Round(result.ValidationNdcg, 6),
+            ["validation_iterations"] = result.ValidationIterations,
             ["trainings"] = result.Trials.Count,
             ["seconds"] = Math.Round(result.Seconds, 2),
             ["budget_seconds"] = Math.Round(result.BudgetSeconds, 2),
@@ -59,8 +60,14 @@ public static class TunedSettings
     }
 
     /// <summary>A number of the tuned object as a double (null when absent).</summary>
-    public static double? Number(JsonObject? tuned, string name) =>
-        tuned?[name] is JsonValue v && v.TryGetValue(out double d) ? d : null;
+    public static double? Number(JsonObject? tuned, string name) => tuned?[name] switch
+    {
+        // Parsed from a file the value reads as any number type; built in memory only as its own.
+        JsonValue v when v.TryGetValue(out double d) => d,
+        JsonValue v when v.TryGetValue(out long l) => l,
+        JsonValue v when v.TryGetValue(out int i) => i,
+        _ => null,
+    };
 
     /// <summary>When the tuning ran (the manifest's <c>tuned_at</c>), null when unknown.</summary>
     public static DateTime? TunedAt(JsonObject? tuned) =>

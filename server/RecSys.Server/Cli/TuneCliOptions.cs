@@ -30,9 +30,13 @@ internal sealed class TuneCliOptions
     public (AlsOptions Options, JsonObject? Tuned) Apply(ParseResult r, CsrMatrix rawTrain, AlsOptions start, int k, bool quiet, CancellationToken ct)
     {
         string mode = r.GetValue(Tune)!.Trim().ToLowerInvariant();
-        if (mode == "off") return (start, null);
-        if (mode != "auto") throw new CliException($"--tune: '{r.GetValue(Tune)}' is not off or auto");
         double? budget = r.GetValue(Budget);
+        if (mode != "off" && mode != "auto") throw new CliException($"--tune: '{r.GetValue(Tune)}' is not off or auto");
+        if (mode == "off")
+        {
+            if (budget is not null) throw new CliException("--tune-budget applies to --tune auto only");
+            return (start, null);
+        }
         if (budget is { } b && !(b > 0 && double.IsFinite(b))) throw new CliException($"--tune-budget must be a number of seconds > 0 (got {b})");
         var result = SelfTuner.Tune(rawTrain, start, new TuningOptions { BudgetSeconds = budget, K = k }, quiet ? null : Console.Error.WriteLine, ct);
         if (!quiet)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using RecSys.Engine.Als;
 using RecSys.Engine.Data;
@@ -67,8 +68,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             // Evaluate on a holdout, then train the served model on everything.
             var split = Splits.Random(matrix.UserItems, options.HoldoutFraction, options.Training.Seed);
             var device = Engine.Compute.Gpu.DeviceSelector.Parse(options.Device);
-            // Tuned on the holdout's training part: the holdout itself stays unseen until the metrics below.
-            var (settings, tuned) = await Task.Run(() => ChooseSettings(split.Train, matrix.Nnz));
+            // Tuned on the holdout's training part: this holdout stays unseen until the metrics below.
+            var (settings, tuned) = ChooseSettings(split.Train, matrix.Nnz);
             var evalFactors = ModelBuilder.Train(split.Train, settings, device, out string deviceUsed);
             log.LogInformation("training on {Device}", deviceUsed);
             var als = Evaluator.Evaluate(Evaluator.Als(evalFactors.UserFactors, evalFactors.ItemFactors, evalFactors.Factors), split.Train, split.Test, 10, settings.Threads, options.EvaluationUsers, settings.Seed);
@@ -129,9 +130,11 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
     {
         var tuning = options.Tuning;
         if (!tuning.Auto) return (options.Training, null);
+        string baseSettings = BaseSettings(options.Training);
         var previous = host.Current?.Manifest?.Tuned;
-        var chosen = TunedSettings.Apply(previous, options.Training);
-        if (chosen is not null && TunedSettings.TunedAt(previous) is { } at && Now - at < TimeSpan.FromDays(tuning.RetuneDays)
+        // A choice made from other configured settings is not this configuration's: search again, from scratch.
+        var chosen = previous?["base"]?.GetValue<string>() == baseSettings ? TunedSettings.Apply(previous, options.Training) : null;
+        if (chosen is not null && TunedSettings.TunedAt(previous) is { } at && at <= Now && Now - at < TimeSpan.FromDays(tuning.RetuneDays)
             && TunedSettings.Number(previous, "interactions") is { } before && interactions <= before * (1 + tuning.RetuneGrowth))
         {
             var reused = previous!.DeepClone().AsObject();
@@ -139,14 +142,33 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             log.LogInformation("tuning: reusing the settings chosen {At:u} on {Before:N0} interactions (now {Now:N0})", at, before, interactions);
             return (chosen, reused);
         }
-        var result = SelfTuner.Tune(train, chosen ?? options.Training,
-            new TuningOptions { BudgetTrainings = tuning.BudgetTrainings, Candidates = tuning.Candidates, K = 10 },
-            message => log.LogInformation("tuning: {Message}", message));
+        var start = chosen ?? options.Training;
+        TuningResult result;
+        try
+        {
+            // Seeded by the data's size too: a search again draws other candidates around the previous choice.
+            result = SelfTuner.Tune(train, start,
+                new TuningOptions { BudgetTrainings = tuning.BudgetTrainings, Candidates = tuning.Candidates, K = 10, Seed = start.Seed ^ (ulong)interactions },
+                message => log.LogInformation("tuning: {Message}", message));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The search is an improvement, not a requirement: a failed one trains with what it started from.
+            log.LogWarning(e, "tuning failed; training with the settings it started from");
+            return (start, new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}", ["base"] = baseSettings, ["reused"] = false });
+        }
         var json = TunedSettings.ToJson(result, 10);
-        json["tuned_at"] = Now.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        json["tuned_at"] = Now.ToString("O", CultureInfo.InvariantCulture);
         json["interactions"] = interactions;
+        json["base"] = baseSettings;
         json["reused"] = false;
         log.LogInformation("tuning: chose {Settings} (validation ndcg@10 {Ndcg:F4}) in {Seconds:F1} s", json.ToJsonString(), result.ValidationNdcg, result.Seconds);
         return (result.Best, json);
     }
+
+    /// <summary>The configured settings a search starts from, as text: when they change, an earlier choice no longer applies.</summary>
+    private static string BaseSettings(AlsOptions o) =>
+        string.Create(CultureInfo.InvariantCulture, $"factors={o.Factors} iterations={o.Iterations} regularization={o.Regularization} ") +
+        string.Create(CultureInfo.InvariantCulture, $"reg_exponent={o.RegularizationExponent} reg_offset={o.RegularizationOffset} unobserved_weight={o.UnobservedWeight} ") +
+        string.Create(CultureInfo.InvariantCulture, $"alpha={o.Alpha} scaling={o.Scaling} bm25={o.Bm25} seed={o.Seed}");
 }
