@@ -81,6 +81,20 @@ public sealed class TestServer : IAsyncDisposable
         throw new TimeoutException("server did not become ready");
     }
 
+    /// <summary>Starts a training over the admin API and waits until it has finished; returns the version it stored.</summary>
+    public async Task<string> TrainAgainAsync()
+    {
+        string? before = Training.Last?.Version ?? Host.Current?.Version;
+        using (var train = Admin("/admin/train")) Assert.Equal(System.Net.HttpStatusCode.Accepted, (await Http.SendAsync(train)).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (Training.Last?.Version is not { } v || v == before || Training.Running)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the training did not finish");
+            await Task.Delay(50);
+        }
+        return Training.Last.Version!;
+    }
+
     public HttpRequestMessage Admin(string path, string? token = Token)
     {
         var m = new HttpRequestMessage(HttpMethod.Post, path);

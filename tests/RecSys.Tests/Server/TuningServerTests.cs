@@ -15,18 +15,8 @@ public sealed class TuningServerTests
         return o;
     };
 
-    private static async Task<JsonObject> TrainAgainAsync(TestServer server)
-    {
-        string before = server.Host.Current!.Version;
-        using (var train = server.Admin("/admin/train")) Assert.Equal(HttpStatusCode.Accepted, (await server.Http.SendAsync(train)).StatusCode);
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (server.Training.Last?.Version is not { } v || v == before || server.Training.Running)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the training did not finish");
-            await Task.Delay(50);
-        }
-        return server.Host.Store.ReadManifest(server.Training.Last.Version!)!.Tuned!;
-    }
+    private static async Task<JsonObject> TrainAgainAsync(TestServer server) =>
+        server.Host.Store.ReadManifest(await server.TrainAgainAsync())!.Tuned!;
 
     [Fact]
     public async Task The_first_training_searches_and_the_next_reuses_the_choice()

@@ -9,19 +9,6 @@ namespace RecSys.Tests.Server;
 /// <summary>The operator's promote and rollback over HTTP (the console's buttons), and the preview header.</summary>
 public sealed class VersionEndpointTests
 {
-    private static async Task<string> TrainAnotherAsync(TestServer server)
-    {
-        string before = server.Host.Current!.Version;
-        using (var train = server.Admin("/admin/train")) Assert.Equal(HttpStatusCode.Accepted, (await server.Http.SendAsync(train)).StatusCode);
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (server.Training.Last?.Version is not { } v || v == before || server.Training.Running)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the training did not finish");
-            await Task.Delay(50);
-        }
-        return server.Training.Last.Version!;
-    }
-
     private static async Task<(HttpStatusCode Status, JsonObject? Body)> PostAsync(TestServer server, string path, string? token = TestServer.Token)
     {
         using var request = server.Admin(path, token);
@@ -34,7 +21,7 @@ public sealed class VersionEndpointTests
     {
         await using var server = await TestServer.StartAsync();
         string first = server.Host.Current!.Version;
-        string second = await TrainAnotherAsync(server);
+        string second = await server.TrainAgainAsync();
         Assert.Equal(second, server.Host.Current!.Version);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(server, $"/admin/models/{first}/promote", token: null)).Status);
@@ -70,7 +57,7 @@ public sealed class VersionEndpointTests
     {
         await using var server = await TestServer.StartAsync();
         string first = server.Host.Current!.Version;
-        string second = await TrainAnotherAsync(server);
+        string second = await server.TrainAgainAsync();
         File.WriteAllBytes(Path.Combine(server.Host.Store.VersionDirectory(first), ModelStore.ModelFileName), [1, 2, 3]);
 
         var (status, body) = await PostAsync(server, $"/admin/models/{first}/promote");

@@ -44,14 +44,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             o.MetadataFile = path;
             return o;
         });
-        string first = Server.Host.Current!.Version;
-        using (var train = Server.Admin("/admin/train")) (await Server.Http.SendAsync(train)).EnsureSuccessStatusCode();
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (Server.Training.Last?.Version is not { } v || v == first || Server.Training.Running)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the second training did not finish");
-            await Task.Delay(100);
-        }
+        await Server.TrainAgainAsync();
         var (status, body) = await ExperimentRequests.CreateAsync(Server, $$"""{"id":"{{ExperimentId}}","salt":"c1","arms":[{"name":"control","weight":50,"strategy":"ml"},{"name":"pop","weight":50,"strategy":"popularity"}]}""");
         if ((int)status != 201) throw new InvalidOperationException($"experiment not created: {status} {body}");
         // Listeners see recommendations (exposures) and half play the first one: a report with numbers.
