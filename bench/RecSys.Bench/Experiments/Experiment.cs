@@ -44,6 +44,9 @@ public static class Experiment
             case "soak":
                 exitCode = Soak.SoakExperiment.Run(args[1..]);
                 return true;
+            case "sweep":
+                exitCode = QualitySweep.Run(args[1..]);
+                return true;
             case "event-latency":
                 exitCode = EventLatency.Run(args[1..]);
                 return true;
