@@ -43,6 +43,12 @@ public sealed record AlsOptions
     /// <summary>The offset added to a row's interaction count before the exponent (so an empty row keeps some λ).</summary>
     public float RegularizationOffset { get; init; } = 1f;
 
+    /// <summary>BM25's K1 (saturation of a listener's count of one track; implicit's 100), with <see cref="Bm25"/>.</summary>
+    public float Bm25K1 { get; init; } = 100f;
+
+    /// <summary>BM25's B (how much a listener's total plays normalise each count; implicit's 0.8), with <see cref="Bm25"/>.</summary>
+    public float Bm25B { get; init; } = 0.8f;
+
     /// <summary>α₀: the weight of every unobserved entry in the loss (1: the classic implicit ALS).</summary>
     public float UnobservedWeight { get; init; } = 1f;
 
@@ -69,5 +75,7 @@ public sealed record AlsOptions
         Check(RegularizationExponent == 0 || RegularizationOffset > 0 || Regularization == 0, "reg_offset", RegularizationOffset,
             "must be > 0 with a regularization exponent (a row without interactions would get no regularization)");
         Check(float.IsFinite(UnobservedWeight) && UnobservedWeight is >= 1e-6f and <= 1e6f, "unobserved_weight", UnobservedWeight, "must be in 1e-6..1e6");
+        Check(float.IsFinite(Bm25K1) && Bm25K1 is > 0 and <= 1e6f, "bm25_k1", Bm25K1, "must be in (0, 1e6]");
+        Check(float.IsFinite(Bm25B) && Bm25B is >= 0 and <= 1, "bm25_b", Bm25B, "must be in 0..1");
     }
 }

@@ -15,6 +15,8 @@ public sealed record TrainingParameters
     [JsonPropertyName("bm25")] public bool Bm25 { get; init; }
     /// <summary>Mean raw weight per user in training: BM25's length normalisation for folded-in users.</summary>
     [JsonPropertyName("bm25_average_length")] public double Bm25AverageLength { get; init; }
+    [JsonPropertyName("bm25_k1")] public float Bm25K1 { get; init; } = 100f;
+    [JsonPropertyName("bm25_b")] public float Bm25B { get; init; } = 0.8f;
     [JsonPropertyName("reg_exponent")] public float RegularizationExponent { get; init; }
     [JsonPropertyName("reg_offset")] public float RegularizationOffset { get; init; } = 1f;
     [JsonPropertyName("unobserved_weight")] public float UnobservedWeight { get; init; } = 1f;
@@ -39,6 +41,8 @@ public sealed record TrainingParameters
         Alpha = o.Alpha,
         Scaling = o.Scaling.ToString().ToLowerInvariant(),
         Bm25 = o.Bm25,
+        Bm25K1 = o.Bm25K1,
+        Bm25B = o.Bm25B,
         RegularizationExponent = o.RegularizationExponent,
         RegularizationOffset = o.RegularizationOffset,
         UnobservedWeight = o.UnobservedWeight,

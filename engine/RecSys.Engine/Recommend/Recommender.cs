@@ -21,6 +21,7 @@ public sealed class Recommender
     private readonly Lazy<int[]> _popularOrder;
     private readonly double? _bm25AverageLength;
     private readonly RowRegularization _rowRegularization;
+    private readonly float _bm25K1, _bm25B;
 
     private readonly ItemRetrievers _retrievers;
     private readonly Lazy<ExactRetriever> _userCosine;
@@ -36,6 +37,7 @@ public sealed class Recommender
         Alpha = parameters?.Alpha ?? new AlsOptions().Alpha;
         Scaling = parameters?.ConfidenceScaling ?? ConfidenceScaling.Linear;
         _bm25AverageLength = parameters is { Bm25: true, Bm25AverageLength: > 0 } ? parameters.Bm25AverageLength : null;
+        (_bm25K1, _bm25B) = (parameters?.Bm25K1 ?? 100f, parameters?.Bm25B ?? 0.8f);
         // The system a training step solves: frequency-scaled λ and the unobserved weight as trained.
         _rowRegularization = TrainedRegularization(Regularization, parameters);
         _itemGram = new(() => Gramian.Compute(model.ItemFactors, model.ItemCount, model.Factors, _rowRegularization.GramDiagonal, Environment.ProcessorCount));
@@ -53,6 +55,8 @@ public sealed class Recommender
             RegularizationExponent = parameters?.RegularizationExponent ?? 0,
             RegularizationOffset = parameters?.RegularizationOffset ?? 1,
             UnobservedWeight = parameters?.UnobservedWeight ?? 1,
+            Bm25K1 = parameters?.Bm25K1 ?? 100f,
+            Bm25B = parameters?.Bm25B ?? 0.8f,
         };
         try
         {
@@ -173,7 +177,7 @@ public sealed class Recommender
             // The weighting the model was trained with: item document frequency from the training popularity.
             double rowSum = raw.Sum();
             var df = _model.ItemPopularity ?? new float[_model.ItemCount];
-            for (int n = 0; n < idx.Length; n++) raw[n] = Confidence.Bm25Value(raw[n], rowSum, average, df[idx[n]], _model.UserCount);
+            for (int n = 0; n < idx.Length; n++) raw[n] = Confidence.Bm25Value(raw[n], rowSum, average, df[idx[n]], _model.UserCount, _bm25K1, _bm25B);
         }
         return Solve(_itemGram, _model.ItemFactors, idx, raw);
     }

@@ -21,14 +21,14 @@ public static class Confidence
     };
 
     /// <summary>A matrix of the same structure whose values are confidences.</summary>
-    public static CsrMatrix Weight(CsrMatrix raw, ConfidenceScaling scaling, float alpha, bool bm25 = false)
+    public static CsrMatrix Weight(CsrMatrix raw, ConfidenceScaling scaling, float alpha, bool bm25 = false, float k1 = 100f, float b = 0.8f)
     {
         if (!float.IsFinite(alpha) || alpha < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a finite number >= 0");
         }
         ReadOnlySpan<float> source = raw.Values.AsSpan(0, raw.Nnz);
-        float[] values = bm25 ? Bm25(raw) : source.ToArray();
+        float[] values = bm25 ? Bm25(raw, k1, b) : source.ToArray();
         Span<float> v = values;
         switch (scaling)
         {

@@ -34,7 +34,7 @@ public static class ModelBuilder
         Action<IterationReport>? onIteration = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        var confidence = Confidence.Weight(rawUserItems, options.Scaling, options.Alpha, options.Bm25);
+        var confidence = Confidence.Weight(rawUserItems, options.Scaling, options.Alpha, options.Bm25, options.Bm25K1, options.Bm25B);
         using var selected = DeviceSelector.Select(device, options, confidence);
         deviceUsed = selected.Reason;
         return selected.Trainer.Fit(confidence, confidence.Transpose(), onIteration, cancellationToken);

@@ -24,6 +24,8 @@ public static class TunedSettings
             ["alpha"] = o.Alpha,
             ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
             ["bm25"] = o.Bm25,
+            ["bm25_k1"] = o.Bm25K1,
+            ["bm25_b"] = o.Bm25B,
             [$"validation_ndcg@{k}"] = Math.Round(result.ValidationNdcg, 6),
             ["validation_iterations"] = result.ValidationIterations,
             ["trainings"] = result.Trials.Count,
@@ -49,6 +51,8 @@ public static class TunedSettings
                 Alpha = tuned["alpha"]!.GetValue<float>(),
                 Scaling = Confidence.ParseScaling(tuned["scaling"]!.GetValue<string>()),
                 Bm25 = tuned["bm25"]!.GetValue<bool>(),
+                Bm25K1 = tuned["bm25_k1"]?.GetValue<float>() ?? baseOptions.Bm25K1,
+                Bm25B = tuned["bm25_b"]?.GetValue<float>() ?? baseOptions.Bm25B,
             };
             options.Validate();
             return options;

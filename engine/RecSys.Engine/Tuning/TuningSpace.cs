@@ -38,10 +38,15 @@ public static class TuningSpace
         float exponent = rng.NextDouble() < 0.5 ? 0f : (rng.NextDouble() < 0.5 ? 0.5f : 1f);
         float lambda = exponent == 0 ? LogUniform(ref rng, 0.01, 200) : LogUniform(ref rng, 0.001, 3);
         float unobserved = rng.NextDouble() < 0.5 ? 1f : LogUniform(ref rng, 0.05, 1);
+        // BM25's saturation and length normalisation, around implicit's K1 100 and B 0.8.
+        float k1 = bm25 ? LogUniform(ref rng, 1, 1000) : start.Bm25K1;
+        float b = bm25 ? (float)Math.Round(0.2 + 0.8 * rng.NextDouble(), 2) : start.Bm25B;
         return start with
         {
             Factors = Factors[rng.NextInt(Factors.Length)],
             Bm25 = bm25,
+            Bm25K1 = k1,
+            Bm25B = b,
             Alpha = alpha,
             Scaling = scaling,
             Regularization = lambda,

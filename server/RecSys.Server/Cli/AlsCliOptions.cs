@@ -19,6 +19,8 @@ internal sealed class AlsCliOptions
     public Option<float> RegExponent { get; } = new("--reg-exponent") { Description = "ν: a row with n interactions gets λ·(n + reg-offset)^ν (0: the same λ for every row)", DefaultValueFactory = _ => Defaults.RegularizationExponent };
     public Option<float> RegOffset { get; } = new("--reg-offset") { Description = "Offset added to a row's interaction count in frequency-scaled regularization", DefaultValueFactory = _ => Defaults.RegularizationOffset };
     public Option<float> UnobservedWeight { get; } = new("--unobserved-weight") { Description = "α₀: weight of every unobserved entry in the loss (1: classic implicit ALS)", DefaultValueFactory = _ => Defaults.UnobservedWeight };
+    public Option<float> Bm25K1 { get; } = new("--bm25-k1") { Description = "BM25 K1: saturation of one track's count (with --bm25)", DefaultValueFactory = _ => Defaults.Bm25K1 };
+    public Option<float> Bm25B { get; } = new("--bm25-b") { Description = "BM25 B: length normalisation by a listener's total (with --bm25)", DefaultValueFactory = _ => Defaults.Bm25B };
     public Option<int> CgSteps { get; } = new("--cg-steps") { Description = "Conjugate-gradient steps per row", DefaultValueFactory = _ => Defaults.CgSteps };
     public Option<string> Solver { get; } = new("--solver") { Description = "cg or cholesky (exact, slow)", DefaultValueFactory = _ => "cg" };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Random seed (same seed, same model)", DefaultValueFactory = _ => Defaults.Seed };
@@ -29,7 +31,7 @@ internal sealed class AlsCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Factors, Iterations, Regularization, RegExponent, RegOffset, UnobservedWeight, Alpha, Scaling, Bm25, CgSteps, Solver, Seed, Threads, InitScale, Loss, Device })
+        foreach (var o in new Option[] { Factors, Iterations, Regularization, RegExponent, RegOffset, UnobservedWeight, Alpha, Scaling, Bm25, Bm25K1, Bm25B, CgSteps, Solver, Seed, Threads, InitScale, Loss, Device })
         {
             command.Options.Add(o);
         }
@@ -57,6 +59,8 @@ internal sealed class AlsCliOptions
             RegularizationExponent = r.GetValue(RegExponent),
             RegularizationOffset = r.GetValue(RegOffset),
             UnobservedWeight = r.GetValue(UnobservedWeight),
+            Bm25K1 = r.GetValue(Bm25K1),
+            Bm25B = r.GetValue(Bm25B),
             Alpha = r.GetValue(Alpha),
             Scaling = Confidence.ParseScaling(r.GetValue(Scaling)!),
             Bm25 = r.GetValue(Bm25),

@@ -114,6 +114,8 @@ internal static class TuneCommand
         ["alpha"] = o.Alpha,
         ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
         ["bm25"] = o.Bm25,
+        ["bm25_k1"] = o.Bm25K1,
+        ["bm25_b"] = o.Bm25B,
         ["reg_exponent"] = o.RegularizationExponent,
         ["reg_offset"] = o.RegularizationOffset,
         ["unobserved_weight"] = o.UnobservedWeight,

@@ -170,5 +170,5 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
     private static string BaseSettings(AlsOptions o) =>
         string.Create(CultureInfo.InvariantCulture, $"factors={o.Factors} iterations={o.Iterations} regularization={o.Regularization} ") +
         string.Create(CultureInfo.InvariantCulture, $"reg_exponent={o.RegularizationExponent} reg_offset={o.RegularizationOffset} unobserved_weight={o.UnobservedWeight} ") +
-        string.Create(CultureInfo.InvariantCulture, $"alpha={o.Alpha} scaling={o.Scaling} bm25={o.Bm25} seed={o.Seed}");
+        string.Create(CultureInfo.InvariantCulture, $"alpha={o.Alpha} scaling={o.Scaling} bm25={o.Bm25} bm25_k1={o.Bm25K1} bm25_b={o.Bm25B} seed={o.Seed}");
 }

@@ -157,6 +157,28 @@ public sealed class RowRegularizationTests
 
     private static double SquaredNorm(float[] m, int row, int k) => Enumerable.Range(0, k).Sum(f => (double)m[row * k + f] * m[row * k + f]);
 
+    [Fact]
+    public void Fold_in_weights_plays_with_the_models_bm25_k1_and_b()
+    {
+        var data = DemoCatalog.Generate(new DemoOptions { Users = 200, Tracks = 600, Plays = 15_000, Seed = 8 }).ToInteractions();
+        var matrix = InteractionMatrix.Build(data.Table);
+        var options = new AlsOptions { Factors = 6, Iterations = 3, Bm25 = true, Bm25K1 = 7f, Bm25B = 0.4f, Alpha = 0.5f, Regularization = 2f };
+        var model = RecSys.Engine.Training.ModelBuilder.Build(matrix, RecSys.Engine.Training.ModelBuilder.Train(matrix.UserItems, options), options, data.Source);
+        var parameters = TrainingParameters.FromJson(model.ParametersJson)!;
+        Assert.Equal((7f, 0.4f), (parameters.Bm25K1, parameters.Bm25B));
+        int[] items = [1, 5, 9];
+        float[] plays = [2, 1, 4];
+        var popularity = model.ItemPopularity!;
+        float[] confidence = [.. items.Select((item, n) => Confidence.Apply(
+            Confidence.Bm25Value(plays[n], plays.Sum(), parameters.Bm25AverageLength, popularity[item], model.UserCount, 7f, 0.4f), options.Scaling, options.Alpha))];
+        var expected = Oracle(model.ItemFactors, model.ItemCount, 6, items, confidence, 2f, 0, 1, 1);
+        Tolerance.AssertClose(expected.Select(v => (float)v).ToArray(), new Recommender(model).FoldIn(items, plays), 1e-4 * expected.Max(Math.Abs), 1e-3, "fold-in");
+        // And the training weighted with them: Weight passes K1 and B through to BM25.
+        var weighted = Confidence.Weight(matrix.UserItems, ConfidenceScaling.Linear, 1f, bm25: true, k1: 7f, b: 0.4f);
+        var bm25 = Confidence.Bm25(matrix.UserItems, 7f, 0.4f);
+        Assert.Equal(bm25.Select(v => 1 + v), weighted.Values.Take(bm25.Length));
+    }
+
     [Theory]
     [InlineData("reg_exponent", "-1")]
     [InlineData("unobserved_weight", "0")]

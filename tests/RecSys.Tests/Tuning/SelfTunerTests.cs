@@ -81,6 +81,7 @@ public sealed class SelfTunerTests : IDisposable
         Assert.Contains(candidates, c => !c.Bm25);
         Assert.Contains(candidates, c => c.RegularizationExponent > 0);
         Assert.Contains(candidates, c => c.UnobservedWeight < 1);
+        Assert.Contains(candidates, c => c.Bm25 && c.Bm25K1 != 100f && c.Bm25B != 0.8f);
         Assert.All(candidates, c => Assert.Equal(Start.Iterations, c.Iterations));
     }
 
