@@ -42,7 +42,7 @@ public static class QualitySweep
             _ => throw new ArgumentException($"--split must be random or user (got '{splitKind}')"),
         };
         var defaults = new AlsOptions();
-        var original = defaults with { Bm25 = false, Alpha = 3f, Regularization = 0.01f, Scaling = ConfidenceScaling.Linear };
+        var original = defaults.AsOriginalDesign();
 
         var clock = Stopwatch.StartNew();
         var sweep = new List<(AlsOptions Options, RankingMetrics Metrics)>();
@@ -71,7 +71,7 @@ public static class QualitySweep
             ["sweep_settings"] = sweep.Count,
             ["sweep_seconds"] = Math.Round(sweepSeconds, 1),
             ["sweep_best"] = Metrics(best.Metrics),
-            ["sweep_best_settings"] = TunedSettings.ToJson(new TuningResult(best.Options, best.Metrics.Ndcg, best.Options.Iterations, 0, 0, false, []), k),
+            ["sweep_best_settings"] = TunedSettings.Settings(best.Options),
             ["tune_auto_of_sweep_best"] = Math.Round(tunedMetrics.Ndcg / best.Metrics.Ndcg, 4),
         };
         return report;

@@ -57,6 +57,16 @@ public sealed record AlsOptions
 
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
+    /// <summary>
+    /// These settings with the original design's weighting and regularization (linear confidence
+    /// 1 + 3·plays, λ 0.01, 64 factors, no BM25, the classic loss); iterations, seed and threads kept.
+    /// </summary>
+    public AlsOptions AsOriginalDesign() => this with
+    {
+        Factors = 64, Alpha = 3f, Scaling = ConfidenceScaling.Linear, Regularization = 0.01f, Bm25 = false,
+        RegularizationExponent = 0, RegularizationOffset = 1, UnobservedWeight = 1,
+    };
+
     public void Validate()
     {
         static void Check(bool ok, string name, object value, string rule)

@@ -11,28 +11,32 @@ namespace RecSys.Engine.Tuning;
 /// </summary>
 public static class TunedSettings
 {
+    /// <summary>The settings a search varies, as <see cref="Apply"/> reads them back.</summary>
+    public static JsonObject Settings(AlsOptions o) => new()
+    {
+        ["factors"] = o.Factors,
+        ["regularization"] = o.Regularization,
+        ["reg_exponent"] = o.RegularizationExponent,
+        ["reg_offset"] = o.RegularizationOffset,
+        ["unobserved_weight"] = o.UnobservedWeight,
+        ["alpha"] = o.Alpha,
+        ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
+        ["bm25"] = o.Bm25,
+        ["bm25_k1"] = o.Bm25K1,
+        ["bm25_b"] = o.Bm25B,
+    };
+
+    /// <summary>The chosen settings and how the search got there.</summary>
     public static JsonObject ToJson(TuningResult result, int k)
     {
-        var o = result.Best;
-        return new JsonObject
-        {
-            ["factors"] = o.Factors,
-            ["regularization"] = o.Regularization,
-            ["reg_exponent"] = o.RegularizationExponent,
-            ["reg_offset"] = o.RegularizationOffset,
-            ["unobserved_weight"] = o.UnobservedWeight,
-            ["alpha"] = o.Alpha,
-            ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
-            ["bm25"] = o.Bm25,
-            ["bm25_k1"] = o.Bm25K1,
-            ["bm25_b"] = o.Bm25B,
-            [$"validation_ndcg@{k}"] = Math.Round(result.ValidationNdcg, 6),
-            ["validation_iterations"] = result.ValidationIterations,
-            ["trainings"] = result.Trials.Count,
-            ["seconds"] = Math.Round(result.Seconds, 2),
-            ["budget_seconds"] = Math.Round(result.BudgetSeconds, 2),
-            ["budget_reached"] = result.BudgetReached,
-        };
+        var json = Settings(result.Best);
+        json[$"validation_ndcg@{k}"] = Math.Round(result.ValidationNdcg, 6);
+        json["validation_iterations"] = result.ValidationIterations;
+        json["trainings"] = result.Trials.Count;
+        json["seconds"] = Math.Round(result.Seconds, 2);
+        json["budget_seconds"] = Math.Round(result.BudgetSeconds, 2);
+        json["budget_reached"] = result.BudgetReached;
+        return json;
     }
 
     /// <summary><paramref name="baseOptions"/> with the settings of a <c>tuned</c> object; null when it lacks one or holds an invalid value.</summary>

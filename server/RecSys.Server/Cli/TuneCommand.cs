@@ -6,6 +6,7 @@ using RecSys.Engine.Data;
 using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
+using RecSys.Engine.Tuning;
 using RecSys.Server.Contracts;
 
 namespace RecSys.Server.Cli;
@@ -77,12 +78,7 @@ internal static class TuneCommand
     /// <summary>The given settings, the original design's, then seeded random draws from the grid (no repeats).</summary>
     internal static List<AlsOptions> Candidates(AlsOptions start, int count)
     {
-        var original = start with
-        {
-            Alpha = 3f, Scaling = ConfidenceScaling.Linear, Regularization = 0.01f, Bm25 = false, Factors = 64,
-            RegularizationExponent = 0, RegularizationOffset = 1, UnobservedWeight = 1,
-        };
-        var list = new List<AlsOptions> { start, original };
+        var list = new List<AlsOptions> { start, start.AsOriginalDesign() };
         var rng = new SplitMix(start.Seed, 0x7E57);
         int attempts = 0;
         while (list.Count < count && attempts++ < count * 50)
@@ -107,18 +103,10 @@ internal static class TuneCommand
         (o.RegularizationExponent != 0 ? $" reg-exponent {o.RegularizationExponent} reg-offset {o.RegularizationOffset}" : "") +
         (o.UnobservedWeight != 1 ? $" unobserved-weight {o.UnobservedWeight}" : "");
 
-    private static JsonObject Settings(AlsOptions o) => new()
+    private static JsonObject Settings(AlsOptions o)
     {
-        ["factors"] = o.Factors,
-        ["regularization"] = o.Regularization,
-        ["alpha"] = o.Alpha,
-        ["scaling"] = o.Scaling.ToString().ToLowerInvariant(),
-        ["bm25"] = o.Bm25,
-        ["bm25_k1"] = o.Bm25K1,
-        ["bm25_b"] = o.Bm25B,
-        ["reg_exponent"] = o.RegularizationExponent,
-        ["reg_offset"] = o.RegularizationOffset,
-        ["unobserved_weight"] = o.UnobservedWeight,
-        ["iterations"] = o.Iterations,
-    };
+        var json = TunedSettings.Settings(o);
+        json["iterations"] = o.Iterations;
+        return json;
+    }
 }

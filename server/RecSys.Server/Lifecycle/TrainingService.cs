@@ -167,8 +167,11 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
     }
 
     /// <summary>The configured settings a search starts from, as text: when they change, an earlier choice no longer applies.</summary>
-    private static string BaseSettings(AlsOptions o) =>
-        string.Create(CultureInfo.InvariantCulture, $"factors={o.Factors} iterations={o.Iterations} regularization={o.Regularization} ") +
-        string.Create(CultureInfo.InvariantCulture, $"reg_exponent={o.RegularizationExponent} reg_offset={o.RegularizationOffset} unobserved_weight={o.UnobservedWeight} ") +
-        string.Create(CultureInfo.InvariantCulture, $"alpha={o.Alpha} scaling={o.Scaling} bm25={o.Bm25} bm25_k1={o.Bm25K1} bm25_b={o.Bm25B} seed={o.Seed}");
+    private static string BaseSettings(AlsOptions o)
+    {
+        var json = TunedSettings.Settings(o);
+        json["iterations"] = o.Iterations;
+        json["seed"] = o.Seed;
+        return json.ToJsonString();
+    }
 }
