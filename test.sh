@@ -80,6 +80,7 @@ for rerun in "DOTNET_EnableAVX512F=0|Category=Simd" "DOTNET_PreferredVectorBitWi
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   echo "test.sh: $filter with $variant: ${p:-0} passed, ${f:-0} failed"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ "${f:-0}" -gt 0 ]; then grep -A25 -E '^ +Failed ' "$results/rerun-$name.log" | head -120; fi
   if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then failed=$((failed + 1)); tail -30 "$results/rerun-$name.log"; fi
 done
 
