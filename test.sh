@@ -97,5 +97,26 @@ else
   failed=$((failed + 1))
 fi
 
+# 4. The self-contained GPU bundle (docs/gpu.md), built and smoke-run: without a CUDA device its check
+#    must exit 2 with the reason in its JSON; with one, 0.
+bundle="$results/gpu-bundle"
+rm -rf "$bundle"
+if dotnet publish "$root/bench/RecSys.Bench" -c Release -r linux-x64 --self-contained true -p:InvariantGlobalization=true \
+     -o "$bundle/app" >"$results/gpu-bundle.log" 2>&1; then
+  "$bundle/app/RecSys.Bench" gpu-check --out "$bundle/out" --shapes ml20m --factors 8 --iterations 1 --topn '' >>"$results/gpu-bundle.log" 2>&1
+  rc=$?
+  if { [ "$rc" -eq 2 ] && grep -q "no CUDA device" "$bundle/out/gpu-check.json"; } || [ "$rc" -eq 0 ]; then
+    echo "test.sh: GPU bundle built and smoke-run (gpu-check exit $rc)"
+    passed=$((passed + 1))
+  else
+    echo "test.sh: GPU bundle smoke run failed (exit $rc); log follows"; tail -30 "$results/gpu-bundle.log"
+    failed=$((failed + 1))
+  fi
+else
+  echo "test.sh: GPU bundle did not publish; log follows"; tail -30 "$results/gpu-bundle.log"
+  failed=$((failed + 1))
+fi
+rm -rf "$bundle/app"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -26,6 +26,9 @@ public static class Experiment
             case "topn":
                 exitCode = TopNExperiment.Run(args[1..]);
                 return true;
+            case "batch-topn":
+                exitCode = BatchTopNExperiment.Run(args[1..]);
+                return true;
             case "csr":
                 exitCode = CsrExperiment.Run(args[1..]);
                 return true;

@@ -11,10 +11,12 @@ using RecSys.Engine.Sparse;
 namespace RecSys.Bench.Experiments;
 
 /// <summary>
-/// <c>gpu-check --out DIR [--iterations 15] [--shapes lastfm360k,ml20m] [--factors 64,128]</c>: on a CUDA
-/// machine, trains synthetic power-law sets at the lastfm-360k and MovieLens-20M (4+ stars) shapes and
-/// writes DIR/gpu-check.json with the device, seconds per iteration, total time, peak device memory,
-/// and CPU–GPU agreement (loss and top-10 overlap) on a small set. Exits 2 when there is no CUDA device.
+/// <c>gpu-check --out DIR [--iterations 15] [--shapes lastfm360k,ml20m,1m] [--factors 64,128] [--topn lastfm360k,1m]</c>:
+/// on a CUDA machine, trains synthetic power-law sets at the lastfm-360k, MovieLens-20M (4+ stars) and
+/// 1M × 200k × 100M shapes (each where it fits the device) and ranks every user's top 20 on the device
+/// (<see cref="GpuTopNCheck"/>); writes DIR/gpu-check.json (after every step) with the device, seconds
+/// per iteration, total time, peak device memory, batch top-N seconds, and CPU–GPU agreement of
+/// training (loss, top-10 overlap) and of top-N lists. Exits 2 when there is no CUDA device.
 /// </summary>
 public static class GpuCheck
 {
@@ -22,13 +24,15 @@ public static class GpuCheck
     {
         ["lastfm360k"] = (358_868, 160_113, 17_500_000),
         ["ml20m"] = (138_493, 26_744, 9_995_410),
+        ["1m"] = (1_000_000, 200_000, 100_000_000),
     };
 
     public static int Run(string[] args)
     {
         string outDir = Experiment.Arg(args, "--out") ?? ".";
         int iterations = int.Parse(Experiment.Arg(args, "--iterations") ?? "15");
-        string[] shapes = (Experiment.Arg(args, "--shapes") ?? "lastfm360k,ml20m").Split(',');
+        string[] shapes = (Experiment.Arg(args, "--shapes") ?? "lastfm360k,ml20m,1m").Split(',');
+        string[] topNShapes = (Experiment.Arg(args, "--topn") ?? "lastfm360k,1m").Split(',', StringSplitOptions.RemoveEmptyEntries);
         int[] factorList = (Experiment.Arg(args, "--factors") ?? "64,128").Split(',').Select(int.Parse).ToArray();
         Directory.CreateDirectory(outDir);
         var report = new JsonObject { ["started_at"] = DateTime.UtcNow, ["iterations"] = iterations };
@@ -48,11 +52,26 @@ public static class GpuCheck
 
         report["agreement"] = Agreement(accelerator);
         Write(outDir, report);
+        report["topn_agreement"] = GpuTopNCheck.Agreement(accelerator, 20);
+        Write(outDir, report);
+        var topN = new JsonArray();
+        foreach (string shape in topNShapes)
+        {
+            topN.Add(GpuTopNCheck.Time(accelerator, shape, 20));
+            report["topn"] = topN.DeepClone();
+            Write(outDir, report);
+        }
 
         var runs = new JsonArray();
         foreach (string shape in shapes)
         {
             var (users, items, nnz) = Shapes[shape];
+            long need = IlgpuAlsTrainer.EstimateBytes(users, items, nnz, factorList.Max());
+            if (need > cuda.MemorySize * 9 / 10)
+            {
+                runs.Add(new JsonObject { ["shape"] = shape, ["skipped"] = $"needs about {need / 1e9:F1} GB of device memory" });
+                continue;
+            }
             var sw = Stopwatch.StartNew();
             var raw = AlsExperiment.SyntheticMatrix(users, items, nnz);
             var c = Confidence.Weight(raw, ConfidenceScaling.Linear, 3f);
@@ -61,8 +80,8 @@ public static class GpuCheck
             foreach (int factors in factorList)
             {
                 var options = new AlsOptions { Factors = factors, Iterations = iterations, Bm25 = false, Alpha = 3f, Regularization = 0.01f };
+                using (var warm = new IlgpuAlsTrainer(accelerator, options with { Iterations = 1 })) warm.Fit(c, t); // kernel compilation, first transfers
                 using var trainer = new IlgpuAlsTrainer(accelerator, options);
-                trainer.Fit(c, t, cancellationToken: default); // warm-up: kernel compilation, first transfers
                 var f = trainer.Fit(c, t);
                 runs.Add(new JsonObject
                 {

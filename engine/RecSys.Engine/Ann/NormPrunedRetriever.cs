@@ -22,7 +22,7 @@ public sealed class NormPrunedRetriever : IItemRetriever
     /// <summary>Float rounding of the dot product may exceed ‖q‖‖y‖ by a few ulps; the bound is widened by this.</summary>
     private const float BoundSlack = 1e-5f;
 
-    /// <summary>The item vectors in scan order, in tiles (<see cref="TiledScores"/>).</summary>
+    private readonly NormOrderedItems _items;
     private readonly float[] _tiles;
     private readonly float[] _norms;
     private readonly int[] _order;
@@ -43,24 +43,12 @@ public sealed class NormPrunedRetriever : IItemRetriever
         Count = vectors.Length / dimensions;
         Budget = budget;
         Fallback = fallback;
-        var norms = new float[Count];
-        for (int i = 0; i < Count; i++) norms[i] = TensorPrimitives.Norm(vectors.AsSpan(i * dimensions, dimensions));
-        _order = new int[Count];
-        for (int i = 0; i < Count; i++) _order[i] = i;
-        // Largest norm first; equal norms by index, so the scan order (and any tie) is deterministic.
-        Array.Sort(_order, (a, b) => norms[a] != norms[b] ? norms[b].CompareTo(norms[a]) : a.CompareTo(b));
-        _position = new int[Count];
-        _norms = new float[Count];
-        var sorted = new float[vectors.Length];
-        for (int p = 0; p < Count; p++)
-        {
-            int item = _order[p];
-            _position[item] = p;
-            _norms[p] = norms[item];
-            vectors.AsSpan(item * dimensions, dimensions).CopyTo(sorted.AsSpan(p * dimensions, dimensions));
-        }
-        _tiles = TiledScores.Tile(sorted, dimensions);
+        _items = new NormOrderedItems(vectors, dimensions);
+        (_tiles, _norms, _order, _position) = (_items.Tiles, _items.Norms, _items.Order, _items.Position);
     }
+
+    /// <summary>The items in scan order, shared with batch ranking over the same model.</summary>
+    public NormOrderedItems Items => _items;
 
     public RetrievalMetric Metric => RetrievalMetric.InnerProduct;
     public int Count { get; }
@@ -122,14 +110,7 @@ public sealed class NormPrunedRetriever : IItemRetriever
             : (rented = ArrayPool<int>.Shared.Rent(exclude.Length)).AsSpan(0, exclude.Length);
         try
         {
-            int excludedCount = 0;
-            foreach (int item in exclude)
-            {
-                if ((uint)item < (uint)_position.Length) excluded[excludedCount++] = _position[item];
-            }
-            excluded = excluded[..excludedCount];
-            excluded.Sort();
-            return ScanPositions(query, excluded, heap);
+            return ScanPositions(query, excluded[.._items.SortedPositions(exclude, excluded)], heap);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace RecSys.Engine.Ann;
 
 /// <summary>One ranked result: a dense index (item or user) and its score.</summary>
@@ -27,6 +28,7 @@ public sealed class TopK
     /// <summary>The lowest kept score (the one the next push must beat); −∞ while empty.</summary>
     public float WorstScore => Count > 0 ? _scores[0] : float.NegativeInfinity;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Push(float score, int index)
     {
         if (Count < _scores.Length)
@@ -75,6 +77,7 @@ public sealed class TopK
     /// <summary>a ranks above b: higher score, or equal score and lower index.</summary>
     private static bool Better(float sa, int ia, float sb, int ib) => sa > sb || (sa == sb && ia < ib);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SiftUp(int i)
     {
         while (i > 0)
@@ -86,6 +89,7 @@ public sealed class TopK
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SiftDown(int i)
     {
         while (true)

@@ -33,6 +33,7 @@ internal static class TiledScores
     }
 
     /// <summary>scores[i] = row (tile·Width + i) · query, for the <see cref="Width"/> rows of one tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Score(ReadOnlySpan<float> tiles, int tile, int k, ReadOnlySpan<float> query, Span<float> scores)
     {
         if (query.Length < k) throw new ArgumentException($"query has {query.Length} values, tiles have {k} factors", nameof(query));
@@ -68,6 +69,7 @@ internal static class TiledScores
     }
 
     /// <summary>Four accumulators over interleaved factors: a multiply-add's latency is hidden behind the other three.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Score512(ReadOnlySpan<float> block, int k, ReadOnlySpan<float> query, Span<float> scores)
     {
         ref float b = ref MemoryMarshal.GetReference(block);
@@ -89,6 +91,7 @@ internal static class TiledScores
     }
 
     /// <summary>A tile is two 8-lane halves, each with two accumulators (four chains in flight).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Score256(ReadOnlySpan<float> block, int k, ReadOnlySpan<float> query, Span<float> scores)
     {
         ref float b = ref MemoryMarshal.GetReference(block);
@@ -116,6 +119,7 @@ internal static class TiledScores
     }
 
     /// <summary>A tile is four 4-lane quarters, one accumulator each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Score128(ReadOnlySpan<float> block, int k, ReadOnlySpan<float> query, Span<float> scores)
     {
         ref float b = ref MemoryMarshal.GetReference(block);

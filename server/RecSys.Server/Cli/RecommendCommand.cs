@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using RecSys.Engine.Model;
+using RecSys.Engine.Compute.Gpu;
 using RecSys.Engine.Recommend;
 
 namespace RecSys.Server.Cli;
@@ -21,42 +21,53 @@ internal static class RecommendCommand
         var includeHeard = new Option<bool>("--include-heard") { Description = "Do not exclude tracks the user already has" };
         var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Skip user ids the model does not know (and report how many) instead of failing" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        foreach (var o in new Option[] { modelPath, users, k, output, includeHeard, skipUnknown, threads }) cmd.Options.Add(o);
+        var device = new Option<string>("--device") { Description = "auto (CUDA when found, else CPU), cpu, gpu, or ilgpu-cpu (kernel verification, slow)", DefaultValueFactory = _ => "auto" };
+        foreach (var o in new Option[] { modelPath, users, k, output, includeHeard, skipUnknown, threads, device }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             int count = r.GetValue(k);
             if (count < 1) throw new CliException("--k must be >= 1");
             var model = ModelFile.Load(r.GetValue(modelPath)!);
             int[] targets = ResolveUsers(model, r.GetValue(users)!, r.GetValue(skipUnknown));
-            var recommender = new Recommender(model);
+            TrainingDevice where;
+            try
+            {
+                where = DeviceSelector.Parse(r.GetValue(device)!);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"--device: {e.Message}");
+            }
+            if (r.GetValue(threads) < 0) throw new CliException("--threads must be >= 0");
+            using var selected = Select(where, model, count, r.GetValue(threads));
+            Console.Error.WriteLine($"device: {selected.Reason}");
             string path = r.GetValue(output)!;
             string temp = path + ".tmp";
-            using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false), 1 << 20))
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var writer = new RecommendationsTsv(file))
             {
-                for (int start = 0; start < targets.Length; start += Batch)
+                selected.Ranker.RankAll(targets, count, !r.GetValue(includeHeard), (start, lists) =>
                 {
-                    var slice = targets.AsSpan(start, Math.Min(Batch, targets.Length - start));
-                    var results = recommender.RecommendBatch(slice, count, !r.GetValue(includeHeard), r.GetValue(threads));
-                    for (int i = 0; i < slice.Length; i++)
-                    {
-                        long userId = model.UserIds[slice[i]];
-                        foreach (var rec in results[i])
-                        {
-                            writer.Write(userId);
-                            writer.Write('\t');
-                            writer.Write(model.TrackIds[rec.Index]);
-                            writer.Write('\t');
-                            writer.Write(rec.Score.ToString("G7", CultureInfo.InvariantCulture));
-                            writer.Write('\n');
-                        }
-                    }
-                }
+                    for (int i = 0; i < lists.Length; i++) writer.Write(model.UserIds[targets[start + i]], lists[i], model.TrackIds);
+                });
             }
             File.Move(temp, path, overwrite: true);
             Console.Error.WriteLine($"wrote recommendations for {targets.Length:N0} users to {path}");
             return 0;
         });
         return cmd;
+    }
+
+    private static SelectedRanker Select(TrainingDevice device, RecModel model, int k, int threads)
+    {
+        try
+        {
+            return RankerSelector.Select(device, model, k, threads);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(e.Message);
+        }
     }
 
     private static int[] ResolveUsers(RecModel model, string users, bool skipUnknown)

@@ -71,6 +71,36 @@ public sealed class AlsCliTests : IDisposable
     }
 
     [Fact]
+    public void Recommend_on_the_ilgpu_accelerator_writes_what_the_cpu_writes()
+    {
+        string input = PlaysFile();
+        string model = _dir.File("model.npz");
+        Assert.Equal(0, RecsysCli.Run("train", "--input", input, "--out", model, "--factors", "8", "--iterations", "3", "--json").ExitCode);
+        string onCpu = _dir.File("cpu.tsv"), onDevice = _dir.File("device.tsv");
+        var cpu = RecsysCli.Run("recommend", "--model", model, "--k", "5", "--out", onCpu, "--device", "cpu");
+        Assert.True(cpu.ExitCode == 0, cpu.Stderr);
+        Assert.Contains("device: cpu requested", cpu.Stderr);
+        var device = RecsysCli.Run("recommend", "--model", model, "--k", "5", "--out", onDevice, "--device", "ilgpu-cpu");
+        Assert.True(device.ExitCode == 0, device.Stderr);
+        Assert.Contains("ILGPU CPU accelerator", device.Stderr);
+        // The same users and tracks in the same order; scores to float rounding (G7 text).
+        var a = File.ReadAllLines(onCpu).Select(l => l.Split('\t')).ToArray();
+        var b = File.ReadAllLines(onDevice).Select(l => l.Split('\t')).ToArray();
+        Assert.Equal(a.Select(x => x[0] + " " + x[1]), b.Select(x => x[0] + " " + x[1]));
+        for (int i = 0; i < a.Length; i++)
+        {
+            Tolerance.AssertClose(double.Parse(a[i][2], CultureInfo.InvariantCulture), double.Parse(b[i][2], CultureInfo.InvariantCulture), 1e-5, 1e-5, $"line {i + 1}");
+        }
+
+        var unknown = RecsysCli.Run("recommend", "--model", model, "--out", onDevice, "--device", "tpu");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("--device: Unknown device 'tpu'", unknown.Stderr);
+        var tooMany = RecsysCli.Run("recommend", "--model", model, "--k", "500", "--out", onDevice, "--device", "ilgpu-cpu");
+        Assert.Equal(1, tooMany.ExitCode);
+        Assert.Contains("at most 128 per user", tooMany.Stderr);
+    }
+
+    [Fact]
     public void Eval_prints_als_and_popularity_metrics()
     {
         string input = PlaysFile();

@@ -16,9 +16,10 @@ namespace RecSys.Tests.Gpu;
 /// </summary>
 public sealed class PtxCompileTests
 {
-    /// <summary>The kernels: every public static method of <see cref="AlsKernels"/> (a new one is compiled here without being listed).</summary>
+    /// <summary>The kernels: every public static method of <see cref="AlsKernels"/> and <see cref="TopNKernels"/> (a new one is compiled here without being listed).</summary>
     private static MethodInfo[] Kernels =>
-        typeof(AlsKernels).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.ReturnType == typeof(void)).OrderBy(m => m.Name).ToArray();
+        new[] { typeof(AlsKernels), typeof(TopNKernels) }.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            .Where(m => m.ReturnType == typeof(void)).OrderBy(m => m.Name).ToArray();
 
     public static TheoryData<string, string> Cases
     {
@@ -66,8 +67,8 @@ public sealed class PtxCompileTests
     }
 
     [Fact]
-    public void Every_kernel_the_trainer_loads_is_compiled_here()
+    public void Every_kernel_the_trainer_and_the_ranker_load_is_compiled_here()
     {
-        Assert.Equal(["ConjugateGradient", "GramPartial", "GramReduce"], Kernels.Select(k => k.Name));
+        Assert.Equal(["ConjugateGradient", "GramPartial", "GramReduce", "UserTopN"], Kernels.Select(k => k.Name));
     }
 }

@@ -44,11 +44,11 @@ public static class DeviceSelector
                 var accelerator = context.CreateCPUAccelerator(0);
                 try
                 {
-                    return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), "ILGPU CPU accelerator requested (verification only: slow)", new Owned(accelerator, context));
+                    return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), "ILGPU CPU accelerator requested (verification only: slow)", new AcceleratorLease(accelerator, context));
                 }
                 catch (ArgumentException)
                 {
-                    new Owned(accelerator, context).Dispose();
+                    new AcceleratorLease(accelerator, context).Dispose();
                     throw;
                 }
             }
@@ -83,7 +83,7 @@ public static class DeviceSelector
                     return Fallback(device, options, $"the GPU trainer needs --solver cg and at most {AlsKernels.MaxFactors} factors");
                 }
                 var accelerator = cuda.CreateAccelerator(context);
-                return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), $"CUDA device {cuda.Name} ({cuda.MemorySize / 1e9:F1} GB)", new Owned(accelerator, context));
+                return new SelectedTrainer(new IlgpuAlsTrainer(accelerator, options), $"CUDA device {cuda.Name} ({cuda.MemorySize / 1e9:F1} GB)", new AcceleratorLease(accelerator, context));
             }
         }
     }
@@ -92,14 +92,5 @@ public static class DeviceSelector
     {
         if (device == TrainingDevice.Gpu) throw new InvalidOperationException($"--device gpu: {why}. Use --device auto or cpu.");
         return new SelectedTrainer(new AlsTrainer(options), $"cpu: {why}", null);
-    }
-
-    private sealed class Owned(Accelerator accelerator, Context context) : IDisposable
-    {
-        public void Dispose()
-        {
-            accelerator.Dispose();
-            context.Dispose();
-        }
     }
 }
