@@ -7,7 +7,7 @@ using RecSys.Engine.Recommend;
 namespace RecSys.Bench.Experiments;
 
 /// <summary>
-/// <c>batch-topn --model model.npz [--k 20] [--rounds 5] [--threads 0]</c>: every user's top-k, heard
+/// <c>batch-topn --model model.npz [--k 20] [--rounds 5] [--threads N]</c> (all cores by default): every user's top-k, heard
 /// tracks excluded, by the batch path (four users a step, <see cref="BatchRecommender"/>) and by the
 /// one-user-at-a-time path it replaced (<see cref="Recommender.RecommendBatch"/>), in alternating
 /// rounds in one process: median seconds of each, their ratio, the share of items scanned after
@@ -18,9 +18,9 @@ public static class BatchTopNExperiment
     public static int Run(string[] args)
     {
         var model = ModelFile.Load(Experiment.Arg(args, "--model") ?? throw new ArgumentException("--model is required"));
-        int k = int.Parse(Experiment.Arg(args, "--k") ?? "20");
-        int rounds = int.Parse(Experiment.Arg(args, "--rounds") ?? "5");
-        int threads = int.Parse(Experiment.Arg(args, "--threads") ?? "0");
+        int k = Experiment.PositiveIntArg(args, "--k", 20);
+        int rounds = Experiment.PositiveIntArg(args, "--rounds", 5);
+        int threads = Experiment.Arg(args, "--threads") is null ? 0 : Experiment.PositiveIntArg(args, "--threads", 1);
         int[] users = Enumerable.Range(0, model.UserCount).ToArray();
         var batch = new BatchRecommender(model);
         var single = new Recommender(model);

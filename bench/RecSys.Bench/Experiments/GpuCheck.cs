@@ -30,10 +30,13 @@ public static class GpuCheck
     public static int Run(string[] args)
     {
         string outDir = Experiment.Arg(args, "--out") ?? ".";
-        int iterations = int.Parse(Experiment.Arg(args, "--iterations") ?? "15");
+        int iterations = Experiment.PositiveIntArg(args, "--iterations", 15);
         string[] shapes = (Experiment.Arg(args, "--shapes") ?? "lastfm360k,ml20m,1m").Split(',');
         string[] topNShapes = (Experiment.Arg(args, "--topn") ?? "lastfm360k,1m").Split(',', StringSplitOptions.RemoveEmptyEntries);
         int[] factorList = (Experiment.Arg(args, "--factors") ?? "64,128").Split(',').Select(int.Parse).ToArray();
+        // Unknown names are refused before minutes of device time are spent on the steps before them.
+        foreach (string shape in shapes) if (!Shapes.ContainsKey(shape)) throw new ArgumentException($"--shapes: unknown shape '{shape}' (known: {string.Join(", ", Shapes.Keys)})");
+        foreach (string shape in topNShapes) if (!GpuTopNCheck.Shapes.ContainsKey(shape)) throw new ArgumentException($"--topn: unknown shape '{shape}' (known: {string.Join(", ", GpuTopNCheck.Shapes.Keys)})");
         Directory.CreateDirectory(outDir);
         var report = new JsonObject { ["started_at"] = DateTime.UtcNow, ["iterations"] = iterations };
         using var context = Context.Create(b => b.Cuda());

@@ -65,8 +65,7 @@ internal static class GpuTopNCheck
             ["k"] = k,
             ["median_seconds"] = Math.Round(runs.Order().ElementAt(1), 3),
             ["seconds"] = new JsonArray(runs.Select(s => (JsonNode)Math.Round(s, 3)).ToArray()),
-            ["device_mb_resident"] = Math.Round(IlgpuBatchRecommender.EstimateBytes(model) / 1e6, 1),
-            ["device_mb_outputs"] = Math.Round(8.0 * Math.Min(users, IlgpuBatchRecommender.UsersPerLaunch) * k / 1e6, 1),
+            ["device_mb_estimated"] = Math.Round(IlgpuBatchRecommender.EstimateBytes(model, users, k) / 1e6, 1),
             ["generate_seconds"] = Math.Round(generated, 1),
         };
     }

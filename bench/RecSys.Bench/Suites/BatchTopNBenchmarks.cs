@@ -14,7 +14,7 @@ namespace RecSys.Bench.Suites;
 /// </summary>
 public class BatchTopNBenchmarks
 {
-    private const int Users = 1000, Items = 20_000, K = 64, TopN = 20;
+    private const int Users = 1000, Items = 20_000, Factors = 64, TopN = 20;
     private Recommender _single = null!;
     private BatchRecommender _batch = null!;
     private int[] _users = null!;
@@ -26,10 +26,10 @@ public class BatchTopNBenchmarks
     public void Setup()
     {
         var rng = new SplitMix(17);
-        float[] Vectors(int n, double skew) => [.. Enumerable.Range(0, n * K).Select(i => (float)(Math.Pow(1 + (i / K) * 7919 % n, -skew) * rng.NextGaussian()))];
+        float[] Vectors(int n, double skew) => [.. Enumerable.Range(0, n * Factors).Select(i => (float)(Math.Pow(1 + (i / Factors) * 7919 % n, -skew) * rng.NextGaussian()))];
         var rowPtr = Enumerable.Range(0, Users + 1).Select(u => u * 30).ToArray();
         var cols = Enumerable.Range(0, Users).SelectMany(u => Enumerable.Range(0, 30).Select(j => (u * 131 + j * 613) % Items).Order()).ToArray();
-        var model = new RecModel(K, Vectors(Users, 0), Vectors(Items, Skew),
+        var model = new RecModel(Factors, Vectors(Users, 0), Vectors(Items, Skew),
             [.. Enumerable.Range(1, Users).Select(u => (long)u)], [.. Enumerable.Range(1, Items).Select(i => (long)i)],
             userItems: new CsrMatrix(Users, Items, rowPtr, cols, [.. cols.Select(_ => 1f)]));
         _single = new Recommender(model);

@@ -6,9 +6,7 @@ namespace RecSys.Bench.Suites;
 
 /// <summary>
 /// The norm-ordered scan's scoring of 448 items × 64 factors (what a demo user's proven-exact top 20
-/// reads): one dot product per row (baseline) against factor-major tiles of 16 (<see cref="TiledScores"/>);
-/// and four queries' scores over the same rows, one query at a time through the tiles against four at
-/// once (<see cref="BlockScores"/>, batch top-N's kernel). 448 × 64 × 2 = 57,344 FLOP per query.
+/// reads): one dot product per row (baseline) against factor-major tiles of 16 (<see cref="TiledScores"/>).
 /// </summary>
 public class ScanKernelBenchmarks
 {
@@ -16,9 +14,7 @@ public class ScanKernelBenchmarks
     private float[] _rows = null!;
     private float[] _tiles = null!;
     private float[] _query = null!;
-    private float[] _queries = null!;
     private readonly float[] _scores = new float[Rows];
-    private readonly float[] _blockScores = new float[BlockScores.Users * BlockScores.Rows];
 
     [GlobalSetup]
     public void Setup()
@@ -27,7 +23,6 @@ public class ScanKernelBenchmarks
         _rows = Enumerable.Range(0, Rows * K).Select(_ => rng.NextFloat() - 0.5f).ToArray();
         _tiles = TiledScores.Tile(_rows, K);
         _query = Enumerable.Range(0, K).Select(_ => rng.NextFloat() - 0.5f).ToArray();
-        _queries = Enumerable.Range(0, BlockScores.Users * K).Select(_ => rng.NextFloat() - 0.5f).ToArray();
     }
 
     [Benchmark(Baseline = true)]
@@ -45,29 +40,5 @@ public class ScanKernelBenchmarks
             TiledScores.Score(_tiles, tile, K, _query, _scores.AsSpan(tile * TiledScores.Width, TiledScores.Width));
         }
         return _scores[^1];
-    }
-
-    [Benchmark]
-    public float FourQueriesTiled()
-    {
-        for (int q = 0; q < BlockScores.Users; q++)
-        {
-            var query = _queries.AsSpan(q * K, K);
-            for (int tile = 0; tile < Rows / TiledScores.Width; tile++)
-            {
-                TiledScores.Score(_tiles, tile, K, query, _scores.AsSpan(tile * TiledScores.Width, TiledScores.Width));
-            }
-        }
-        return _scores[^1];
-    }
-
-    [Benchmark]
-    public float FourQueriesBlock()
-    {
-        for (int tile = 0; tile < Rows / TiledScores.Width; tile += 2)
-        {
-            BlockScores.Score(_tiles, tile, K, _queries, _blockScores);
-        }
-        return _blockScores[^1];
     }
 }

@@ -14,9 +14,13 @@ public sealed class NormOrderedItems
     /// <summary>Tiles are padded to a multiple of this many, so a kernel may always score two at once.</summary>
     public const int TilePair = 2;
 
+    /// <summary>Float rounding of a dot product may exceed ‖q‖‖y‖ by a few ulps; a norm bound is widened by this.</summary>
+    public const float BoundSlack = 1e-5f;
+
     public NormOrderedItems(float[] vectors, int dimensions)
     {
-        if (dimensions < 1 || vectors.Length % dimensions != 0) throw new ArgumentException("vector array is not a whole number of rows");
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
+        if (vectors.Length % dimensions != 0) throw new ArgumentException($"{vectors.Length} values are not a whole number of rows of {dimensions}", nameof(vectors));
         Dimensions = dimensions;
         Count = vectors.Length / dimensions;
         var norms = new float[Count];

@@ -19,9 +19,6 @@ public sealed class NormPrunedRetriever : IItemRetriever
 {
     private const int Block = TiledScores.Width;
 
-    /// <summary>Float rounding of the dot product may exceed ‖q‖‖y‖ by a few ulps; the bound is widened by this.</summary>
-    private const float BoundSlack = 1e-5f;
-
     private readonly NormOrderedItems _items;
     private readonly float[] _tiles;
     private readonly float[] _norms;
@@ -46,9 +43,6 @@ public sealed class NormPrunedRetriever : IItemRetriever
         _items = new NormOrderedItems(vectors, dimensions);
         (_tiles, _norms, _order, _position) = (_items.Tiles, _items.Norms, _items.Order, _items.Position);
     }
-
-    /// <summary>The items in scan order, shared with batch ranking over the same model.</summary>
-    public NormOrderedItems Items => _items;
 
     public RetrievalMetric Metric => RetrievalMetric.InnerProduct;
     public int Count { get; }
@@ -120,7 +114,7 @@ public sealed class NormPrunedRetriever : IItemRetriever
 
     private (int Scanned, bool Exact) ScanPositions(ReadOnlySpan<float> query, ReadOnlySpan<int> excludedPositions, TopK heap)
     {
-        float queryNorm = TensorPrimitives.Norm(query) * (1 + BoundSlack);
+        float queryNorm = TensorPrimitives.Norm(query) * (1 + NormOrderedItems.BoundSlack);
         Span<float> scores = stackalloc float[Block];
         int budget = Math.Min(Budget, Count);
         int nextExcluded = 0;

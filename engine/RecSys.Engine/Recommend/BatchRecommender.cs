@@ -23,23 +23,18 @@ public sealed class BatchRecommender : IBatchRanker
     /// <summary>Users per slice handed to <see cref="RankAll"/>'s writer.</summary>
     private const int Slice = 4096;
 
-    private const float BoundSlack = 1e-5f;
     private const int Users = BlockScores.Users;
     private const int Step = BlockScores.Rows;
 
     private readonly RecModel _model;
     private readonly NormOrderedItems _items;
 
-    public BatchRecommender(RecModel model, NormOrderedItems? items = null, int threads = 0)
+    public BatchRecommender(RecModel model, int threads = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         Threads = threads;
-        if (items is not null && (items.Count != model.ItemCount || items.Dimensions != model.Factors))
-        {
-            throw new ArgumentException("the ordered items are not this model's", nameof(items));
-        }
         _model = model;
-        _items = items ?? new NormOrderedItems(model.ItemFactors, model.Factors);
+        _items = new NormOrderedItems(model.ItemFactors, model.Factors);
     }
 
     /// <summary>Worker threads (0: all cores).</summary>
@@ -49,25 +44,33 @@ public sealed class BatchRecommender : IBatchRanker
 
     public void RankAll(int[] users, int k, bool excludeHeard, Action<int, ScoredIndex[][]> write)
     {
+        // Checked before the first slice is written, not part-way through the file.
+        Check(users, k);
         for (int start = 0; start < users.Length; start += Slice)
         {
-            write(start, Recommend(users.AsSpan(start, Math.Min(Slice, users.Length - start)), k, excludeHeard, Threads));
+            write(start, Recommend(users.AsSpan(start, Math.Min(Slice, users.Length - start)), k, excludeHeard));
         }
+    }
+
+    private void Check(ReadOnlySpan<int> users, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        foreach (int u in users) ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)u, (uint)_model.UserCount, nameof(users));
     }
 
     /// <summary>Items scored, summed over all users of the last call: the work pruning left (for reports).</summary>
     public long ScoredItems { get; private set; }
 
-    /// <summary>The top <paramref name="k"/> of each user (dense indices); result[i] belongs to users[i].</summary>
-    public ScoredIndex[][] Recommend(ReadOnlySpan<int> users, int k, bool excludeHeard = true, int threads = 0)
+    /// <summary>The top <paramref name="k"/> of each user (dense indices); result[i] belongs to users[i]. Threads: <see cref="Threads"/> unless given.</summary>
+    public ScoredIndex[][] Recommend(ReadOnlySpan<int> users, int k, bool excludeHeard = true, int? threads = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        foreach (int u in users) ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)u, (uint)_model.UserCount, nameof(users));
+        Check(users, k);
+        int workers = threads ?? Threads;
         var result = new ScoredIndex[users.Length][];
         int[] list = users.ToArray();
         int groups = (list.Length + GroupUsers - 1) / GroupUsers;
         long scored = 0;
-        RowScheduler.Run(groups, threads > 0 ? threads : Environment.ProcessorCount, 2, () => new Scratch(_model.Factors, Math.Min(k, _items.Count)), (start, end, scratch) =>
+        RowScheduler.Run(groups, workers > 0 ? workers : Environment.ProcessorCount, 2, () => new Scratch(_model.Factors, Math.Min(k, _items.Count)), (start, end, scratch) =>
         {
             long mine = 0;
             for (int g = start; g < end; g++)
@@ -158,7 +161,7 @@ public sealed class BatchRecommender : IBatchRanker
             if (u >= n) continue;
             var vector = _model.UserVector(users[u]);
             vector.CopyTo(block.Queries.AsSpan(u * k, k));
-            block.Bounds[u] = TensorPrimitives.Norm(vector) * (1 + BoundSlack);
+            block.Bounds[u] = TensorPrimitives.Norm(vector) * (1 + NormOrderedItems.BoundSlack);
             if (excludeHeard && _model.UserItems is { } heard)
             {
                 var row = heard.RowIndices(users[u]);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using RecSys.Engine.Model;
 using RecSys.Engine.Compute.Gpu;
+using RecSys.Engine.Model;
 using RecSys.Engine.Recommend;
 
 namespace RecSys.Server.Cli;
@@ -9,8 +9,6 @@ namespace RecSys.Server.Cli;
 /// <summary><c>recsys recommend</c>: batch top-N for many users into a TSV, in parallel.</summary>
 internal static class RecommendCommand
 {
-    private const int Batch = 4096;
-
     public static Command Create()
     {
         var cmd = new Command("recommend", "Write top-N recommendations (user_id, track_id, score) for many users");
@@ -27,8 +25,7 @@ internal static class RecommendCommand
         {
             int count = r.GetValue(k);
             if (count < 1) throw new CliException("--k must be >= 1");
-            var model = ModelFile.Load(r.GetValue(modelPath)!);
-            int[] targets = ResolveUsers(model, r.GetValue(users)!, r.GetValue(skipUnknown));
+            if (r.GetValue(threads) < 0) throw new CliException("--threads must be >= 0");
             TrainingDevice where;
             try
             {
@@ -38,18 +35,26 @@ internal static class RecommendCommand
             {
                 throw new CliException($"--device: {e.Message}");
             }
-            if (r.GetValue(threads) < 0) throw new CliException("--threads must be >= 0");
+            var model = ModelFile.Load(r.GetValue(modelPath)!);
+            int[] targets = ResolveUsers(model, r.GetValue(users)!, r.GetValue(skipUnknown));
             using var selected = Select(where, model, count, r.GetValue(threads));
             Console.Error.WriteLine($"device: {selected.Reason}");
             string path = r.GetValue(output)!;
             string temp = path + ".tmp";
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            using (var writer = new RecommendationsTsv(file))
+            try
             {
+                using var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                using var writer = new RecommendationsTsv(file);
                 selected.Ranker.RankAll(targets, count, !r.GetValue(includeHeard), (start, lists) =>
                 {
                     for (int i = 0; i < lists.Length; i++) writer.Write(model.UserIds[targets[start + i]], lists[i], model.TrackIds);
                 });
+            }
+            catch
+            {
+                // A run that fails leaves no half-written file behind, and an earlier one in place.
+                File.Delete(temp);
+                throw;
             }
             File.Move(temp, path, overwrite: true);
             Console.Error.WriteLine($"wrote recommendations for {targets.Length:N0} users to {path}");

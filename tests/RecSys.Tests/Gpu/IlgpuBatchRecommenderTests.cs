@@ -92,6 +92,14 @@ public sealed class IlgpuCpuBatchRecommenderTests() : IlgpuBatchRecommenderTests
     }
 
     [Fact]
+    public void Exact_ties_go_to_the_lower_index()
+    {
+        using var device = new IlgpuBatchRecommender(Accelerator!, BatchRecommenderTests.Ties());
+        Assert.Equal([new ScoredIndex(0, 1f), new ScoredIndex(1, 1f)], Collect(device, [0], 2, true)[0]);
+        Assert.Equal([new ScoredIndex(0, 1f)], Collect(device, [0], 1, true)[0]);
+    }
+
+    [Fact]
     public void The_model_is_left_as_it_was()
     {
         var m = BatchRecommenderTests.Model(6, 30, 5, 0, 9);

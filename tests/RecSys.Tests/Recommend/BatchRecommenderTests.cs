@@ -127,8 +127,27 @@ public sealed class BatchRecommenderTests
         var batch = new BatchRecommender(m);
         Assert.Throws<ArgumentOutOfRangeException>(() => batch.Recommend([0], 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => batch.Recommend([4], 5));
-        Assert.Throws<ArgumentException>(() => new BatchRecommender(m, new NormOrderedItems(new float[9 * 3], 3)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchRecommender(m, threads: -1));
         Assert.Empty(batch.Recommend([], 5));
+        // RankAll checks every user before it writes the first slice.
+        var users = Enumerable.Range(0, 5000).Select(i => i % 4).Append(4).ToArray();
+        int written = 0;
+        Assert.Throws<ArgumentOutOfRangeException>(() => batch.RankAll(users, 3, true, (_, _) => written++));
+        Assert.Equal(0, written);
+    }
+
+    /// <summary>
+    /// Exact ties where scan order (falling norm) and index order disagree: item 0 (1, 0) and item 1
+    /// (1, 3) both score exactly 1 for the user (1, 0), item 1 is scanned first, and the lower index wins.
+    /// </summary>
+    internal static RecModel Ties() => new(2, [1f, 0f], [1f, 0f, 1f, 3f, 0.5f, 0f], [7L], [10L, 11L, 12L]);
+
+    [Fact]
+    public void Exact_ties_go_to_the_lower_index()
+    {
+        var got = new BatchRecommender(Ties()).Recommend([0], 2);
+        Assert.Equal([new ScoredIndex(0, 1f), new ScoredIndex(1, 1f)], got[0]);
+        Assert.Equal(new ScoredIndex(0, 1f), new BatchRecommender(Ties()).Recommend([0], 1)[0].Single());
     }
 
     [Fact]

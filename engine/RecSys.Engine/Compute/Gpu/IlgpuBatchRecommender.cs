@@ -31,9 +31,11 @@ public sealed class IlgpuBatchRecommender : IBatchRanker, IDisposable
 
     public IlgpuBatchRecommender(Accelerator accelerator, RecModel model, int usersPerLaunch = UsersPerLaunch)
     {
+        // The host copies of a launch's lists are single arrays of users × N.
         ArgumentOutOfRangeException.ThrowIfLessThan(usersPerLaunch, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(usersPerLaunch, Array.MaxLength / TopNKernels.MaxTopN);
         _usersPerLaunch = usersPerLaunch;
-        if (model.Factors > TopNKernels.MaxFactors) throw new ArgumentException($"device top-N takes at most {TopNKernels.MaxFactors} factors (the model has {model.Factors}); use --device cpu");
+        if (Unable(model.Factors, 1) is { } why) throw new ArgumentException($"{why}; use --device cpu", nameof(model));
         _accelerator = accelerator;
         _model = model;
         // As for training: the CPU accelerator pays a real thread rendezvous per barrier, so small groups there.
@@ -50,14 +52,24 @@ public sealed class IlgpuBatchRecommender : IBatchRanker, IDisposable
 
     public string Device => $"{_accelerator.AcceleratorType} ({_accelerator.Name}), {_groupSize} users a group";
 
-    /// <summary>Device bytes the resident model takes (outputs come on top: users a launch × N × 8).</summary>
-    public static long EstimateBytes(RecModel model) =>
-        4L * model.Factors * (model.UserCount + model.ItemCount) + 4L * (model.UserCount + 1) + 4L * (model.UserItems?.Nnz ?? 0);
+    /// <summary>What the kernel cannot take (<paramref name="factors"/>, N), or null: one check for the selector, the constructor and <see cref="RankAll"/>.</summary>
+    public static string? Unable(int factors, int k) =>
+        factors > TopNKernels.MaxFactors ? $"device top-N takes at most {TopNKernels.MaxFactors} factors (the model has {factors})"
+        : k > TopNKernels.MaxTopN ? $"device top-N keeps at most {TopNKernels.MaxTopN} per user (--k {k})"
+        : null;
+
+    /// <summary>
+    /// Device bytes for ranking <paramref name="users"/> users' top <paramref name="k"/>: the resident model
+    /// (both factor matrices, the heard CSR), the user list, and one launch's lists (an index and a score each).
+    /// </summary>
+    public static long EstimateBytes(RecModel model, int users, int k) =>
+        4L * model.Factors * (model.UserCount + model.ItemCount) + 4L * (model.UserCount + 1) + 4L * (model.UserItems?.Nnz ?? 0)
+        + 4L * users + 8L * Math.Min(users, UsersPerLaunch) * k;
 
     public void RankAll(int[] users, int k, bool excludeHeard, Action<int, ScoredIndex[][]> write)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        if (k > TopNKernels.MaxTopN) throw new ArgumentOutOfRangeException(nameof(k), k, $"device top-N keeps at most {TopNKernels.MaxTopN} per user; use --device cpu");
+        if (Unable(_model.Factors, k) is { } why) throw new ArgumentOutOfRangeException(nameof(k), k, $"{why}; use --device cpu");
         foreach (int u in users) ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)u, (uint)_model.UserCount, nameof(users));
         if (users.Length == 0) return;
         int launch = Math.Min(_usersPerLaunch, users.Length);

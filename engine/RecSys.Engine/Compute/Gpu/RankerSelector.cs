@@ -31,14 +31,13 @@ public static class RankerSelector
                 return new SelectedRanker(new BatchRecommender(model, threads: threads), "cpu requested", null);
             case TrainingDevice.IlgpuCpu:
             {
-                if (Unable(model, k) is { } why) throw new InvalidOperationException($"--device ilgpu-cpu: {why}");
+                if (IlgpuBatchRecommender.Unable(model.Factors, k) is { } why) throw new InvalidOperationException($"--device ilgpu-cpu: {why}");
                 var context = Context.Create(b => b.DefaultCPU());
-                var accelerator = context.CreateCPUAccelerator(0);
-                return new SelectedRanker(new IlgpuBatchRecommender(accelerator, model), "ILGPU CPU accelerator requested (verification only: slow)", new AcceleratorLease(accelerator, context));
+                return Lease(context, context.CreateCPUAccelerator(0), model, "ILGPU CPU accelerator requested (verification only: slow)");
             }
             default:
             {
-                if (Unable(model, k) is { } why) return Fallback(device, model, threads, why);
+                if (IlgpuBatchRecommender.Unable(model.Factors, k) is { } why) return Fallback(device, model, threads, why);
                 Context context;
                 try
                 {
@@ -54,23 +53,30 @@ public static class RankerSelector
                     context.Dispose();
                     return Fallback(device, model, threads, "ILGPU found no CUDA device");
                 }
-                long need = IlgpuBatchRecommender.EstimateBytes(model) + 12L * Math.Min(IlgpuBatchRecommender.UsersPerLaunch, model.UserCount) * k;
+                long need = IlgpuBatchRecommender.EstimateBytes(model, model.UserCount, k);
                 if (need > cuda.MemorySize * 9 / 10)
                 {
                     context.Dispose();
                     return Fallback(device, model, threads, $"ranking needs about {need / 1e9:F1} GB of device memory and {cuda.Name} has {cuda.MemorySize / 1e9:F1} GB");
                 }
-                var accelerator = cuda.CreateAccelerator(context);
-                return new SelectedRanker(new IlgpuBatchRecommender(accelerator, model), $"CUDA device {cuda.Name} ({cuda.MemorySize / 1e9:F1} GB)", new AcceleratorLease(accelerator, context));
+                return Lease(context, cuda.CreateAccelerator(context), model, $"CUDA device {cuda.Name} ({cuda.MemorySize / 1e9:F1} GB)");
             }
         }
     }
 
-    /// <summary>What the device kernel cannot take, known before any device is probed.</summary>
-    private static string? Unable(RecModel model, int k) =>
-        model.Factors > TopNKernels.MaxFactors ? $"device top-N takes at most {TopNKernels.MaxFactors} factors (the model has {model.Factors})"
-        : k > TopNKernels.MaxTopN ? $"device top-N keeps at most {TopNKernels.MaxTopN} per user (--k {k})"
-        : null;
+    /// <summary>The device ranker, holding its accelerator and context; both are released if it cannot be made.</summary>
+    private static SelectedRanker Lease(Context context, Accelerator accelerator, RecModel model, string reason)
+    {
+        try
+        {
+            return new SelectedRanker(new IlgpuBatchRecommender(accelerator, model), reason, new AcceleratorLease(accelerator, context));
+        }
+        catch
+        {
+            new AcceleratorLease(accelerator, context).Dispose();
+            throw;
+        }
+    }
 
     private static SelectedRanker Fallback(TrainingDevice device, RecModel model, int threads, string why)
     {

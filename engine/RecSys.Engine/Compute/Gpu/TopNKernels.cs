@@ -50,6 +50,9 @@ public static class TopNKernels
         for (int f = 0; f < k; f++) userShared[f * g + t] = active ? userFactorsT[(long)f * userCount + user] : 0f;
         int heard = active && excludeHeard != 0 ? heardPtr[user] : 0;
         int heardEnd = active && excludeHeard != 0 ? heardPtr[user + 1] : 0;
+        // The next heard track and the k-th best score stay in registers, not re-read per item.
+        int nextHeard = heard < heardEnd ? heardIdx[heard] : int.MaxValue;
+        float worst = float.NegativeInfinity;
         int kept = 0;
 
         for (int start = 0; start < itemCount; start += ItemTile)
@@ -62,11 +65,15 @@ public static class TopNKernels
             for (int j = 0; j < inTile; j++)
             {
                 int item = start + j;
-                while (heard < heardEnd && heardIdx[heard] < item) heard++;
-                if (heard < heardEnd && heardIdx[heard] == item) continue;
+                while (nextHeard < item)
+                {
+                    heard++;
+                    nextHeard = heard < heardEnd ? heardIdx[heard] : int.MaxValue;
+                }
+                if (nextHeard == item) continue;
                 float score = 0f;
                 for (int f = 0; f < k; f++) score += tile[j * k + f] * userShared[f * g + t];
-                if (kept == topN && !(score > bestScore[topN - 1])) continue;
+                if (kept == topN && !(score > worst)) continue;
                 // Insertion into the sorted list; an equal score stays behind the kept one (lower index first).
                 int at = kept < topN ? kept++ : topN - 1;
                 while (at > 0 && bestScore[at - 1] < score)
@@ -77,6 +84,7 @@ public static class TopNKernels
                 }
                 bestScore[at] = score;
                 bestIndex[at] = item;
+                if (kept == topN) worst = bestScore[topN - 1];
             }
         }
         if (!active) return;
