@@ -14,6 +14,7 @@ namespace RecSys.Engine.Tuning;
 /// always reach the last one, so a setting is adopted only when it beats them at full training. When
 /// the budget runs short, the search stops early but keeps time (estimated from the first training)
 /// for that last comparison: the starting settings against the best so far, at full iterations.
+/// With budget left, a short local search around the winner follows (<see cref="Refine"/>).
 /// Deterministic for a seed whenever the budget is not what ends the search.
 /// </summary>
 public static class SelfTuner
@@ -84,8 +85,41 @@ public static class SelfTuner
             }
             log?.Invoke($"budget reached: the best so far against the starting settings at {full} iterations");
         }
+        if (!budgetReached && tuning.Refinements > 0 && last.Count > 0)
+        {
+            budgetReached = Refine(split, last, candidates, tuning, seed, full, budget, oneTraining, clock, trials, log, ct);
+        }
         var best = Ranked(last, candidates).First();
         return new TuningResult(best.Options, best.ValidationNdcg, best.Iterations, budget ?? 0, clock.Elapsed.TotalSeconds, budgetReached, trials);
+    }
+
+    /// <summary>
+    /// Local search around the leader at full iterations, a (1+1) evolution strategy: each step moves
+    /// the leader's continuous settings by a log-normal factor (<see cref="TuningSpace.Neighbour"/>) and
+    /// the better of the two leads on. Random draws find a good region; this climbs inside it, where a
+    /// budget of draws alone rarely lands. Neighbours join <paramref name="order"/> after every draw, so
+    /// a tie still goes to the earlier setting. Returns whether the budget ended it.
+    /// </summary>
+    private static bool Refine(Split split, List<TuningTrial> last, List<AlsOptions> order, TuningOptions tuning, ulong seed, int full,
+        double? budget, double oneTraining, Stopwatch clock, List<TuningTrial> trials, Action<string>? log, CancellationToken ct)
+    {
+        var leader = Ranked(last, order).First();
+        var rng = new Data.SplitMix(seed, 0x2EF1);
+        int steps = 0;
+        for (int step = 0; step < tuning.Refinements; step++)
+        {
+            if ((budget ?? double.PositiveInfinity) - clock.Elapsed.TotalSeconds < oneTraining) return true;
+            var neighbour = TuningSpace.Neighbour(leader.Options, ref rng);
+            if (order.Contains(neighbour)) continue;
+            order.Add(neighbour);
+            var trial = Score(split, neighbour with { Iterations = full }, tuning, ct) with { Options = neighbour };
+            last.Add(trial);
+            trials.Add(trial);
+            steps++;
+            if (trial.ValidationNdcg > leader.ValidationNdcg) leader = trial;
+        }
+        log?.Invoke($"refinement: {steps} settings near the leader at {full} iterations, best validation ndcg@{tuning.K} {leader.ValidationNdcg:F4}");
+        return false;
     }
 
     /// <summary>Best validation NDCG first; ties to the earlier candidate (the starting settings are the first).</summary>

@@ -12,9 +12,13 @@ public sealed record TuningOptions
     /// <summary>
     /// The default budget, in trainings (and evaluations) of the starting settings at full iterations.
     /// The search itself costs about 19 at the defaults (27 candidates at a third of the iterations,
-    /// then 10 at full): 25 leaves room for dearer candidates (more factors) before the budget binds.
+    /// then 10 at full), the local search up to 8 more: 32 leaves room for dearer candidates (more
+    /// factors) before the budget binds.
     /// </summary>
-    public double BudgetTrainings { get; init; } = 25;
+    public double BudgetTrainings { get; init; } = 32;
+
+    /// <summary>Most settings the local search around the winner tries, at full iterations (budget allowing).</summary>
+    public int Refinements { get; init; } = 8;
 
     public int K { get; init; } = 10;
 
@@ -39,6 +43,7 @@ public sealed record TuningOptions
         Check(Candidates is >= 1 and <= 1000, "tune_candidates", Candidates, "must be in 1..1000");
         Check(BudgetSeconds is null || (BudgetSeconds > 0 && double.IsFinite(BudgetSeconds.Value)), "tune_budget", BudgetSeconds, "must be a number of seconds > 0");
         Check(BudgetTrainings is >= 1 and <= 1000, "tune_budget_trainings", BudgetTrainings, "must be in 1..1000");
+        Check(Refinements is >= 0 and <= 1000, "tune_refinements", Refinements, "must be in 0..1000");
         Check(K >= 1, "k", K, "must be >= 1");
         Check(ValidationFraction is > 0 and < 1, "validation_fraction", ValidationFraction, "must be in (0, 1)");
         Check(ValidationUsers >= 1, "validation_users", ValidationUsers, "must be >= 1");

@@ -56,10 +56,33 @@ public static class TuningSpace
         };
     }
 
+    /// <summary>
+    /// A setting near <paramref name="center"/>: each continuous setting it uses (α, λ, α₀ below 1, BM25's
+    /// K1) times e^(0.5·N(0,1)), B moved by N(0, 0.1), each kept inside the space's range; the discrete
+    /// choices (factors, BM25, scaling, ν) stay.
+    /// </summary>
+    public static AlsOptions Neighbour(AlsOptions center, ref SplitMix rng)
+    {
+        float Step(ref SplitMix r, float value, double low, double high) =>
+            Round(Math.Clamp(value * Math.Exp(0.5 * r.NextGaussian()), low, high));
+        bool bm25 = center.Bm25;
+        float alpha = bm25 ? Step(ref rng, center.Alpha, 0.005, 0.5) : Step(ref rng, center.Alpha, 0.5, 50);
+        float lambda = center.RegularizationExponent == 0 ? Step(ref rng, center.Regularization, 0.01, 200) : Step(ref rng, center.Regularization, 0.001, 3);
+        float unobserved = center.UnobservedWeight < 1 ? Step(ref rng, center.UnobservedWeight, 0.05, 1) : 1f;
+        float k1 = bm25 ? Step(ref rng, center.Bm25K1, 1, 1000) : center.Bm25K1;
+        float b = bm25 ? (float)Math.Round(Math.Clamp(center.Bm25B + 0.1 * rng.NextGaussian(), 0.2, 1.0), 2) : center.Bm25B;
+        return center with { Alpha = alpha, Regularization = lambda, UnobservedWeight = unobserved, Bm25K1 = k1, Bm25B = b };
+    }
+
     /// <summary>A value whose logarithm is uniform in [log low, log high], rounded to 3 significant digits (readable settings).</summary>
     private static float LogUniform(ref SplitMix rng, double low, double high)
     {
-        double value = Math.Exp(Math.Log(low) + rng.NextDouble() * (Math.Log(high) - Math.Log(low)));
+        return Round(Math.Exp(Math.Log(low) + rng.NextDouble() * (Math.Log(high) - Math.Log(low))));
+    }
+
+    /// <summary>Three significant digits: readable settings.</summary>
+    private static float Round(double value)
+    {
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)) - 2);
         return (float)(Math.Round(value / magnitude) * magnitude);
     }

@@ -15,7 +15,7 @@ internal sealed class TuneCliOptions
         DefaultValueFactory = _ => "off",
     };
 
-    public Option<double?> Budget { get; } = new("--tune-budget") { Description = "Seconds the search may take (default: 25 trainings of the given settings, estimated from the first)" };
+    public Option<double?> Budget { get; } = new("--tune-budget") { Description = "Seconds the search may take (default: 32 trainings of the given settings, estimated from the first)" };
 
     public void AddTo(Command command)
     {

@@ -11,7 +11,7 @@ public sealed class TuningSettings
     public string Mode { get; set; } = "auto";
 
     /// <summary>The search's budget in trainings (and evaluations) of the starting settings, measured.</summary>
-    public double BudgetTrainings { get; set; } = 25;
+    public double BudgetTrainings { get; set; } = 32;
 
     /// <summary>Settings drawn at the search's first rung.</summary>
     public int Candidates { get; set; } = 27;

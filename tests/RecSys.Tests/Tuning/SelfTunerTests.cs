@@ -39,15 +39,46 @@ public sealed class SelfTunerTests : IDisposable
         var result = SelfTuner.Tune(Plays.Value, Start, Small);
         int[] rungs = SelfTuner.Rungs(Start.Iterations, 3);
         Assert.Equal([2, 6], rungs);
+        var candidates = TuningSpace.Candidates(Start, Small.Candidates, Start.Seed);
         Assert.Equal(7, result.Trials.Count(t => t.Iterations == 2));
-        var final = result.Trials.Where(t => t.Iterations == 6).ToList();
+        Assert.Equal(candidates, result.Trials.Take(7).Select(t => t.Options));
+        var lastRung = result.Trials.Skip(7).TakeWhile(t => candidates.Contains(t.Options)).ToList();
         // The best third of 7 (3) go on, the starting settings with them if they were not among the three.
-        Assert.InRange(final.Count, 3, 4);
-        Assert.Contains(final, t => t.Options == Start);
-        // The starting settings train first in the last rung; the pick is the best there, at full training.
-        Assert.Equal(Start, final[0].Options);
-        Assert.Equal(final.MaxBy(t => t.ValidationNdcg)!.Options, result.Best);
+        Assert.InRange(lastRung.Count, 3, 4);
+        Assert.All(lastRung, t => Assert.Equal(6, t.Iterations));
+        // The starting settings train first in the last rung.
+        Assert.Equal(Start, lastRung[0].Options);
+        // Then the local search: settings that are not draws, at full training, at most Refinements of them.
+        var refinements = result.Trials.Skip(7 + lastRung.Count).ToList();
+        Assert.InRange(refinements.Count, 1, Small.Refinements);
+        Assert.All(refinements, t => Assert.Equal(6, t.Iterations));
+        Assert.All(refinements, t => Assert.DoesNotContain(t.Options, candidates));
+        // The pick is the best at full training, the starting settings included.
+        Assert.Equal(lastRung.Concat(refinements).MaxBy(t => t.ValidationNdcg)!.Options, result.Best);
         Assert.Equal(6, result.ValidationIterations);
+        var without = SelfTuner.Tune(Plays.Value, Start, Small with { Refinements = 0 });
+        Assert.Equal(7 + lastRung.Count, without.Trials.Count);
+    }
+
+    [Fact]
+    public void Neighbours_move_only_the_continuous_settings_and_stay_in_the_space()
+    {
+        var rng = new SplitMix(5);
+        foreach (var center in TuningSpace.Candidates(Start, 40, 11))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                var n = TuningSpace.Neighbour(center, ref rng);
+                n.Validate();
+                Assert.Equal((center.Factors, center.Bm25, center.Scaling, center.RegularizationExponent, center.Iterations, center.Seed),
+                    (n.Factors, n.Bm25, n.Scaling, n.RegularizationExponent, n.Iterations, n.Seed));
+                Assert.InRange(n.Alpha, center.Bm25 ? 0.005f : 0.5f, center.Bm25 ? 0.5f : 50f);
+                Assert.InRange(n.UnobservedWeight, 0.05f, 1f);
+                if (center.UnobservedWeight == 1) Assert.Equal(1f, n.UnobservedWeight);
+                if (!center.Bm25) Assert.Equal((center.Bm25K1, center.Bm25B), (n.Bm25K1, n.Bm25B));
+                else Assert.InRange(n.Bm25B, 0.2f, 1f);
+            }
+        }
     }
 
     [Fact]
@@ -55,7 +86,8 @@ public sealed class SelfTunerTests : IDisposable
     {
         var result = SelfTuner.Tune(Plays.Value, Start, Small with { BudgetSeconds = 1e-9 });
         Assert.True(result.BudgetReached);
-        // One training at the first rung, then the final comparison at full training (the leader is the start itself).
+        // One training at the first rung, then the final comparison at full training (the leader is the
+        // start itself), and no local search.
         Assert.Equal([2, 6], result.Trials.Select(t => t.Iterations));
         Assert.Equal(Start, result.Best);
         Assert.Equal(6, result.ValidationIterations);
