@@ -56,21 +56,8 @@ public static class DeviceSelector
             {
                 // What the device trainer cannot do is known before any device is probed.
                 if (!RowRegularization.From(options).Uniform) return Fallback(device, options, "the GPU trainer has no frequency-scaled regularization yet (--reg-exponent 0)");
-                Context context;
-                try
-                {
-                    context = Context.Create(b => b.Cuda());
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    return Fallback(device, options, $"ILGPU could not initialise CUDA: {e.Message}");
-                }
-                var cuda = context.Devices.OfType<CudaDevice>().FirstOrDefault();
-                if (cuda is null)
-                {
-                    context.Dispose();
-                    return Fallback(device, options, "ILGPU found no CUDA device");
-                }
+                var (context, cuda, why) = CudaProbe.Open();
+                if (context is null || cuda is null) return Fallback(device, options, why!);
                 long need = IlgpuAlsTrainer.EstimateBytes(userItems.Rows, userItems.Cols, userItems.Nnz, options.Factors);
                 if (need > cuda.MemorySize * 9 / 10)
                 {

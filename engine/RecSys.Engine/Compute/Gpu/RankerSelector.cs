@@ -38,21 +38,8 @@ public static class RankerSelector
             default:
             {
                 if (IlgpuBatchRecommender.Unable(model.Factors, k) is { } why) return Fallback(device, model, threads, why);
-                Context context;
-                try
-                {
-                    context = Context.Create(b => b.Cuda());
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    return Fallback(device, model, threads, $"ILGPU could not initialise CUDA: {e.Message}");
-                }
-                var cuda = context.Devices.OfType<CudaDevice>().FirstOrDefault();
-                if (cuda is null)
-                {
-                    context.Dispose();
-                    return Fallback(device, model, threads, "ILGPU found no CUDA device");
-                }
+                var (context, cuda, unavailable) = CudaProbe.Open();
+                if (context is null || cuda is null) return Fallback(device, model, threads, unavailable!);
                 long need = IlgpuBatchRecommender.EstimateBytes(model, model.UserCount, k);
                 if (need > cuda.MemorySize * 9 / 10)
                 {
