@@ -97,6 +97,16 @@ else
   failed=$((failed + 1))
 fi
 
+# 3b. The regression run's own check (docs/benchmarks.md): its statistics on samples with known
+#     shifts, and one tiny A/A of this build against itself through real processes.
+if dotnet "$root/bench/RecSys.Bench/bin/Release/net10.0/RecSys.Bench.dll" regress --self-test >"$results/regress-self-test.log" 2>&1; then
+  echo "test.sh: regress self-test passed"
+  passed=$((passed + 1))
+else
+  echo "test.sh: regress self-test failed; log follows"; tail -30 "$results/regress-self-test.log"
+  failed=$((failed + 1))
+fi
+
 # 4. The self-contained GPU bundle (docs/gpu.md), built and smoke-run: without a CUDA device its check
 #    must exit 2 with the reason in its JSON; with one, 0.
 bundle="$results/gpu-bundle"

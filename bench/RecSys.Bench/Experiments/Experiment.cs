@@ -29,6 +29,9 @@ public static class Experiment
             case "batch-topn":
                 exitCode = BatchTopNExperiment.Run(args[1..]);
                 return true;
+            case "regress":
+                exitCode = Regress.RegressCommand.Run(args[1..]);
+                return true;
             case "candidates":
                 exitCode = CandidateCheck.Run(args[1..]);
                 return true;

@@ -11,12 +11,12 @@ using RecSys.Engine.Tuning;
 namespace RecSys.Bench.Experiments;
 
 /// <summary>
-/// <c>sweep --input FILE [--split random|user] [--settings 100] [--seed 42] [--k 10]</c>: the reference
+/// <c>sweep --input FILE [--split random|user] [--settings 100] [--seed 42] [--k 10] [--no-tune]</c>: the reference
 /// the self-tuning is judged against. Every one of N settings from the tuning's own space (the defaults
 /// first, then seeded draws) trains on the split's training part and is scored on its test part: the
 /// best of them is what an exhaustive search with hindsight (looking at the test part) reaches. Also
 /// scores popularity, the original design's settings, the defaults and <c>--tune auto</c>, each once on
-/// the same split. Prints JSON.
+/// the same split (<c>--no-tune</c> leaves <c>--tune auto</c> out: a regression run's deterministic rows). Prints JSON.
 /// </summary>
 public static class QualitySweep
 {
@@ -51,9 +51,6 @@ public static class QualitySweep
             sweep.Add((candidate, Score(split, candidate, k)));
         }
         double sweepSeconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        var tuned = SelfTuner.Tune(split.Train, defaults, new TuningOptions { K = k });
-        var tunedMetrics = Score(split, tuned.Best, k);
         var best = sweep.MaxBy(s => s.Metrics.Ndcg);
         var report = new JsonObject
         {
@@ -63,17 +60,21 @@ public static class QualitySweep
             ["popularity"] = Metrics(Evaluator.Evaluate(Evaluator.Popularity(split.Train), split.Train, split.Test, k)),
             ["original_design"] = Metrics(Score(split, original, k)),
             ["defaults_tune_off"] = Metrics(sweep[0].Metrics),
-            ["tune_auto"] = Metrics(tunedMetrics),
-            ["tune_auto_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-            ["tune_auto_budget_seconds"] = Math.Round(tuned.BudgetSeconds, 1),
-            ["tune_auto_trainings"] = tuned.Trials.Count,
-            ["tune_auto_settings"] = TunedSettings.ToJson(tuned, k),
             ["sweep_settings"] = sweep.Count,
             ["sweep_seconds"] = Math.Round(sweepSeconds, 1),
             ["sweep_best"] = Metrics(best.Metrics),
             ["sweep_best_settings"] = TunedSettings.Settings(best.Options),
-            ["tune_auto_of_sweep_best"] = Math.Round(tunedMetrics.Ndcg / best.Metrics.Ndcg, 4),
         };
+        if (args.Contains("--no-tune")) return report;
+        clock.Restart();
+        var tuned = SelfTuner.Tune(split.Train, defaults, new TuningOptions { K = k });
+        var tunedMetrics = Score(split, tuned.Best, k);
+        report["tune_auto"] = Metrics(tunedMetrics);
+        report["tune_auto_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
+        report["tune_auto_budget_seconds"] = Math.Round(tuned.BudgetSeconds, 1);
+        report["tune_auto_trainings"] = tuned.Trials.Count;
+        report["tune_auto_settings"] = TunedSettings.ToJson(tuned, k);
+        report["tune_auto_of_sweep_best"] = Math.Round(tunedMetrics.Ndcg / best.Metrics.Ndcg, 4);
         return report;
     }
 

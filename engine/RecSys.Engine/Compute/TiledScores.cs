@@ -40,6 +40,15 @@ internal static class TiledScores
         if (scores.Length < Width) throw new ArgumentException($"scores hold {scores.Length} values, a tile has {Width}", nameof(scores));
         if (tile < 0 || (long)(tile + 1) * Width * k > tiles.Length) throw new ArgumentException($"tile {tile} is outside the {tiles.Length / (Width * k)} tiles", nameof(tile));
         var block = tiles.Slice(tile * Width * k, Width * k);
+#if RECSYS_SLOWDOWN
+        if (CalibrationSlowdown.Due()) Dispatch(block, k, query, scores);
+#endif
+        Dispatch(block, k, query, scores);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dispatch(ReadOnlySpan<float> block, int k, ReadOnlySpan<float> query, Span<float> scores)
+    {
         if (Vector512.IsHardwareAccelerated)
         {
             Score512(block, k, query, scores);

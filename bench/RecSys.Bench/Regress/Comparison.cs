@@ -1,0 +1,91 @@
+namespace RecSys.Bench.Regress;
+
+/// <summary>Which way a metric gets better.</summary>
+public enum Better { Lower, Higher }
+
+/// <summary>
+/// A measured quantity: times get better lower with a relative threshold (5 %: smaller moves are noise
+/// or do not matter); recall and NDCG get better higher with an absolute one (0.005).
+/// </summary>
+public sealed record MetricSpec(string Name, string Unit, Better Better, double Threshold, bool Relative)
+{
+    public static MetricSpec Time(string name, string unit = "ns") => new(name, unit, Better.Lower, 0.05, Relative: true);
+    public static MetricSpec Rate(string name, string unit) => new(name, unit, Better.Higher, 0.05, Relative: true);
+    public static MetricSpec Quality(string name) => new(name, "", Better.Higher, 0.005, Relative: false);
+
+    /// <summary>A value moved by the threshold in the worse direction (<paramref name="sign"/> 1) or the better (−1).</summary>
+    public double Shift(double value, int sign)
+    {
+        double toWorse = Better == Better.Lower ? 1 : -1;
+        return Relative ? value * (1 + sign * toWorse * Threshold) : value + sign * toWorse * Threshold;
+    }
+}
+
+public enum Verdict { Same, Regression, Improvement }
+
+/// <summary>
+/// Baseline (A) against candidate (B) for one metric. Samples from runs whose values never vary
+/// (deterministic quality and recall) compare exactly against the threshold. Others follow
+/// dotnet/performance's ResultsComparer: B is a regression when a Mann–Whitney U test finds it worse
+/// than A moved by the threshold (so a shift smaller than the threshold is never a verdict, however
+/// certain), at α = 0.05; an improvement likewise. The ratio of medians and a seeded bootstrap 95 %
+/// interval of it are reported beside the verdict.
+/// </summary>
+public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, double MedianA, double MedianB, double Ratio,
+    double RatioLow, double RatioHigh, double? P, bool Exact, Verdict Verdict)
+{
+    public const double Alpha = 0.05;
+
+    public static Comparison Of(MetricSpec metric, IReadOnlyList<double> a, IReadOnlyList<double> b, ulong seed = 42)
+    {
+        if (a.Count == 0 || b.Count == 0) throw new ArgumentException($"{metric.Name}: no samples on one side");
+        double medianA = Median(a), medianB = Median(b);
+        double ratio = medianB / medianA;
+        if (a.Distinct().Count() == 1 && b.Distinct().Count() == 1)
+        {
+            // Deterministic: the same value every run, so one look decides.
+            var exactVerdict = Worse(metric, medianB, metric.Shift(medianA, 1)) ? Verdict.Regression
+                : Worse(metric, metric.Shift(medianA, -1), medianB) ? Verdict.Improvement : Verdict.Same;
+            return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, ratio, ratio, null, true, exactVerdict);
+        }
+        var (low, high) = BootstrapRatio(a, b, seed);
+        var worse = MannWhitney.Test(b, [.. a.Select(v => metric.Shift(v, 1))]);
+        var better = MannWhitney.Test(b, [.. a.Select(v => metric.Shift(v, -1))]);
+        // U of B above its mean: B's values tend to be larger than the shifted A's.
+        double mean = a.Count * b.Count / 2.0;
+        int worseSide = metric.Better == Better.Lower ? 1 : -1;
+        bool regression = worse.P < Alpha && Math.Sign(worse.U - mean) == worseSide;
+        bool improvement = better.P < Alpha && Math.Sign(better.U - mean) == -worseSide;
+        var verdict = regression ? Verdict.Regression : improvement ? Verdict.Improvement : Verdict.Same;
+        // Beside "same", the plain test of any difference at all (no threshold).
+        double p = regression ? worse.P : improvement ? better.P : MannWhitney.Test(b, a).P;
+        return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, low, high, p, regression ? worse.Exact : better.Exact, verdict);
+    }
+
+    /// <summary>Whether <paramref name="x"/> is worse than <paramref name="than"/> for this metric.</summary>
+    private static bool Worse(MetricSpec metric, double x, double than) => metric.Better == Better.Lower ? x > than : x < than;
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var s = values.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    /// <summary>2.5th and 97.5th percentiles of median(B*)/median(A*) over 2,000 seeded resamples of each side.</summary>
+    internal static (double Low, double High) BootstrapRatio(IReadOnlyList<double> a, IReadOnlyList<double> b, ulong seed)
+    {
+        const int resamples = 2000;
+        var rng = new RecSys.Engine.Data.SplitMix(seed);
+        var ratios = new double[resamples];
+        var sa = new double[a.Count];
+        var sb = new double[b.Count];
+        for (int r = 0; r < resamples; r++)
+        {
+            for (int i = 0; i < sa.Length; i++) sa[i] = a[rng.NextInt(a.Count)];
+            for (int i = 0; i < sb.Length; i++) sb[i] = b[rng.NextInt(b.Count)];
+            ratios[r] = Median(sb) / Median(sa);
+        }
+        Array.Sort(ratios);
+        return (ratios[(int)(0.025 * resamples)], ratios[(int)(0.975 * resamples) - 1]);
+    }
+}

@@ -1,0 +1,117 @@
+using RecSys.Bench.Regress;
+using RecSys.Engine.Data;
+
+namespace RecSys.Tests.Bench;
+
+/// <summary>
+/// The regression run's statistics: Mann–Whitney U against scipy 1.10.1
+/// (<c>scipy.stats.mannwhitneyu(x, y, alternative="two-sided", method=…)</c>, Debian's python3-scipy),
+/// the verdicts at their thresholds, and the interleaving order.
+/// </summary>
+public sealed class RegressStatisticsTests
+{
+    public static TheoryData<double[], double[], double, double, bool> Scipy => new()
+    {
+        // x, y, U of x, two-sided p, exact
+        { [1.1, 2.2, 3.3, 4.4, 5.5], [6, 7, 8, 9, 10.5], 0, 0.007936507936507936, true },
+        { [3, 5, 1, 9, 7, 11], [2, 4, 6, 8, 10, 12, 14], 15, 0.4452214452214452, true },
+        { [10.0, 11.5, 9.8, 12.1, 10.4, 11.0, 10.9, 9.5], [10.2, 10.1, 12.5, 13.0, 11.9, 12.2, 12.8, 11.7, 13.3], 12, 0.02064993829699712, true },
+        { [1, 2, 2, 3, 4], [2, 3, 3, 5, 6, 7], 6, 0.11390314458853068, false },
+        { [.. Enumerable.Range(0, 50).Select(i => i * 0.37 % 5)], [.. Enumerable.Range(0, 45).Select(i => i * 0.53 % 5 + 0.4)], 964, 0.23158092562814692, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Scipy))]
+    public void Mann_whitney_matches_scipy(double[] x, double[] y, double u, double p, bool exact)
+    {
+        var result = MannWhitney.Test(x, y);
+        Assert.Equal(u, result.U);
+        Assert.Equal(exact, result.Exact);
+        // Exact p is a ratio of counts; the asymptotic one goes through an erfc good to ~1e-7.
+        Tolerance.AssertClose(p, result.P, exact ? 1e-12 : 1e-6, 0, "p");
+        // Swapping the samples mirrors U and keeps p.
+        var swapped = MannWhitney.Test(y, x);
+        Assert.Equal(x.Length * y.Length - u, swapped.U);
+        Tolerance.AssertClose(result.P, swapped.P, 1e-12, 0, "p swapped");
+    }
+
+    private static double[] Noisy(ref SplitMix rng, double scale, int n = 8, double sigma = 0.02)
+    {
+        var values = new double[n];
+        for (int i = 0; i < n; i++) values[i] = scale * Math.Exp(sigma * rng.NextGaussian());
+        return values;
+    }
+
+    [Fact]
+    public void Times_are_judged_against_the_threshold_not_just_the_p_value()
+    {
+        var rng = new SplitMix(3);
+        var time = MetricSpec.Time("t");
+        var a = Noisy(ref rng, 100);
+        Assert.Equal(Verdict.Regression, Comparison.Of(time, a, Noisy(ref rng, 112)).Verdict);
+        Assert.Equal(Verdict.Improvement, Comparison.Of(time, a, Noisy(ref rng, 88)).Verdict);
+        // Clearly different but inside 5 %: a move the run is told to ignore.
+        var small = Comparison.Of(time, a, Noisy(ref rng, 103, sigma: 0.002));
+        Assert.Equal(Verdict.Same, small.Verdict);
+        Assert.True(small.P < 0.05, $"p {small.P}: the difference itself is significant");
+        // A rate gets better higher.
+        var rate = MetricSpec.Rate("qps", "1/s");
+        Assert.Equal(Verdict.Regression, Comparison.Of(rate, a, Noisy(ref rng, 88)).Verdict);
+        Assert.Equal(Verdict.Improvement, Comparison.Of(rate, a, Noisy(ref rng, 112)).Verdict);
+    }
+
+    [Fact]
+    public void Too_few_runs_never_decide()
+    {
+        // Three against three: the smallest two-sided p is 0.1, so even a doubling is not a verdict.
+        var time = MetricSpec.Time("t");
+        var c = Comparison.Of(time, [100, 101, 99], [200, 201, 199]);
+        Assert.Equal(Verdict.Same, c.Verdict);
+        Assert.Equal(2.0, c.Ratio, 2);
+    }
+
+    [Fact]
+    public void Deterministic_metrics_compare_exactly_at_the_absolute_threshold()
+    {
+        var ndcg = MetricSpec.Quality("ndcg");
+        Assert.Equal(Verdict.Regression, Comparison.Of(ndcg, [0.3, 0.3, 0.3], [0.2949, 0.2949, 0.2949]).Verdict);
+        Assert.Equal(Verdict.Same, Comparison.Of(ndcg, [0.3, 0.3, 0.3], [0.2951, 0.2951, 0.2951]).Verdict);
+        Assert.Equal(Verdict.Same, Comparison.Of(ndcg, [0.3], [0.3049]).Verdict);
+        Assert.Equal(Verdict.Improvement, Comparison.Of(ndcg, [0.3], [0.3051]).Verdict);
+        var exact = Comparison.Of(ndcg, [0.3, 0.3], [0.29, 0.29]);
+        Assert.Null(exact.P);
+        Assert.Equal(exact.Ratio, exact.RatioLow);
+    }
+
+    [Fact]
+    public void The_interval_brackets_the_ratio_and_is_seeded()
+    {
+        var rng = new SplitMix(9);
+        var a = Noisy(ref rng, 100);
+        var b = Noisy(ref rng, 110);
+        var one = Comparison.Of(MetricSpec.Time("t"), a, b);
+        var two = Comparison.Of(MetricSpec.Time("t"), a, b);
+        Assert.Equal((one.RatioLow, one.RatioHigh), (two.RatioLow, two.RatioHigh));
+        Assert.InRange(one.Ratio, one.RatioLow, one.RatioHigh);
+        Assert.InRange(one.RatioLow, 1.03, 1.10);
+        Assert.InRange(one.RatioHigh, 1.10, 1.17);
+    }
+
+    [Fact]
+    public void Builds_take_turns_in_every_round()
+    {
+        Assert.Equal([(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)], RegressCommand.Schedule(3).ToArray());
+    }
+
+    [Fact]
+    public void Markdown_lists_regressions_first()
+    {
+        var time = MetricSpec.Time("a-same");
+        var rng = new SplitMix(1);
+        var base_ = Noisy(ref rng, 100);
+        var md = RegressCommand.Markdown([Comparison.Of(time, base_, Noisy(ref rng, 100)), Comparison.Of(MetricSpec.Time("z-slow"), base_, Noisy(ref rng, 120))]);
+        Assert.True(md.IndexOf("z-slow", StringComparison.Ordinal) < md.IndexOf("a-same", StringComparison.Ordinal));
+        Assert.Contains("**regression**", md);
+        Assert.Contains("2 metrics: 1 regressions, 0 improvements.", md);
+    }
+}
