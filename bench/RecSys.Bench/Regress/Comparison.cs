@@ -32,7 +32,7 @@ public enum Verdict { Same, Regression, Improvement }
 /// interval of it are reported beside the verdict.
 /// </summary>
 public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, double MedianA, double MedianB, double Ratio,
-    double RatioLow, double RatioHigh, double? P, bool Exact, Verdict Verdict)
+    double RatioLow, double RatioHigh, double? P, Verdict Verdict)
 {
     public const double Alpha = 0.05;
 
@@ -46,7 +46,7 @@ public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, doubl
             // Deterministic: the same value every run, so one look decides.
             var exactVerdict = Worse(metric, medianB, metric.Shift(medianA, 1)) ? Verdict.Regression
                 : Worse(metric, metric.Shift(medianA, -1), medianB) ? Verdict.Improvement : Verdict.Same;
-            return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, ratio, ratio, null, true, exactVerdict);
+            return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, ratio, ratio, null, exactVerdict);
         }
         var (low, high) = BootstrapRatio(a, b, seed);
         var worse = MannWhitney.Test(b, [.. a.Select(v => metric.Shift(v, 1))]);
@@ -59,7 +59,7 @@ public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, doubl
         var verdict = regression ? Verdict.Regression : improvement ? Verdict.Improvement : Verdict.Same;
         // Beside "same", the plain test of any difference at all (no threshold).
         double p = regression ? worse.P : improvement ? better.P : MannWhitney.Test(b, a).P;
-        return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, low, high, p, regression ? worse.Exact : better.Exact, verdict);
+        return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, low, high, p, verdict);
     }
 
     /// <summary>Whether <paramref name="x"/> is worse than <paramref name="than"/> for this metric.</summary>

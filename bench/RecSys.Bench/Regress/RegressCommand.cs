@@ -135,16 +135,15 @@ public static class RegressCommand
         return File.Exists(path) ? Path.GetFullPath(path) : null;
     }
 
+    /// <summary>The folder holding RecSys.sln, above the running build or else above the current directory.</summary>
     internal static string RepositoryRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
         {
-            if (File.Exists(Path.Combine(dir.FullName, "RecSys.sln"))) return dir.FullName;
-        }
-        var cwd = new DirectoryInfo(Environment.CurrentDirectory);
-        for (var dir = cwd; dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "RecSys.sln"))) return dir.FullName;
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "RecSys.sln"))) return dir.FullName;
+            }
         }
         throw new InvalidOperationException("regress: run it from inside the repository (no RecSys.sln above here)");
     }
