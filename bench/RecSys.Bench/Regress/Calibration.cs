@@ -94,7 +94,7 @@ public static class Calibration
             var comparisons = RegressCommand.Compare(samples[0], samples[1]);
             if (comparisons.Count == 0) failures.Add("A/A through processes: no metric was read");
             foreach (var c in comparisons.Where(c => c.Verdict == Verdict.Regression)) failures.Add($"A/A through processes: {c.Metric.Name} reported as a regression (ratio {c.Ratio:F3})");
-            Console.WriteLine(RegressCommand.Markdown(comparisons));
+            Console.WriteLine(RegressReport.Markdown(comparisons));
         }
         finally
         {

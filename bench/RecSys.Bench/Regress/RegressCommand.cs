@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecSys.Bench.Experiments;
@@ -9,45 +10,76 @@ namespace RecSys.Bench.Regress;
 
 /// <summary>
 /// <c>regress --baseline REF [--area als|ann|server|data|quality|all] [--suite NAME] [--quick] [--rounds N]
-/// [--out DIR] [--quality-input FILE]</c>: whether the working tree made RecSys slower, less accurate or
-/// less exact than REF. Both builds of the bench project are made (REF in a git worktree of its own),
-/// then every chosen run goes A, B, A, B, … each in a process of its own, so both builds share the
-/// machine's minutes; each metric is then compared (<see cref="Comparison"/>). Writes DIR/regress.json
-/// and DIR/regress.md, prints the table, and exits 1 when any metric regressed.
-/// <c>--baseline-dir DIR</c> and <c>--candidate-dir DIR</c> take bench builds already made instead.
+/// [--json] [--out DIR] [--quality-input FILE]</c>: whether the working tree made RecSys slower, less
+/// accurate or less exact than REF. Both builds of the bench project are made (REF in a git worktree of
+/// its own), then every chosen run goes A, B, A, B, … each in a process of its own, so both builds share
+/// the machine's minutes; each metric is then compared (<see cref="Comparison"/>). Writes DIR/regress.json
+/// and DIR/regress.md, prints the table (and with --json the JSON last), and exits 1 when any metric
+/// regressed. <c>--baseline-dir DIR</c> and <c>--candidate-dir DIR</c> take bench builds already made.
 /// </summary>
 public static class RegressCommand
 {
+    public const int DefaultRounds = 8;
+
+    /// <summary>Exit code 0: no regression; 1: a regression; 2: the run could not decide (a build, a run or a server failed).</summary>
     public static int Run(string[] args)
+    {
+        try
+        {
+            return Decide(args);
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or TimeoutException or IOException or HttpRequestException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Decide(string[] args)
     {
         if (args.Contains("--self-test")) return Calibration.SelfTest();
         if (args.Contains("--calibrate")) return Calibration.Calibrate(args);
         string outDir = Path.GetFullPath(Experiment.Arg(args, "--out") ?? "regress-out");
         bool quick = args.Contains("--quick");
-        int rounds = Experiment.PositiveIntArg(args, "--rounds", quick ? 5 : 8);
+        int rounds = Experiment.PositiveIntArg(args, "--rounds", DefaultRounds);
         if (rounds < 3) throw new ArgumentException("--rounds must be at least 3 (with fewer, no difference can be significant)");
         string area = Experiment.Arg(args, "--area") ?? "all";
         string? suite = Experiment.Arg(args, "--suite");
         string? qualityInput = Experiment.Arg(args, "--quality-input") ?? DefaultQualityInput();
-        var known = RegressRun.All(qualityInput);
-        if (area != "all" && known.All(r => r.Area != area)) throw new ArgumentException($"--area: unknown area '{area}' (known: {string.Join(", ", known.Select(r => r.Area).Distinct())}, all)");
+        if (qualityInput is not null && !File.Exists(qualityInput)) throw new ArgumentException($"--quality-input: no file {qualityInput}");
+        var known = RegressRuns.All(qualityInput);
+        if (area != "all" && !RegressRuns.Areas.Contains(area)) throw new ArgumentException($"--area: unknown area '{area}' (known: {string.Join(", ", RegressRuns.Areas)}, all)");
         if (suite is not null && known.All(r => r.Name != suite)) throw new ArgumentException($"--suite: unknown run '{suite}' (known: {string.Join(", ", known.Select(r => r.Name))})");
         var runs = known.Where(r => (area == "all" || r.Area == area) && (suite is null || r.Name == suite) && (!quick || r.Quick)).ToList();
-        if (runs.Count == 0) throw new ArgumentException("nothing to run: --quick leaves none of the chosen runs");
+        if (runs.Count == 0) throw new ArgumentException($"nothing to run: {(quick ? "--quick has no run" : "there is no run")} in area '{area}'{(area == "quality" && qualityInput is null ? " (quality needs ../shared/data or --quality-input)" : "")}");
+        string? baselineRef = Experiment.Arg(args, "--baseline");
+        string? baselineDir = FullPath(Experiment.Arg(args, "--baseline-dir"));
+        if (baselineRef is null && baselineDir is null) throw new ArgumentException("--baseline REF (a git ref) or --baseline-dir DIR is required");
         Directory.CreateDirectory(outDir);
 
-        string baseline = Experiment.Arg(args, "--baseline-dir") ?? BuildRef(Experiment.Arg(args, "--baseline")
-            ?? throw new ArgumentException("--baseline REF (a git ref) or --baseline-dir DIR is required"), outDir);
-        string candidate = Experiment.Arg(args, "--candidate-dir") ?? Build(RepositoryRoot(), Path.Combine(outDir, "candidate"));
         var clock = Stopwatch.StartNew();
+        Console.Error.WriteLine($"regress: {runs.Count} runs ({string.Join(", ", runs.Select(r => r.Name))}), {rounds} rounds");
+        string baseline = baselineDir ?? BuildRef(baselineRef!, outDir);
+        string candidate = FullPath(Experiment.Arg(args, "--candidate-dir")) ?? Build(RepositoryRoot(), Path.Combine(outDir, "candidate"));
+        Console.Error.WriteLine($"regress: builds ready after {clock.Elapsed.TotalSeconds:F0} s");
         var samples = Measure([baseline, candidate], runs, rounds, outDir, log: Console.Error.WriteLine);
         var comparisons = Compare(samples[0], samples[1]);
-        var report = Report(comparisons, runs, rounds, clock.Elapsed.TotalSeconds, Experiment.Arg(args, "--baseline") ?? baseline);
-        File.WriteAllText(Path.Combine(outDir, "regress.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        string table = Markdown(comparisons);
+        var unmatched = new Unmatched(OnlyIn(samples[0], samples[1]), OnlyIn(samples[1], samples[0]));
+        var report = RegressReport.Json(comparisons, unmatched, runs, rounds, clock.Elapsed.TotalSeconds, baselineRef ?? baseline);
+        File.WriteAllText(Path.Combine(outDir, "regress.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        string table = RegressReport.Markdown(comparisons, unmatched);
         File.WriteAllText(Path.Combine(outDir, "regress.md"), table);
         Console.WriteLine(table);
+        Console.Error.WriteLine($"regress: {clock.Elapsed.TotalMinutes:F1} minutes in all; {outDir}/regress.md and regress.json");
+        if (args.Contains("--json")) Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         return comparisons.Any(c => c.Verdict == Verdict.Regression) ? 1 : 0;
+    }
+
+    private static string? FullPath(string? path)
+    {
+        if (path is null) return null;
+        if (!File.Exists(Path.Combine(path, "RecSys.Bench.dll"))) throw new ArgumentException($"{path} holds no bench build (no RecSys.Bench.dll)");
+        return Path.GetFullPath(path);
     }
 
     /// <summary>The order runs go in: every round, each build in turn (A, B, A, B, …).</summary>
@@ -59,75 +91,56 @@ public static class RegressCommand
         }
     }
 
-    /// <summary>Samples per build (index as given), per metric, one per round.</summary>
+    /// <summary>
+    /// Samples per build (index as given), per metric, one per round. A run's fixture (a server, a trained
+    /// model) is made for each build before the first round and disposed after the last.
+    /// </summary>
     public static List<Dictionary<MetricSpec, List<double>>> Measure(IReadOnlyList<string> builds, IReadOnlyList<RegressRun> runs, int rounds, string workDir,
         Action<string>? log = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var samples = builds.Select(_ => new Dictionary<MetricSpec, List<double>>()).ToList();
-        foreach (var (round, side) in Schedule(rounds, builds.Count))
+        var fixtures = new Dictionary<(string Run, int Side), IDisposable>();
+        try
         {
-            foreach (var run in runs)
+            foreach (var run in runs.Where(r => r.Fixture is not null))
             {
-                string artifacts = Path.Combine(workDir, "runs", $"{run.Name}-{round}-{side}");
-                if (Directory.Exists(artifacts)) Directory.Delete(artifacts, recursive: true);
-                string stdout = Exec(builds[side], run.Arguments(artifacts), environment);
-                foreach (var (metric, value) in run.Read(stdout, artifacts))
+                for (int side = 0; side < builds.Count; side++)
                 {
-                    if (!samples[side].TryGetValue(metric, out var list)) samples[side][metric] = list = [];
-                    list.Add(value);
+                    log?.Invoke($"regress: starting {run.Name}'s fixture for {builds[side]}");
+                    fixtures[(run.Name, side)] = run.Fixture!(builds[side], Path.Combine(workDir, "fixtures", $"{run.Name}-{side}"));
                 }
-                Directory.Delete(artifacts, recursive: true);
             }
-            if (side == builds.Count - 1) log?.Invoke($"regress: round {round + 1}/{rounds} done");
+            foreach (var (round, side) in Schedule(rounds, builds.Count))
+            {
+                foreach (var run in runs.Where(r => round < (r.MaxRounds ?? int.MaxValue)))
+                {
+                    string artifacts = Path.Combine(workDir, "runs", $"{run.Name}-{round}-{side}");
+                    if (Directory.Exists(artifacts)) Directory.Delete(artifacts, recursive: true);
+                    Directory.CreateDirectory(artifacts);
+                    var context = new RunContext(builds[side], artifacts, environment, fixtures.GetValueOrDefault((run.Name, side)));
+                    foreach (var (metric, value) in run.Sample(context))
+                    {
+                        if (!samples[side].TryGetValue(metric, out var list)) samples[side][metric] = list = [];
+                        list.Add(value);
+                    }
+                    Directory.Delete(artifacts, recursive: true);
+                }
+                if (side == builds.Count - 1) log?.Invoke($"regress: round {round + 1}/{rounds} done");
+            }
+        }
+        finally
+        {
+            foreach (var fixture in fixtures.Values) fixture.Dispose();
         }
         return samples;
     }
 
+    /// <summary>Metrics <paramref name="side"/> measured and <paramref name="other"/> did not (a benchmark added or removed).</summary>
+    public static IReadOnlyList<string> OnlyIn(Dictionary<MetricSpec, List<double>> side, Dictionary<MetricSpec, List<double>> other) =>
+        [.. side.Keys.Where(m => !other.ContainsKey(m)).Select(m => m.Name).Order(StringComparer.Ordinal)];
+
     public static List<Comparison> Compare(Dictionary<MetricSpec, List<double>> a, Dictionary<MetricSpec, List<double>> b) =>
         [.. a.Keys.Where(b.ContainsKey).OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => Comparison.Of(m, a[m], b[m]))];
-
-    public static string Markdown(IReadOnlyList<Comparison> comparisons)
-    {
-        var md = new StringBuilder();
-        md.AppendLine("| metric | A (median) | B (median) | B/A | 95% interval | p | verdict |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var c in comparisons.OrderBy(c => c.Verdict == Verdict.Same).ThenBy(c => c.Metric.Name, StringComparer.Ordinal))
-        {
-            string unit = c.Metric.Unit.Length > 0 ? " " + c.Metric.Unit : "";
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {c.Metric.Name} | {c.MedianA:G5}{unit} | {c.MedianB:G5}{unit} | {c.Ratio:F3} | {c.RatioLow:F3}–{c.RatioHigh:F3} | {(c.P is { } p ? p.ToString("F4", CultureInfo.InvariantCulture) : "exact")} | **{c.Verdict.ToString().ToLowerInvariant()}** |"));
-        }
-        int regressions = comparisons.Count(c => c.Verdict == Verdict.Regression), improvements = comparisons.Count(c => c.Verdict == Verdict.Improvement);
-        md.AppendLine().AppendLine($"{comparisons.Count} metrics: {regressions} regressions, {improvements} improvements.");
-        return md.ToString();
-    }
-
-    private static JsonObject Report(IReadOnlyList<Comparison> comparisons, IReadOnlyList<RegressRun> runs, int rounds, double seconds, string baseline) => new()
-    {
-        ["baseline"] = baseline,
-        ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)r.Name)]),
-        ["rounds"] = rounds,
-        ["seconds"] = Math.Round(seconds, 1),
-        ["regressions"] = comparisons.Count(c => c.Verdict == Verdict.Regression),
-        ["improvements"] = comparisons.Count(c => c.Verdict == Verdict.Improvement),
-        ["metrics"] = new JsonArray([.. comparisons.Select(c => (JsonNode)new JsonObject
-        {
-            ["name"] = c.Metric.Name,
-            ["unit"] = c.Metric.Unit,
-            ["better"] = c.Metric.Better.ToString().ToLowerInvariant(),
-            ["threshold"] = c.Metric.Threshold,
-            ["relative"] = c.Metric.Relative,
-            ["a"] = new JsonArray([.. c.A.Select(v => (JsonNode)v)]),
-            ["b"] = new JsonArray([.. c.B.Select(v => (JsonNode)v)]),
-            ["median_a"] = c.MedianA,
-            ["median_b"] = c.MedianB,
-            ["ratio"] = Math.Round(c.Ratio, 4),
-            ["ratio_low"] = Math.Round(c.RatioLow, 4),
-            ["ratio_high"] = Math.Round(c.RatioHigh, 4),
-            ["p"] = c.P,
-            ["verdict"] = c.Verdict.ToString().ToLowerInvariant(),
-        })]),
-    };
 
     private static string? DefaultQualityInput()
     {
@@ -170,34 +183,14 @@ public static class RegressCommand
     {
         var arguments = new List<string> { "build", Path.Combine(tree, "bench", "RecSys.Bench"), "-c", "Release", "-o", output, "-v", "q", "-clp:ErrorsOnly", "-nologo" };
         arguments.AddRange(properties.Select(p => "-p:" + p));
-        var (code, stdout, stderr) = Process("dotnet", arguments, tree, null);
+        var (code, stdout, stderr) = BenchProcess.Exec("dotnet", arguments, tree, null);
         if (code != 0) throw new InvalidOperationException($"regress: building {tree} failed:\n{stdout}{stderr}");
         return output;
     }
 
     private static void Git(string root, params string[] arguments)
     {
-        var (code, stdout, stderr) = Process("git", arguments, root, null);
+        var (code, stdout, stderr) = BenchProcess.Exec("git", arguments, root, null);
         if (code != 0) throw new InvalidOperationException($"regress: git {string.Join(' ', arguments)} failed: {(stdout + stderr).Trim()}");
-    }
-
-    private static string Exec(string build, string[] arguments, IReadOnlyDictionary<string, string>? environment)
-    {
-        var (code, stdout, stderr) = Process("dotnet", [Path.Combine(build, "RecSys.Bench.dll"), .. arguments], build, environment);
-        string text = stdout + stderr;
-        if (code != 0) throw new InvalidOperationException($"regress: {string.Join(' ', arguments)} in {build} exited {code}:\n{text[^Math.Min(text.Length, 2000)..]}");
-        return stdout;
-    }
-
-    private static (int Code, string Stdout, string Stderr) Process(string file, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        foreach (string a in arguments) start.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
     }
 }

@@ -3,32 +3,55 @@ using System.Text.Json.Nodes;
 
 namespace RecSys.Bench.Regress;
 
-/// <summary>
-/// One measurement a regression run repeats on both builds: a bench-project command line and how to read
-/// its metrics from what it printed or wrote. BenchmarkDotNet suites run in-process with a short fixed
-/// job and their JSON exporter (one sample per process: each benchmark's median); experiment commands
-/// print JSON.
-/// </summary>
-public sealed record RegressRun(string Name, string Area, bool Quick, Func<string, string[]> Arguments, Func<string, string, Dictionary<MetricSpec, double>> Read)
-{
-    /// <summary>A BenchmarkDotNet suite (a --filter pattern): every benchmark's median time, in ns.</summary>
-    public static RegressRun Suite(string name, string area, bool quick, string filter) => new(name, area, quick,
-        artifacts => ["--filter", filter, "--inProcess", "--warmupCount", "2", "--iterationCount", "7", "--iterationTime", "100",
-            "--exporters", "json", "--artifacts", artifacts],
-        (_, artifacts) => ReadBenchmarkDotNet(artifacts));
+/// <summary>What one sample of a run is taken with: the build, a fresh folder, the environment, and the build's fixture.</summary>
+public sealed record RunContext(string Build, string Artifacts, IReadOnlyDictionary<string, string>? Environment, IDisposable? Fixture);
 
-    /// <summary>An experiment printing one JSON object; <paramref name="metrics"/> maps its fields to metrics.</summary>
+/// <summary>
+/// One measurement a regression run repeats on both builds, and how to read its metrics. BenchmarkDotNet
+/// suites run in-process with a short fixed job and their JSON exporter (one sample per process: each
+/// benchmark's median); experiment commands print JSON; served runs drive a server of each build.
+/// </summary>
+public sealed record RegressRun(string Name, string Area, bool Quick, Func<RunContext, Dictionary<MetricSpec, double>> Sample)
+{
+    /// <summary>Started for each build before the first round and disposed after the last (a server under load).</summary>
+    public Func<string, string, IDisposable>? Fixture { get; init; }
+
+    /// <summary>
+    /// At most this many rounds: a run whose metrics are all deterministic for a seed needs two, one to
+    /// read and one to confirm that the value did not move (if it did, the comparison is statistical).
+    /// </summary>
+    public int? MaxRounds { get; init; }
+
+    /// <summary>A BenchmarkDotNet suite (a --filter pattern): every benchmark's median time, in ns.</summary>
+    public static RegressRun Suite(string name, string area, bool quick, string filter) => new(name, area, quick, context =>
+    {
+        BenchProcess.Run(context.Build, ["--filter", filter, "--inProcess", "--warmupCount", "2", "--iterationCount", "7", "--iterationTime", "100",
+            "--exporters", "json", "--artifacts", context.Artifacts], context.Environment);
+        return ReadBenchmarkDotNet(context.Artifacts);
+    });
+
+    /// <summary>
+    /// An experiment printing one JSON object; <paramref name="metrics"/> maps its fields to metrics
+    /// (a dotted path; a number picks an array element: <c>results.0.qps</c>).
+    /// </summary>
     public static RegressRun Experiment(string name, string area, bool quick, string[] arguments, params (string Field, MetricSpec Metric)[] metrics) =>
-        new(name, area, quick, _ => arguments, (stdout, _) =>
-        {
-            var json = JsonNode.Parse(stdout[stdout.IndexOf('{')..]) ?? throw new InvalidDataException($"{name}: no JSON in its output");
-            return metrics.ToDictionary(m => m.Metric, m => Field(json, m.Field) ?? throw new InvalidDataException($"{name}: no '{m.Field}' in its JSON"));
-        });
+        new(name, area, quick, context => ReadJson(name, BenchProcess.Run(context.Build, arguments, context.Environment), metrics));
+
+    internal static Dictionary<MetricSpec, double> ReadJson(string name, string stdout, IEnumerable<(string Field, MetricSpec Metric)> metrics)
+    {
+        int start = stdout.IndexOf('{');
+        if (start < 0) throw new InvalidDataException($"{name}: no JSON in its output");
+        var json = JsonNode.Parse(stdout[start..]) ?? throw new InvalidDataException($"{name}: no JSON in its output");
+        return metrics.ToDictionary(m => m.Metric, m => Field(json, m.Field) ?? throw new InvalidDataException($"{name}: no '{m.Field}' in its JSON"));
+    }
 
     private static double? Field(JsonNode json, string path)
     {
         JsonNode? node = json;
-        foreach (string part in path.Split('.')) node = node?[part];
+        foreach (string part in path.Split('.'))
+        {
+            node = node is JsonArray array && int.TryParse(part, out int i) ? (i < array.Count ? array[i] : null) : node?[part];
+        }
         return node?.GetValue<double>();
     }
 
@@ -51,28 +74,4 @@ public sealed record RegressRun(string Name, string Area, bool Quick, Func<strin
         }
         return metrics;
     }
-
-    /// <summary>Everything <c>B regress</c> knows how to measure, by area; <see cref="Quick"/> marks the day-to-day set.</summary>
-    public static IReadOnlyList<RegressRun> All(string? qualityInput) =>
-    [
-        Suite("als-kernels", "als", quick: true, "*AlsKernelBenchmarks*"),
-        Experiment("als-iteration", "als", quick: true, ["als", "--users", "20000", "--items", "8000", "--nnz", "500000", "--iterations", "4"],
-            ("median_seconds_per_iteration", MetricSpec.Time("als: s/iteration, 20k × 8k × 500k, 64 factors", "s"))),
-        Suite("ann", "ann", quick: false, "*AnnBenchmarks*"),
-        Suite("scan-kernels", "ann", quick: true, "*ScanKernelBenchmarks*"),
-        Suite("block-kernel", "ann", quick: true, "*BlockKernelBenchmarks*"),
-        Suite("batch-top-n", "ann", quick: false, "*BatchTopNBenchmarks*"),
-        Suite("server-handlers", "server", quick: true, "*ServerHandlerBenchmarks*"),
-        Suite("response-json", "server", quick: false, "*ResponseJsonBenchmarks*"),
-        Suite("parsing", "data", quick: true, "*ParsingBenchmarks*"),
-        Suite("sparse", "data", quick: false, "*SparseBenchmarks*"),
-        Suite("model-file", "data", quick: false, "*ModelFileBenchmarks*"),
-        .. qualityInput is null ? Array.Empty<RegressRun>() :
-        [
-            Experiment("quality", "quality", quick: true, ["sweep", "--input", qualityInput, "--split", "random", "--settings", "3", "--no-tune"],
-                ("defaults_tune_off.ndcg@10", MetricSpec.Quality("quality: NDCG@10, defaults")),
-                ("original_design.ndcg@10", MetricSpec.Quality("quality: NDCG@10, original design")),
-                ("sweep_best.ndcg@10", MetricSpec.Quality("quality: NDCG@10, best of 3 settings"))),
-        ],
-    ];
 }

@@ -109,7 +109,7 @@ public sealed class RegressStatisticsTests
         var time = MetricSpec.Time("a-same");
         var rng = new SplitMix(1);
         var base_ = Noisy(ref rng, 100);
-        var md = RegressCommand.Markdown([Comparison.Of(time, base_, Noisy(ref rng, 100)), Comparison.Of(MetricSpec.Time("z-slow"), base_, Noisy(ref rng, 120))]);
+        var md = RegressReport.Markdown([Comparison.Of(time, base_, Noisy(ref rng, 100)), Comparison.Of(MetricSpec.Time("z-slow"), base_, Noisy(ref rng, 120))]);
         Assert.True(md.IndexOf("z-slow", StringComparison.Ordinal) < md.IndexOf("a-same", StringComparison.Ordinal));
         Assert.Contains("**regression**", md);
         Assert.Contains("2 metrics: 1 regressions, 0 improvements.", md);

@@ -73,8 +73,17 @@ public sealed class TestServer : IAsyncDisposable
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
         while (DateTime.UtcNow < deadline)
         {
-            var r = await Http.GetAsync("/ready");
-            if (r.IsSuccessStatusCode) return;
+            // A short timeout per poll: on an overloaded machine one request can stall for a minute
+            // (CI saw it), and the next poll usually goes through; only the overall deadline fails the test.
+            using var poll = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                using var r = await Http.GetAsync("/ready", poll.Token);
+                if (r.IsSuccessStatusCode) return;
+            }
+            catch (OperationCanceledException) when (poll.IsCancellationRequested)
+            {
+            }
             if (Training.Last is { Ok: false } failed) throw new InvalidOperationException(failed.Message);
             await Task.Delay(100);
         }

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace RecSys.Bench.Regress;
+
+/// <summary>
+/// A build's <c>recsys serve</c> on a free loopback port with a store of its own, trained at start-up on
+/// the demo catalog (the same seed on both sides), no schedule and no self-tuning; ready once /ready
+/// says so. Disposing stops it.
+/// </summary>
+public sealed class RunningServer : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private readonly Process _process;
+
+    private readonly StreamWriter _log;
+
+    private RunningServer(Process process, Uri url, string logPath)
+    {
+        _process = process;
+        Url = url;
+        LogPath = logPath;
+        _log = new StreamWriter(logPath) { AutoFlush = true };
+    }
+
+    /// <summary>What the server printed, kept beside its store.</summary>
+    public string LogPath { get; }
+
+    private void Log(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.WriteLine(line);
+    }
+
+    public Uri Url { get; }
+
+    public static RunningServer Start(string build, string folder)
+    {
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(folder);
+        int port = FreePort();
+        var start = BenchProcess.StartInfo("dotnet",
+            [Path.Combine(build, "recsys.dll"), "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--storage", Path.Combine(folder, "store"),
+             "--schedule", "", "--set", "Tuning:Mode=off"], folder, null);
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"regress: could not start the server of {build}");
+        var server = new RunningServer(process, new Uri($"http://127.0.0.1:{port}"), Path.Combine(folder, "server.log"));
+        process.OutputDataReceived += (_, e) => server.Log(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Log(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            server.WaitReady(build);
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>CPU time the server process has used so far (user and system).</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
+    private void WaitReady(string build)
+    {
+        using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"regress: the server of {build} exited with {_process.ExitCode} before it was ready; its output is in {LogPath}");
+            try
+            {
+                using var response = http.GetAsync("/ready").GetAwaiter().GetResult();
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            Thread.Sleep(200);
+        }
+        throw new TimeoutException($"regress: the server of {build} was not ready within {StartTimeout.TotalMinutes} minutes; its output is in {LogPath}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+}
