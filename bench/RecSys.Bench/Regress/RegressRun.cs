@@ -37,7 +37,7 @@ public sealed record RegressRun(string Name, string Area, bool Quick, Func<RunCo
     public static RegressRun Experiment(string name, string area, bool quick, string[] arguments, params (string Field, MetricSpec Metric)[] metrics) =>
         new(name, area, quick, context => ReadJson(name, BenchProcess.Run(context.Build, arguments, context.Environment), metrics));
 
-    internal static Dictionary<MetricSpec, double> ReadJson(string name, string stdout, IEnumerable<(string Field, MetricSpec Metric)> metrics)
+    public static Dictionary<MetricSpec, double> ReadJson(string name, string stdout, IEnumerable<(string Field, MetricSpec Metric)> metrics)
     {
         int start = stdout.IndexOf('{');
         if (start < 0) throw new InvalidDataException($"{name}: no JSON in its output");
