@@ -14,19 +14,37 @@ public static class BenchProcess
         return stdout;
     }
 
+    /// <summary>
+    /// Longer than any one step takes here (the slowest suite is under two minutes, a build under five),
+    /// so that a hung benchmark ends a nightly run with an error instead of holding it forever.
+    /// </summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(20);
+
     public static (int Code, string Stdout, string Stderr) Exec(string file, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment)
     {
-        using var process = Process.Start(StartInfo(file, arguments, workingDirectory, environment)) ?? throw new InvalidOperationException($"could not start {file}");
+        var start = StartInfo(file, arguments, workingDirectory, environment);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            throw new TimeoutException($"regress: {file} {string.Join(' ', start.ArgumentList)} ran past {Timeout.TotalMinutes} minutes and was stopped");
+        }
         process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     public static ProcessStartInfo StartInfo(string file, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (string a in arguments) start.ArgumentList.Add(a);
+        // The user's RecSys settings (a database, a port, a schedule) must not change what is measured.
+        foreach (string name in start.Environment.Keys.Where(k => k == "RECSYS_DB" || k.StartsWith("RecSys__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
         return start;
     }

@@ -27,11 +27,11 @@ public static class Calibration
         int rounds = Experiment.PositiveIntArg(args, "--rounds", 5);
         double[] slowdowns = [.. (Experiment.Arg(args, "--slowdowns") ?? "0,0.05,0.1,0.2").Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))];
         Directory.CreateDirectory(outDir);
-        string root = RegressCommand.RepositoryRoot();
-        string normal = RegressCommand.Build(root, Path.Combine(outDir, "candidate"));
-        string slowed = RegressCommand.Build(root, Path.Combine(outDir, "slowed"), "RecSysSlowdown=true");
+        string root = Builds.RepositoryRoot();
+        string normal = Builds.Build(root, Path.Combine(outDir, "candidate"));
+        string slowed = Builds.Build(root, Path.Combine(outDir, "slowed"), "RecSysSlowdown=true");
         // Put the working tree's own build back as it was (the slowed one shares its intermediate files).
-        RegressCommand.Build(root, Path.Combine(outDir, "candidate"));
+        Builds.Build(root, Path.Combine(outDir, "candidate"));
         var report = new JsonObject { ["run"] = "*ScanKernelBenchmarks.Tiled*", ["rounds"] = rounds, ["repeats"] = repeats };
         var aa = Repeat(normal, normal, null, repeats, rounds, outDir);
         report["a_a"] = aa;

@@ -5,13 +5,14 @@ public enum Better { Lower, Higher }
 
 /// <summary>
 /// A measured quantity: times get better lower with a relative threshold (5 %: smaller moves are noise
-/// or do not matter); recall and NDCG get better higher with an absolute one (0.005).
+/// or do not matter); recall and NDCG get better higher with an absolute one (0.005) and are
+/// deterministic for a seed, so one look decides them.
 /// </summary>
-public sealed record MetricSpec(string Name, string Unit, Better Better, double Threshold, bool Relative)
+public sealed record MetricSpec(string Name, string Unit, Better Better, double Threshold, bool Relative, bool Deterministic = false)
 {
     public static MetricSpec Time(string name, string unit = "ns") => new(name, unit, Better.Lower, 0.05, Relative: true);
     public static MetricSpec Rate(string name, string unit) => new(name, unit, Better.Higher, 0.05, Relative: true);
-    public static MetricSpec Quality(string name) => new(name, "", Better.Higher, 0.005, Relative: false);
+    public static MetricSpec Quality(string name) => new(name, "", Better.Higher, 0.005, Relative: false, Deterministic: true);
 
     /// <summary>A value moved by the threshold in the worse direction (<paramref name="sign"/> 1) or the better (−1).</summary>
     public double Shift(double value, int sign)
@@ -24,8 +25,9 @@ public sealed record MetricSpec(string Name, string Unit, Better Better, double 
 public enum Verdict { Same, Regression, Improvement }
 
 /// <summary>
-/// Baseline (A) against candidate (B) for one metric. Samples from runs whose values never vary
-/// (deterministic quality and recall) compare exactly against the threshold. Others follow
+/// Baseline (A) against candidate (B) for one metric. Deterministic metrics (quality and recall)
+/// compare their medians exactly against the threshold; <see cref="Varied"/> says when a side's values
+/// moved between runs after all, which is itself a finding (a seed no longer fixes the result). Others follow
 /// dotnet/performance's ResultsComparer: B is a regression when a Mann–Whitney U test finds it worse
 /// than A moved by the threshold (so a shift smaller than the threshold is never a verdict, however
 /// certain), at α = 0.05; an improvement likewise. The ratio of medians and a seeded bootstrap 95 %
@@ -34,6 +36,8 @@ public enum Verdict { Same, Regression, Improvement }
 public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, double MedianA, double MedianB, double Ratio,
     double RatioLow, double RatioHigh, double? P, Verdict Verdict)
 {
+    public bool Varied => Metric.Deterministic && (A.Distinct().Count() > 1 || B.Distinct().Count() > 1);
+
     public const double Alpha = 0.05;
 
     public static Comparison Of(MetricSpec metric, IReadOnlyList<double> a, IReadOnlyList<double> b, ulong seed = 42)
@@ -41,9 +45,8 @@ public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, doubl
         if (a.Count == 0 || b.Count == 0) throw new ArgumentException($"{metric.Name}: no samples on one side");
         double medianA = Median(a), medianB = Median(b);
         double ratio = medianB / medianA;
-        if (a.Distinct().Count() == 1 && b.Distinct().Count() == 1)
+        if (metric.Deterministic)
         {
-            // Deterministic: the same value every run, so one look decides.
             var exactVerdict = Worse(metric, medianB, metric.Shift(medianA, 1)) ? Verdict.Regression
                 : Worse(metric, metric.Shift(medianA, -1), medianB) ? Verdict.Improvement : Verdict.Same;
             return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, ratio, ratio, null, exactVerdict);

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using RecSys.Bench.Experiments;
 
 namespace RecSys.Bench.Regress;
@@ -21,14 +20,18 @@ public static class RegressCommand
 {
     public const int DefaultRounds = 8;
 
-    /// <summary>Exit code 0: no regression; 1: a regression; 2: the run could not decide (a build, a run or a server failed).</summary>
+    /// <summary>
+    /// Exit code 0: no regression; 1: a regression; 2: no verdict (bad arguments, or a build, a run or a
+    /// server failed, or nothing could be compared). Every failure is caught here, so the fixtures'
+    /// servers are always stopped (an unhandled exception would skip the finally that stops them).
+    /// </summary>
     public static int Run(string[] args)
     {
         try
         {
             return Decide(args);
         }
-        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or TimeoutException or IOException or HttpRequestException)
+        catch (Exception e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
@@ -40,46 +43,58 @@ public static class RegressCommand
         if (args.Contains("--self-test")) return Calibration.SelfTest();
         if (args.Contains("--calibrate")) return Calibration.Calibrate(args);
         string outDir = Path.GetFullPath(Experiment.Arg(args, "--out") ?? "regress-out");
-        bool quick = args.Contains("--quick");
+        bool quick = args.Contains("--quick"), json = args.Contains("--json");
         int rounds = Experiment.PositiveIntArg(args, "--rounds", DefaultRounds);
         if (rounds < 3) throw new ArgumentException("--rounds must be at least 3 (with fewer, no difference can be significant)");
-        string area = Experiment.Arg(args, "--area") ?? "all";
-        string? suite = Experiment.Arg(args, "--suite");
-        string? qualityInput = Experiment.Arg(args, "--quality-input") ?? DefaultQualityInput();
-        if (qualityInput is not null && !File.Exists(qualityInput)) throw new ArgumentException($"--quality-input: no file {qualityInput}");
-        var known = RegressRuns.All(qualityInput);
-        if (area != "all" && !RegressRuns.Areas.Contains(area)) throw new ArgumentException($"--area: unknown area '{area}' (known: {string.Join(", ", RegressRuns.Areas)}, all)");
-        if (suite is not null && known.All(r => r.Name != suite)) throw new ArgumentException($"--suite: unknown run '{suite}' (known: {string.Join(", ", known.Select(r => r.Name))})");
-        var runs = known.Where(r => (area == "all" || r.Area == area) && (suite is null || r.Name == suite) && (!quick || r.Quick)).ToList();
-        if (runs.Count == 0) throw new ArgumentException($"nothing to run: {(quick ? "--quick has no run" : "there is no run")} in area '{area}'{(area == "quality" && qualityInput is null ? " (quality needs ../shared/data or --quality-input)" : "")}");
+        var runs = ChooseRuns(args, quick);
         string? baselineRef = Experiment.Arg(args, "--baseline");
-        string? baselineDir = FullPath(Experiment.Arg(args, "--baseline-dir"));
+        string? baselineDir = Builds.Existing(Experiment.Arg(args, "--baseline-dir"), "--baseline-dir");
+        string? candidateDir = Builds.Existing(Experiment.Arg(args, "--candidate-dir"), "--candidate-dir");
         if (baselineRef is null && baselineDir is null) throw new ArgumentException("--baseline REF (a git ref) or --baseline-dir DIR is required");
         Directory.CreateDirectory(outDir);
 
         var clock = Stopwatch.StartNew();
         Console.Error.WriteLine($"regress: {runs.Count} runs ({string.Join(", ", runs.Select(r => r.Name))}), {rounds} rounds");
-        string baseline = baselineDir ?? BuildRef(baselineRef!, outDir);
-        string candidate = FullPath(Experiment.Arg(args, "--candidate-dir")) ?? Build(RepositoryRoot(), Path.Combine(outDir, "candidate"));
+        string baseline = baselineDir ?? Builds.BuildRef(baselineRef!, outDir);
+        string candidate = candidateDir ?? Builds.Build(Builds.RepositoryRoot(), Path.Combine(outDir, "candidate"));
         Console.Error.WriteLine($"regress: builds ready after {clock.Elapsed.TotalSeconds:F0} s");
         var samples = Measure([baseline, candidate], runs, rounds, outDir, log: Console.Error.WriteLine);
         var comparisons = Compare(samples[0], samples[1]);
         var unmatched = new Unmatched(OnlyIn(samples[0], samples[1]), OnlyIn(samples[1], samples[0]));
         var report = RegressReport.Json(comparisons, unmatched, runs, rounds, clock.Elapsed.TotalSeconds, baselineRef ?? baseline);
-        File.WriteAllText(Path.Combine(outDir, "regress.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        var relaxed = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        File.WriteAllText(Path.Combine(outDir, "regress.json"), report.ToJsonString(new JsonSerializerOptions(relaxed) { WriteIndented = true }));
         string table = RegressReport.Markdown(comparisons, unmatched);
         File.WriteAllText(Path.Combine(outDir, "regress.md"), table);
-        Console.WriteLine(table);
+        // With --json, standard output carries the JSON alone, so a reader can take it whole.
+        (json ? Console.Error : Console.Out).WriteLine(table);
         Console.Error.WriteLine($"regress: {clock.Elapsed.TotalMinutes:F1} minutes in all; {outDir}/regress.md and regress.json");
-        if (args.Contains("--json")) Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-        return comparisons.Any(c => c.Verdict == Verdict.Regression) ? 1 : 0;
+        if (json) Console.WriteLine(report.ToJsonString(relaxed));
+        if (comparisons.Count == 0)
+        {
+            Console.Error.WriteLine("error: no metric was measured by both builds, so nothing was compared");
+            return 2;
+        }
+        return RegressReport.Overall(comparisons) == Verdict.Regression ? 1 : 0;
     }
 
-    private static string? FullPath(string? path)
+    private static List<RegressRun> ChooseRuns(string[] args, bool quick)
     {
-        if (path is null) return null;
-        if (!File.Exists(Path.Combine(path, "RecSys.Bench.dll"))) throw new ArgumentException($"{path} holds no bench build (no RecSys.Bench.dll)");
-        return Path.GetFullPath(path);
+        string area = Experiment.Arg(args, "--area") ?? "all";
+        string? suite = Experiment.Arg(args, "--suite");
+        string? qualityInput = Experiment.Arg(args, "--quality-input") ?? DefaultQualityInput();
+        if (qualityInput is not null && !File.Exists(qualityInput)) throw new ArgumentException($"--quality-input: no file {qualityInput}");
+        var known = RunCatalog.All(qualityInput);
+        if (area != "all" && !RunCatalog.Areas.Contains(area)) throw new ArgumentException($"--area: unknown area '{area}' (known: {string.Join(", ", RunCatalog.Areas)}, all)");
+        if (suite is not null && known.All(r => r.Name != suite)) throw new ArgumentException($"--suite: unknown run '{suite}' (known: {string.Join(", ", known.Select(r => r.Name))})");
+        // A run named with --suite is run whether or not it is in the quick set.
+        var runs = known.Where(r => (area == "all" || r.Area == area) && (suite is null ? !quick || r.Quick : r.Name == suite)).ToList();
+        if (runs.Count == 0)
+        {
+            throw new ArgumentException($"nothing to run in area '{area}'{(quick ? " with --quick" : "")}" +
+                (area == "quality" && qualityInput is null ? " (the quality run needs ../shared/data or --quality-input)" : ""));
+        }
+        return runs;
     }
 
     /// <summary>The order runs go in: every round, each build in turn (A, B, A, B, …).</summary>
@@ -130,7 +145,18 @@ public static class RegressCommand
         }
         finally
         {
-            foreach (var fixture in fixtures.Values) fixture.Dispose();
+            foreach (var fixture in fixtures.Values)
+            {
+                try
+                {
+                    fixture.Dispose();
+                }
+                catch (Exception e)
+                {
+                    // The others must still be stopped, and the error that ended the run stays the one reported.
+                    log?.Invoke($"regress: stopping a fixture failed: {e.Message}");
+                }
+            }
         }
         return samples;
     }
@@ -144,53 +170,7 @@ public static class RegressCommand
 
     private static string? DefaultQualityInput()
     {
-        string path = Path.Combine(RepositoryRoot(), "..", "shared", "data", "ml-latest-small", "ratings.csv");
+        string path = Path.Combine(Builds.RepositoryRoot(), "..", "shared", "data", "ml-latest-small", "ratings.csv");
         return File.Exists(path) ? Path.GetFullPath(path) : null;
-    }
-
-    /// <summary>The folder holding RecSys.sln, above the running build or else above the current directory.</summary>
-    internal static string RepositoryRoot()
-    {
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "RecSys.sln"))) return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("regress: run it from inside the repository (no RecSys.sln above here)");
-    }
-
-    /// <summary>REF checked out in a worktree of its own under DIR and built there; the worktree is removed after.</summary>
-    private static string BuildRef(string reference, string outDir)
-    {
-        string root = RepositoryRoot();
-        string tree = Path.Combine(outDir, "baseline-src");
-        if (Directory.Exists(tree)) Git(root, "worktree", "remove", "--force", tree);
-        Git(root, "worktree", "add", "--detach", tree, reference);
-        try
-        {
-            return Build(tree, Path.Combine(outDir, "baseline"));
-        }
-        finally
-        {
-            Git(root, "worktree", "remove", "--force", tree);
-        }
-    }
-
-    /// <summary>The bench project of <paramref name="tree"/> built in Release into <paramref name="output"/>.</summary>
-    public static string Build(string tree, string output, params string[] properties)
-    {
-        var arguments = new List<string> { "build", Path.Combine(tree, "bench", "RecSys.Bench"), "-c", "Release", "-o", output, "-v", "q", "-clp:ErrorsOnly", "-nologo" };
-        arguments.AddRange(properties.Select(p => "-p:" + p));
-        var (code, stdout, stderr) = BenchProcess.Exec("dotnet", arguments, tree, null);
-        if (code != 0) throw new InvalidOperationException($"regress: building {tree} failed:\n{stdout}{stderr}");
-        return output;
-    }
-
-    private static void Git(string root, params string[] arguments)
-    {
-        var (code, stdout, stderr) = BenchProcess.Exec("git", arguments, root, null);
-        if (code != 0) throw new InvalidOperationException($"regress: git {string.Join(' ', arguments)} failed: {(stdout + stderr).Trim()}");
     }
 }

@@ -4,12 +4,6 @@ using System.Text.Json.Nodes;
 
 namespace RecSys.Bench.Regress;
 
-/// <summary>Metrics only one build measured, so not compared: benchmarks added or removed by the change.</summary>
-public sealed record Unmatched(IReadOnlyList<string> BaselineOnly, IReadOnlyList<string> CandidateOnly)
-{
-    public static readonly Unmatched None = new([], []);
-}
-
 /// <summary>A regression run's outcome as a Markdown table for a reviewer and as JSON for tools.</summary>
 public static class RegressReport
 {
@@ -27,7 +21,7 @@ public static class RegressReport
         {
             string unit = c.Metric.Unit.Length > 0 ? " " + c.Metric.Unit : "";
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {c.Metric.Name} | {c.MedianA:G5}{unit} | {c.MedianB:G5}{unit} | {c.Ratio:F3} | {c.RatioLow:F3}–{c.RatioHigh:F3} | {(c.P is { } p ? p.ToString("F4", CultureInfo.InvariantCulture) : "exact")} | **{Name(c.Verdict)}** |"));
+                $"| {c.Metric.Name} | {c.MedianA:G5}{unit} | {c.MedianB:G5}{unit} | {c.Ratio:F3} | {c.RatioLow:F3}–{c.RatioHigh:F3} | {(c.P is { } p ? p.ToString("F4", CultureInfo.InvariantCulture) : c.Varied ? "exact, but it varied between runs" : "exact")} | **{Name(c.Verdict)}** |"));
         }
         int regressions = comparisons.Count(c => c.Verdict == Verdict.Regression), improvements = comparisons.Count(c => c.Verdict == Verdict.Improvement);
         md.AppendLine().AppendLine($"{comparisons.Count} metrics: {regressions} regressions, {improvements} improvements. Verdict: **{Name(Overall(comparisons))}**.");
@@ -35,7 +29,7 @@ public static class RegressReport
         {
             if (names is { Count: > 0 }) md.AppendLine($"Measured by {side} only, not compared: {string.Join("; ", names)}.");
         }
-        md.AppendLine("Times: a verdict needs a Mann–Whitney U test (α 0.05) to place B beyond A moved 5%; \"exact\": deterministic, compared against 0.005.");
+        md.AppendLine("Times and rates: a verdict needs a Mann–Whitney U test (α 0.05) to place B beyond A moved 5%; beside \"same\", p is the test of any difference, without the 5%. \"exact\": deterministic, compared against 0.005.");
         return md.ToString();
     }
 
@@ -51,15 +45,17 @@ public static class RegressReport
             ["name"] = c.Metric.Name,
             ["baseline"] = c.MedianA,
             ["candidate"] = c.MedianB,
-            ["ratio"] = Math.Round(c.Ratio, 4),
-            ["ci_low"] = Math.Round(c.RatioLow, 4),
-            ["ci_high"] = Math.Round(c.RatioHigh, 4),
+            ["ratio"] = Finite(c.Ratio),
+            ["ci_low"] = Finite(c.RatioLow),
+            ["ci_high"] = Finite(c.RatioHigh),
             ["p_value"] = c.P,
             ["verdict"] = Name(c.Verdict),
             ["unit"] = c.Metric.Unit,
             ["better"] = c.Metric.Better.ToString().ToLowerInvariant(),
             ["threshold"] = c.Metric.Threshold,
             ["relative_threshold"] = c.Metric.Relative,
+            ["deterministic"] = c.Metric.Deterministic,
+            ["varied"] = c.Varied,
             ["baseline_samples"] = new JsonArray([.. c.A.Select(v => (JsonNode)v)]),
             ["candidate_samples"] = new JsonArray([.. c.B.Select(v => (JsonNode)v)]),
         })]),
@@ -72,6 +68,9 @@ public static class RegressReport
         ["regressions"] = comparisons.Count(c => c.Verdict == Verdict.Regression),
         ["improvements"] = comparisons.Count(c => c.Verdict == Verdict.Improvement),
     };
+
+    /// <summary>A ratio over a zero median is infinite or NaN, which JSON cannot hold: null instead.</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? Math.Round(value, 4) : null;
 
     private static string Name(Verdict verdict) => verdict.ToString().ToLowerInvariant();
 }

@@ -3,9 +3,6 @@ using System.Text.Json.Nodes;
 
 namespace RecSys.Bench.Regress;
 
-/// <summary>What one sample of a run is taken with: the build, a fresh folder, the environment, and the build's fixture.</summary>
-public sealed record RunContext(string Build, string Artifacts, IReadOnlyDictionary<string, string>? Environment, IDisposable? Fixture);
-
 /// <summary>
 /// One measurement a regression run repeats on both builds, and how to read its metrics. BenchmarkDotNet
 /// suites run in-process with a short fixed job and their JSON exporter (one sample per process: each
@@ -27,7 +24,7 @@ public sealed record RegressRun(string Name, string Area, bool Quick, Func<RunCo
     {
         BenchProcess.Run(context.Build, ["--filter", filter, "--inProcess", "--warmupCount", "2", "--iterationCount", "7", "--iterationTime", "100",
             "--exporters", "json", "--artifacts", context.Artifacts], context.Environment);
-        return ReadBenchmarkDotNet(context.Artifacts);
+        return ReadBenchmarkDotNet(context.Artifacts, filter);
     });
 
     /// <summary>
@@ -55,12 +52,16 @@ public sealed record RegressRun(string Name, string Area, bool Quick, Func<RunCo
         return node?.GetValue<double>();
     }
 
-    private static Dictionary<MetricSpec, double> ReadBenchmarkDotNet(string artifacts)
+    private static Dictionary<MetricSpec, double> ReadBenchmarkDotNet(string artifacts, string filter)
     {
         var metrics = new Dictionary<MetricSpec, double>();
         string results = Path.Combine(artifacts, "results");
         var files = Directory.Exists(results) ? Directory.GetFiles(results, "*-report-full-compressed.json") : [];
-        if (files.Length == 0) throw new InvalidDataException($"no BenchmarkDotNet JSON report under {results}");
+        if (files.Length == 0)
+        {
+            throw new InvalidDataException($"no BenchmarkDotNet JSON report under {results}: no benchmark of this build matches {filter} " +
+                "(a suite the baseline does not have yet must be left out with --area or --suite)");
+        }
         foreach (string file in files)
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(file));

@@ -8,14 +8,16 @@ namespace RecSys.Bench.Regress;
 /// <summary>
 /// A build's <c>recsys serve</c> on a free loopback port with a store of its own, trained at start-up on
 /// the demo catalog (the same seed on both sides), no schedule and no self-tuning; ready once /ready
-/// says so. Disposing stops it.
+/// says so. Disposing stops it, and so does this process ending (a timeout's SIGTERM included), so no
+/// server outlives the run that started it.
 /// </summary>
 public sealed class RunningServer : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private const int StartAttempts = 3;
     private readonly Process _process;
-
     private readonly StreamWriter _log;
+    private readonly EventHandler _stopOnExit;
 
     private RunningServer(Process process, Uri url, string logPath)
     {
@@ -23,24 +25,43 @@ public sealed class RunningServer : IDisposable
         Url = url;
         LogPath = logPath;
         _log = new StreamWriter(logPath) { AutoFlush = true };
-    }
-
-    /// <summary>What the server printed, kept beside its store.</summary>
-    public string LogPath { get; }
-
-    private void Log(string? line)
-    {
-        if (line is null) return;
-        lock (_log) _log.WriteLine(line);
+        _stopOnExit = (_, _) => Stop();
+        AppDomain.CurrentDomain.ProcessExit += _stopOnExit;
     }
 
     public Uri Url { get; }
+
+    /// <summary>What the server printed, kept beside its store.</summary>
+    public string LogPath { get; }
 
     public static RunningServer Start(string build, string folder)
     {
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         Directory.CreateDirectory(folder);
-        int port = FreePort();
+        for (int attempt = 1; ; attempt++)
+        {
+            // The port is free when chosen but not held, so another process can take it first: the
+            // server then fails to bind and exits, and another port is tried.
+            var server = Launch(build, folder, FreePort());
+            try
+            {
+                server.WaitReady(build);
+                return server;
+            }
+            catch (ServerExitedException) when (attempt < StartAttempts)
+            {
+                server.Dispose();
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static RunningServer Launch(string build, string folder, int port)
+    {
         var start = BenchProcess.StartInfo("dotnet",
             [Path.Combine(build, "recsys.dll"), "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--storage", Path.Combine(folder, "store"),
              "--schedule", "", "--set", "Tuning:Mode=off"], folder, null);
@@ -50,23 +71,27 @@ public sealed class RunningServer : IDisposable
         process.ErrorDataReceived += (_, e) => server.Log(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        try
-        {
-            server.WaitReady(build);
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
         return server;
     }
 
     /// <summary>CPU time the server process has used so far (user and system).</summary>
     public TimeSpan CpuTime()
     {
+        EnsureRunning();
         _process.Refresh();
         return _process.TotalProcessorTime;
+    }
+
+    /// <summary>Throws, naming the log, when the server has died since it started.</summary>
+    public void EnsureRunning()
+    {
+        if (_process.HasExited) throw new ServerExitedException($"regress: the server at {Url} exited with {_process.ExitCode}; its output is in {LogPath}");
+    }
+
+    private void Log(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.WriteLine(line);
     }
 
     private void WaitReady(string build)
@@ -75,7 +100,7 @@ public sealed class RunningServer : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < StartTimeout)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"regress: the server of {build} exited with {_process.ExitCode} before it was ready; its output is in {LogPath}");
+            EnsureRunning();
             try
             {
                 using var response = http.GetAsync("/ready").GetAwaiter().GetResult();
@@ -96,14 +121,27 @@ public sealed class RunningServer : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    private void Stop()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill.
+        }
+        // Also drains the output handlers, so none writes to the log after it is closed.
+        _process.WaitForExit();
+    }
+
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
+        AppDomain.CurrentDomain.ProcessExit -= _stopOnExit;
+        Stop();
         _process.Dispose();
         lock (_log) _log.Dispose();
     }
+
+    private sealed class ServerExitedException(string message) : InvalidOperationException(message);
 }

@@ -79,13 +79,13 @@ public sealed class RegressRunTests : IDisposable
     public void Json_fields_are_read_by_dotted_path_with_array_indexes()
     {
         string stdout = "log line before\n{\"results\":[{\"qps\":10.5},{\"qps\":20}],\"build\":{\"seconds\":2}}";
-        var recall = MetricSpec.Rate("second", "q/s");
-        var metrics = RegressRun.ReadJson("ann", stdout, [("results.1.qps", recall), ("build.seconds", MetricSpec.Time("build", "s"))]);
-        Assert.Equal(20, metrics[recall]);
+        var qps = MetricSpec.Rate("second", "q/s");
+        var metrics = RegressRun.ReadJson("ann", stdout, [("results.1.qps", qps), ("build.seconds", MetricSpec.Time("build", "s"))]);
+        Assert.Equal(20, metrics[qps]);
         Assert.Equal(2, metrics[MetricSpec.Time("build", "s")]);
-        var missing = Assert.Throws<InvalidDataException>(() => RegressRun.ReadJson("ann", stdout, [("results.2.qps", recall)]));
+        var missing = Assert.Throws<InvalidDataException>(() => RegressRun.ReadJson("ann", stdout, [("results.2.qps", qps)]));
         Assert.Contains("no 'results.2.qps'", missing.Message);
-        Assert.Throws<InvalidDataException>(() => RegressRun.ReadJson("ann", "no json here", [("x", recall)]));
+        Assert.Throws<InvalidDataException>(() => RegressRun.ReadJson("ann", "no json here", [("x", qps)]));
     }
 
     [Fact]
@@ -122,5 +122,17 @@ public sealed class RegressRunTests : IDisposable
         Assert.Equal(Verdict.Same, RegressReport.Overall([same]));
         Assert.Equal(Verdict.Improvement, RegressReport.Overall([same, better]));
         Assert.Equal(Verdict.Regression, RegressReport.Overall([better, worse, same]));
+    }
+
+    [Theory]
+    [InlineData("--area", "gpu")]
+    [InlineData("--suite", "no-such-run")]
+    [InlineData("--rounds", "2")]
+    [InlineData("--baseline-dir", "/nonexistent/build")]
+    public void Arguments_it_cannot_use_end_with_exit_code_2_not_a_verdict(string option, string value)
+    {
+        string[] args = option == "--baseline-dir" ? [option, value] : ["--baseline", "main", option, value, "--out", _work];
+        Assert.Equal(2, RegressCommand.Run(args));
+        Assert.Empty(Directory.GetDirectories(_work));
     }
 }

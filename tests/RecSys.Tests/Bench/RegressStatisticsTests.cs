@@ -81,6 +81,29 @@ public sealed class RegressStatisticsTests
         var exact = Comparison.Of(ndcg, [0.3, 0.3], [0.29, 0.29]);
         Assert.Null(exact.P);
         Assert.Equal(exact.Ratio, exact.RatioLow);
+        Assert.False(exact.Varied);
+    }
+
+    [Fact]
+    public void A_deterministic_metric_that_varied_is_still_decided_on_its_medians_and_says_so()
+    {
+        var recall = MetricSpec.Quality("recall");
+        var moved = Comparison.Of(recall, [0.95, 0.95], [0.93, 0.94]);
+        Assert.Equal(Verdict.Regression, moved.Verdict);
+        Assert.True(moved.Varied);
+        Assert.Contains("exact, but it varied between runs", RegressReport.Markdown([moved]));
+    }
+
+    [Fact]
+    public void Constant_times_still_go_through_the_test_so_one_look_never_decides_a_time()
+    {
+        // Whole-microsecond percentiles can repeat exactly: a time that did not vary is still tested
+        // (a p, not "exact"), and 63 against 60 µs, 5 % on the nose, is no verdict.
+        var p50 = MetricSpec.Time("p50", "µs");
+        var c = Comparison.Of(p50, [60, 60, 60], [63, 63, 63]);
+        Assert.NotNull(c.P);
+        Assert.Equal(Verdict.Same, c.Verdict);
+        Assert.Equal(Verdict.Regression, Comparison.Of(p50, [60, 60, 60, 60, 60], [70, 70, 70, 70, 70]).Verdict);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace RecSys.Bench.Regress;
 /// Everything <c>B regress</c> knows how to measure, by area; <see cref="RegressRun.Quick"/> marks the
 /// day-to-day set (chosen to finish both builds' 8 rounds in under 10 minutes here; docs/benchmarks.md).
 /// </summary>
-public static class RegressRuns
+public static class RunCatalog
 {
     public static readonly string[] Areas = ["als", "ann", "server", "data", "quality"];
 
@@ -72,11 +72,13 @@ public static class RegressRuns
     {
         var server = (RunningServer)context.Fixture!;
         var options = new LoadDriver.LoadOptions(server.Url, endpoint, Ids: 10_000, Connections: 4, Duration: TimeSpan.FromSeconds(3), Warmup: TimeSpan.Zero);
+        // Warm up in a run of its own, so that the CPU time read around the measured run holds its requests only.
         LoadDriver.Measure(options with { Duration = TimeSpan.FromSeconds(1) });
         var cpuBefore = server.CpuTime();
         var report = LoadDriver.Measure(options);
         double cpuMicros = (server.CpuTime() - cpuBefore).TotalMicroseconds;
         double requests = report.Measured.Count;
+        server.EnsureRunning();
         if (report.Non2xx > 0) throw new InvalidOperationException($"{name}: {report.Non2xx} answers were not 2xx from {server.Url}");
         string path = endpoint == "ml" ? "/recommend/user/{id}/ml" : "/recommend/similar/{id}";
         return new Dictionary<MetricSpec, double>
