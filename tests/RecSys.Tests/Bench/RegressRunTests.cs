@@ -135,4 +135,16 @@ public sealed class RegressRunTests : IDisposable
         Assert.Equal(2, RegressCommand.Run(args));
         Assert.Empty(Directory.GetDirectories(_work));
     }
+
+    [Fact]
+    public void A_server_that_cannot_start_is_reported_with_its_log_and_leaves_no_process()
+    {
+        // No recsys.dll there: dotnet exits at once, every attempt.
+        string build = Directory.CreateDirectory(Path.Combine(_work, "empty-build")).FullName;
+        var e = Assert.ThrowsAny<InvalidOperationException>(() => RunningServer.Start(build, Path.Combine(_work, "server")));
+        Assert.Contains("exited", e.Message);
+        string log = Path.Combine(_work, "server", "server.log");
+        Assert.Contains(log, e.Message);
+        Assert.Contains("recsys.dll", File.ReadAllText(log));
+    }
 }
