@@ -6,7 +6,7 @@ using RecSys.Bench.Experiments;
 namespace RecSys.Bench.Regress;
 
 /// <summary>
-/// <c>regress --calibrate [--repeats 10] [--slowdowns 0,0.05,0.1,0.2] [--rounds 5] [--out DIR]</c>: how
+/// <c>regress --calibrate [--repeats 10] [--slowdowns 0,0.05,0.1,0.2] [--rounds 8] [--no-a-a] [--out DIR]</c>: how
 /// often a regression run cries wolf and what it catches, on this machine. The working tree's bench is
 /// built twice, as is and with the deliberate slowdown compiled in (<c>-p:RecSysSlowdown=true</c>, which
 /// makes every (1/f)-th call of the tiled scan kernel do its work twice under RECSYS_SLOWDOWN=f). The
@@ -24,7 +24,7 @@ public static class Calibration
     {
         string outDir = Path.GetFullPath(Experiment.Arg(args, "--out") ?? "regress-out");
         int repeats = Experiment.PositiveIntArg(args, "--repeats", 10);
-        int rounds = Experiment.PositiveIntArg(args, "--rounds", 5);
+        int rounds = Experiment.PositiveIntArg(args, "--rounds", RegressCommand.DefaultRounds);
         double[] slowdowns = [.. (Experiment.Arg(args, "--slowdowns") ?? "0,0.05,0.1,0.2").Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))];
         Directory.CreateDirectory(outDir);
         string root = Builds.RepositoryRoot();
@@ -33,8 +33,7 @@ public static class Calibration
         // Put the working tree's own build back as it was (the slowed one shares its intermediate files).
         Builds.Build(root, Path.Combine(outDir, "candidate"));
         var report = new JsonObject { ["run"] = "*ScanKernelBenchmarks.Tiled*", ["rounds"] = rounds, ["repeats"] = repeats };
-        var aa = Repeat(normal, normal, null, repeats, rounds, outDir);
-        report["a_a"] = aa;
+        if (!args.Contains("--no-a-a")) report["a_a"] = Repeat(normal, normal, null, repeats, rounds, outDir);
         var caught = new JsonArray();
         foreach (double f in slowdowns)
         {
@@ -54,6 +53,7 @@ public static class Calibration
     {
         int regressions = 0, improvements = 0;
         var ratios = new JsonArray();
+        var samples = new JsonArray();
         for (int r = 0; r < repeats; r++)
         {
             var samples = RegressCommand.Measure([a, b], [Kernel], rounds, outDir, environment: environment);
@@ -62,9 +62,11 @@ public static class Calibration
                 if (c.Verdict == Verdict.Regression) regressions++;
                 if (c.Verdict == Verdict.Improvement) improvements++;
                 ratios.Add(Math.Round(c.Ratio, 4));
+                // Every sample, in schedule order (round by round), so other tests can be tried on the same data later.
+                samples.Add(new JsonObject { ["a"] = new JsonArray([.. c.A.Select(v => (JsonNode)v)]), ["b"] = new JsonArray([.. c.B.Select(v => (JsonNode)v)]) });
             }
         }
-        return new JsonObject { ["regressions"] = regressions, ["improvements"] = improvements, ["ratios"] = ratios };
+        return new JsonObject { ["regressions"] = regressions, ["improvements"] = improvements, ["ratios"] = ratios, ["samples"] = samples };
     }
 
     public static int SelfTest()
