@@ -53,7 +53,7 @@ public static class Calibration
     {
         int regressions = 0, improvements = 0;
         var ratios = new JsonArray();
-        var samples = new JsonArray();
+        var kept = new JsonArray();
         for (int r = 0; r < repeats; r++)
         {
             var samples = RegressCommand.Measure([a, b], [Kernel], rounds, outDir, environment: environment);
@@ -63,10 +63,10 @@ public static class Calibration
                 if (c.Verdict == Verdict.Improvement) improvements++;
                 ratios.Add(Math.Round(c.Ratio, 4));
                 // Every sample, in schedule order (round by round), so other tests can be tried on the same data later.
-                samples.Add(new JsonObject { ["a"] = new JsonArray([.. c.A.Select(v => (JsonNode)v)]), ["b"] = new JsonArray([.. c.B.Select(v => (JsonNode)v)]) });
+                kept.Add(new JsonObject { ["a"] = new JsonArray([.. c.A.Select(v => (JsonNode)v)]), ["b"] = new JsonArray([.. c.B.Select(v => (JsonNode)v)]) });
             }
         }
-        return new JsonObject { ["regressions"] = regressions, ["improvements"] = improvements, ["ratios"] = ratios, ["samples"] = samples };
+        return new JsonObject { ["regressions"] = regressions, ["improvements"] = improvements, ["ratios"] = ratios, ["samples"] = kept };
     }
 
     public static int SelfTest()
