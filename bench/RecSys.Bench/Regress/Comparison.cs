@@ -28,9 +28,9 @@ public enum Verdict { Same, Regression, Improvement }
 /// Baseline (A) against candidate (B) for one metric. Deterministic metrics (quality and recall)
 /// compare their medians exactly against the threshold; <see cref="Varied"/> says when a side's values
 /// moved between runs after all, which is itself a finding (a seed no longer fixes the result). Others follow
-/// dotnet/performance's ResultsComparer: B is a regression when a Mann–Whitney U test finds it worse
-/// than A moved by the threshold (so a shift smaller than the threshold is never a verdict, however
-/// certain), at α = 0.05; an improvement likewise. The ratio of medians and a seeded bootstrap 95 %
+/// dotnet/performance's ResultsComparer: B is a regression when a one-sided Mann–Whitney U test finds it
+/// worse than A moved by the threshold (so a shift smaller than the threshold is never a verdict, however
+/// certain), at α = 0.05; an improvement likewise, on the other side. The ratio of medians and a seeded bootstrap 95 %
 /// interval of it are reported beside the verdict.
 /// </summary>
 public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, double MedianA, double MedianB, double Ratio,
@@ -52,16 +52,15 @@ public sealed record Comparison(MetricSpec Metric, double[] A, double[] B, doubl
             return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, ratio, ratio, null, exactVerdict);
         }
         var (low, high) = BootstrapRatio(a, b, seed);
+        // One-sided: "is B worse than A moved by the threshold?" is a question with a direction, so the
+        // test puts all of α on that side (a two-sided test at the same α would need more runs to say it).
         var worse = MannWhitney.Test(b, [.. a.Select(v => metric.Shift(v, 1))]);
         var better = MannWhitney.Test(b, [.. a.Select(v => metric.Shift(v, -1))]);
-        // U of B above its mean: B's values tend to be larger than the shifted A's.
-        double mean = a.Count * b.Count / 2.0;
-        int worseSide = metric.Better == Better.Lower ? 1 : -1;
-        bool regression = worse.P < Alpha && Math.Sign(worse.U - mean) == worseSide;
-        bool improvement = better.P < Alpha && Math.Sign(better.U - mean) == -worseSide;
-        var verdict = regression ? Verdict.Regression : improvement ? Verdict.Improvement : Verdict.Same;
-        // Beside "same", the plain test of any difference at all (no threshold).
-        double p = regression ? worse.P : improvement ? better.P : MannWhitney.Test(b, a).P;
+        double pWorse = metric.Better == Better.Lower ? worse.PGreater : worse.PLess;
+        double pBetter = metric.Better == Better.Lower ? better.PLess : better.PGreater;
+        var verdict = pWorse < Alpha ? Verdict.Regression : pBetter < Alpha ? Verdict.Improvement : Verdict.Same;
+        // Beside "same", the plain two-sided test of any difference at all (no threshold).
+        double p = verdict == Verdict.Regression ? pWorse : verdict == Verdict.Improvement ? pBetter : MannWhitney.Test(b, a).P;
         return new Comparison(metric, [.. a], [.. b], medianA, medianB, ratio, low, high, p, verdict);
     }
 

@@ -1,8 +1,8 @@
 namespace RecSys.Bench.Regress;
 
 /// <summary>
-/// The Mann–Whitney U test, two-sided: whether one sample's values tend to be larger than the other's,
-/// with no assumption about their distribution (timings on a shared machine are skewed and heavy-tailed).
+/// The Mann–Whitney U test: whether one sample's values tend to be larger than the other's (two-sided),
+/// or larger (one-sided, <see cref="Result.PGreater"/>), with no assumption about their distribution (timings on a shared machine are skewed and heavy-tailed).
 /// When both samples are small the p is exact: with no ties from the distribution of U as
 /// scipy.stats.mannwhitneyu computes it with <c>method="exact"</c>; with ties (whole-microsecond latency
 /// percentiles repeat) from U's distribution over every split of the tied mid-ranks, the permutation
@@ -15,9 +15,19 @@ public static class MannWhitney
     /// <summary>Largest sample size for which the exact distribution is computed.</summary>
     public const int ExactLimit = 40;
 
-    public readonly record struct Result(double U, double P, bool Exact);
+    /// <summary>
+    /// U of x; the two-sided p; <paramref name="PGreater"/>, the one-sided p that x tends to be larger than
+    /// y (the chance under the null of a U at least this large), and <paramref name="PLess"/>, smaller.
+    /// </summary>
+    public readonly record struct Result(double U, double P, bool Exact, double PGreater, double PLess);
 
-    /// <summary>U of <paramref name="x"/> (pairs where x is larger, ties counting half) and the two-sided p.</summary>
+    /// <summary>P(U ≤ u) and P(U ≥ u) under the null: the two tails every p is made of.</summary>
+    private readonly record struct Tails(double Below, double Above)
+    {
+        public double TwoSided => Math.Min(1, 2 * Math.Min(Below, Above));
+    }
+
+    /// <summary>U of <paramref name="x"/> (pairs where x is larger, ties counting half) and its p-values.</summary>
     public static Result Test(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         int m = x.Count, n = y.Count;
@@ -26,16 +36,16 @@ public static class MannWhitney
         double rankSum = ranks.Take(m).Sum();
         double u = rankSum - m * (m + 1) / 2.0;
         bool exact = m <= ExactLimit && n <= ExactLimit;
-        double p = !exact ? AsymptoticP(u, m, n, tieTerm) : tieTerm == 0 ? ExactP(u, m, n) : ExactTiedP(ranks, m, rankSum);
-        return new Result(u, p, exact);
+        var tails = !exact ? AsymptoticTails(u, m, n, tieTerm) : tieTerm == 0 ? ExactTails(u, m, n) : ExactTiedTails(ranks, m, rankSum);
+        return new Result(u, tails.TwoSided, exact, Math.Min(1, tails.Above), Math.Min(1, tails.Below));
     }
 
     /// <summary>
-    /// Two-sided exact p with ties: how many of the C(m + n, m) ways to pick m of the mid-ranks give a
-    /// rank sum at least as far out as <paramref name="rankSum"/>, counted by a subset-sum recurrence over
+    /// Exact tails with ties: how many of the C(m + n, m) ways to pick m of the mid-ranks give a rank sum
+    /// at most, and at least, <paramref name="rankSum"/>, counted by a subset-sum recurrence over
     /// doubled ranks (whole numbers; at most (m + n)(m + n + 1)).
     /// </summary>
-    internal static double ExactTiedP(double[] ranks, int m, double rankSum)
+    private static Tails ExactTiedTails(double[] ranks, int m, double rankSum)
     {
         int[] doubled = [.. ranks.Select(r => (int)Math.Round(2 * r))];
         int maxSum = doubled.Sum();
@@ -61,11 +71,11 @@ public static class MannWhitney
             if (s <= observed) below += w;
             if (s >= observed) above += w;
         }
-        return Math.Min(1, 2 * Math.Min(below, above) / total);
+        return new Tails(below / total, above / total);
     }
 
-    /// <summary>Two-sided exact p: twice the smaller tail of U's distribution under the null, at most 1.</summary>
-    internal static double ExactP(double u, int m, int n)
+    /// <summary>Exact tails of U's distribution under the null, without ties.</summary>
+    private static Tails ExactTails(double u, int m, int n)
     {
         // counts[v] = arrangements of m x's among m + n values whose U is v (the classic recurrence, built up over n).
         var counts = Distribution(m, n);
@@ -77,7 +87,7 @@ public static class MannWhitney
             if (v <= k) below += counts[v];
             if (v >= k) above += counts[v];
         }
-        return Math.Min(1, 2 * Math.Min(below, above) / total);
+        return new Tails(below / total, above / total);
     }
 
     /// <summary>Frequencies of U = 0 .. m·n over all C(m + n, m) arrangements.</summary>
@@ -104,15 +114,15 @@ public static class MannWhitney
         return previous[n];
     }
 
-    private static double AsymptoticP(double u, int m, int n, double tieTerm)
+    private static Tails AsymptoticTails(double u, int m, int n, double tieTerm)
     {
         double N = m + n;
         double mean = m * n / 2.0;
         double variance = m * n / 12.0 * (N + 1 - tieTerm / (N * (N - 1)));
-        if (variance <= 0) return 1;
+        if (variance <= 0) return new Tails(1, 1);
         // Continuity correction towards the mean, as scipy's default.
-        double z = (Math.Abs(u - mean) - 0.5) / Math.Sqrt(variance);
-        return Math.Min(1, 2 * NormalUpperTail(Math.Max(0, z)));
+        double sd = Math.Sqrt(variance);
+        return new Tails(NormalUpperTail((mean - u - 0.5) / sd), NormalUpperTail((u - mean - 0.5) / sd));
     }
 
     /// <summary>Mid-ranks (1-based) and Σ(t³ − t) over groups of ties.</summary>

@@ -18,7 +18,7 @@ namespace RecSys.Bench.Regress;
 /// </summary>
 public static class RegressCommand
 {
-    public const int DefaultRounds = 8;
+    public const int DefaultRounds = 12;
 
     /// <summary>
     /// Exit code 0: no regression; 1: a regression; 2: no verdict (bad arguments, or a build, a run or a
@@ -45,7 +45,7 @@ public static class RegressCommand
         string outDir = Path.GetFullPath(Experiment.Arg(args, "--out") ?? "regress-out");
         bool quick = args.Contains("--quick"), json = args.Contains("--json");
         int rounds = Experiment.PositiveIntArg(args, "--rounds", DefaultRounds);
-        if (rounds < 3) throw new ArgumentException("--rounds must be at least 3 (with fewer, no difference can be significant)");
+        if (rounds < 4) throw new ArgumentException("--rounds must be at least 4 (with fewer, no difference can be significant)");
         var runs = ChooseRuns(args, quick);
         string? baselineRef = Experiment.Arg(args, "--baseline");
         string? baselineDir = Builds.Existing(Experiment.Arg(args, "--baseline-dir"), "--baseline-dir");

@@ -29,7 +29,7 @@ public static class RegressReport
         {
             if (names is { Count: > 0 }) md.AppendLine($"Measured by {side} only, not compared: {string.Join("; ", names)}.");
         }
-        md.AppendLine("Times and rates: a verdict needs a Mann–Whitney U test (α 0.05) to place B beyond A moved 5%; beside \"same\", p is the test of any difference, without the 5%. \"exact\": deterministic, compared against 0.005.");
+        md.AppendLine("Times and rates: a verdict needs a one-sided Mann–Whitney U test (α 0.05) to place B beyond A moved 5%; beside \"same\", p is the test of any difference, without the 5%. \"exact\": deterministic, compared against 0.005.");
         return md.ToString();
     }
 

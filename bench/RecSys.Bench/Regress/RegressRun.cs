@@ -22,7 +22,7 @@ public sealed record RegressRun(string Name, string Area, bool Quick, Func<RunCo
     /// <summary>A BenchmarkDotNet suite (a --filter pattern): every benchmark's median time, in ns.</summary>
     public static RegressRun Suite(string name, string area, bool quick, string filter) => new(name, area, quick, context =>
     {
-        BenchProcess.Run(context.Build, ["--filter", filter, "--inProcess", "--warmupCount", "2", "--iterationCount", "7", "--iterationTime", "100",
+        BenchProcess.Run(context.Build, ["--filter", filter, "--inProcess", "--warmupCount", "2", "--iterationCount", "7", "--iterationTime", "50",
             "--exporters", "json", "--artifacts", context.Artifacts], context.Environment);
         return ReadBenchmarkDotNet(context.Artifacts, filter);
     });

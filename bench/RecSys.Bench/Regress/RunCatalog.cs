@@ -4,7 +4,7 @@ namespace RecSys.Bench.Regress;
 
 /// <summary>
 /// Everything <c>B regress</c> knows how to measure, by area; <see cref="RegressRun.Quick"/> marks the
-/// day-to-day set (chosen to finish both builds' 8 rounds in under 10 minutes here; docs/benchmarks.md).
+/// day-to-day set (chosen to finish both builds' 12 rounds in under 10 minutes here; docs/benchmarks.md).
 /// </summary>
 public static class RunCatalog
 {
@@ -71,9 +71,9 @@ public static class RunCatalog
     private static RegressRun Served(string name, string endpoint, bool quick) => new(name, "server", quick, context =>
     {
         var server = (RunningServer)context.Fixture!;
-        var options = new LoadDriver.LoadOptions(server.Url, endpoint, Ids: 10_000, Connections: 4, Duration: TimeSpan.FromSeconds(3), Warmup: TimeSpan.Zero);
+        var options = new LoadDriver.LoadOptions(server.Url, endpoint, Ids: 10_000, Connections: 4, Duration: TimeSpan.FromSeconds(2), Warmup: TimeSpan.Zero);
         // Warm up in a run of its own, so that the CPU time read around the measured run holds its requests only.
-        LoadDriver.Measure(options with { Duration = TimeSpan.FromSeconds(1) });
+        LoadDriver.Measure(options with { Duration = TimeSpan.FromSeconds(0.5) });
         var cpuBefore = server.CpuTime();
         var report = LoadDriver.Measure(options);
         double cpuMicros = (server.CpuTime() - cpuBefore).TotalMicroseconds;

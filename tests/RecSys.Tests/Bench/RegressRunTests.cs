@@ -127,7 +127,7 @@ public sealed class RegressRunTests : IDisposable
     [Theory]
     [InlineData("--area", "gpu")]
     [InlineData("--suite", "no-such-run")]
-    [InlineData("--rounds", "2")]
+    [InlineData("--rounds", "3")]
     [InlineData("--baseline-dir", "/nonexistent/build")]
     public void Arguments_it_cannot_use_end_with_exit_code_2_not_a_verdict(string option, string value)
     {

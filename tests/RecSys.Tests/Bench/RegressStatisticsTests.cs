@@ -33,6 +33,13 @@ public sealed class RegressStatisticsTests
         var swapped = MannWhitney.Test(y, x);
         Assert.Equal(x.Length * y.Length - u, swapped.U);
         Tolerance.AssertClose(result.P, swapped.P, 1e-12, 0, "p swapped");
+        // One-sided: without ties the two-sided p is twice the tail on U's side (scipy's alternative="less"
+        // or "greater"), the other tail holds the rest, and swapping the samples swaps the tails.
+        double smaller = u < x.Length * y.Length / 2.0 ? result.PLess : result.PGreater;
+        double larger = u < x.Length * y.Length / 2.0 ? result.PGreater : result.PLess;
+        Tolerance.AssertClose(p / 2, smaller, exact ? 1e-12 : 1e-6, 0, "one-sided p");
+        Assert.True(larger > 0.5, $"the other tail {larger}");
+        Tolerance.AssertClose(result.PGreater, swapped.PLess, 1e-12, 0, "tails swapped");
     }
 
     public static TheoryData<double[], double[], double, double> TiedByEnumeration => new()
@@ -64,12 +71,16 @@ public sealed class RegressStatisticsTests
             // Values from a handful of levels, so ties are common.
             double[] x = [.. Enumerable.Range(0, m).Select(_ => (double)rng.NextInt(4))];
             double[] y = [.. Enumerable.Range(0, n).Select(_ => (double)rng.NextInt(4))];
-            Tolerance.AssertClose(Enumerated(x, y), MannWhitney.Test(x, y).P, 1e-12, 0, $"trial {trial}");
+            var (twoSided, less, greater) = Enumerated(x, y);
+            var result = MannWhitney.Test(x, y);
+            Tolerance.AssertClose(twoSided, result.P, 1e-12, 0, $"trial {trial}");
+            Tolerance.AssertClose(less, result.PLess, 1e-12, 0, $"trial {trial}, P(U ≤ u)");
+            Tolerance.AssertClose(greater, result.PGreater, 1e-12, 0, $"trial {trial}, P(U ≥ u)");
         }
     }
 
-    /// <summary>The two-sided p by brute force: U of every choice of m values out of the pooled sample.</summary>
-    private static double Enumerated(double[] x, double[] y)
+    /// <summary>The p-values by brute force: U of every choice of m values out of the pooled sample.</summary>
+    private static (double TwoSided, double Less, double Greater) Enumerated(double[] x, double[] y)
     {
         double[] pooled = [.. x, .. y];
         double U(IEnumerable<int> chosen)
@@ -96,7 +107,7 @@ public sealed class RegressStatisticsTests
             if (u <= observed + 1e-9) below++;
             if (u >= observed - 1e-9) above++;
         }
-        return Math.Min(1, 2.0 * Math.Min(below, above) / total);
+        return (Math.Min(1, 2.0 * Math.Min(below, above) / total), (double)below / total, (double)above / total);
     }
 
     private static IEnumerable<int[]> Subsets(int n, int k)
@@ -138,9 +149,22 @@ public sealed class RegressStatisticsTests
     }
 
     [Fact]
+    public void A_regression_is_a_one_sided_question()
+    {
+        // B beyond A moved 5% in 22 of 25 pairs: P(U ≥ 22) = 7/252 = 0.028 decides it, where a two-sided
+        // test (0.056) would not; the p reported is the one that decided.
+        var c = Comparison.Of(MetricSpec.Time("t"), [100, 101, 102, 103, 104], [106.5, 110, 111, 112, 113]);
+        Assert.Equal(Verdict.Regression, c.Verdict);
+        Tolerance.AssertClose(7.0 / 252, c.P!.Value, 1e-12, 0, "p");
+        // The same samples as a rate (higher is better): now B is the better one.
+        var rate = Comparison.Of(MetricSpec.Rate("r", "1/s"), [100, 101, 102, 103, 104], [106.5, 110, 111, 112, 113]);
+        Assert.Equal(Verdict.Improvement, rate.Verdict);
+    }
+
+    [Fact]
     public void Too_few_runs_never_decide()
     {
-        // Three against three: the smallest two-sided p is 0.1, so even a doubling is not a verdict.
+        // Three against three: the smallest one-sided p is 1/20 = 0.05, not below α, so even a doubling is not a verdict.
         var time = MetricSpec.Time("t");
         var c = Comparison.Of(time, [100, 101, 99], [200, 201, 199]);
         Assert.Equal(Verdict.Same, c.Verdict);
