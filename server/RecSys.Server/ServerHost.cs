@@ -1,5 +1,6 @@
 using Npgsql;
 using RecSys.Engine.Data;
+using RecSys.Server.Cluster;
 using RecSys.Server.Configuration;
 using RecSys.Server.Endpoints;
 using RecSys.Server.Events;
@@ -38,7 +39,19 @@ public static class ServerHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton(new ModelStore(options.Storage, options.KeepVersions));
+        string node = options.Cluster.NodeName(options.Port);
+        if (options.Clustered)
+        {
+            // Replicas: the registry and the one-trainer lock are the database's; the versions' files stay in the (shared) storage folder.
+            services.AddSingleton(sp => new PostgresPromotionRegistry(sp.GetRequiredService<NpgsqlDataSource>(), node));
+            services.AddSingleton(sp => new ModelStore(options.Storage, options.KeepVersions, sp.GetRequiredService<PostgresPromotionRegistry>()));
+            services.AddSingleton(sp => new ClusterNode(node, new ClusterTrainings(sp.GetRequiredService<NpgsqlDataSource>(), options.Db!, node)));
+        }
+        else
+        {
+            services.AddSingleton(new ModelStore(options.Storage, options.KeepVersions));
+            services.AddSingleton(new ClusterNode(node, null));
+        }
         services.AddSingleton<ModelHost>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<TrainingService>();
@@ -49,6 +62,12 @@ public static class ServerHost
         services.AddHostedService(sp => sp.GetRequiredService<EventIngest>());
         // Start-up next: it loads the catalog and the model before the schedule and the interval reloads begin.
         services.AddHostedService<StartupService>();
+        // Following the shared registry once the start-up load is done.
+        if (options.Clustered)
+        {
+            services.AddSingleton<ClusterFollower>();
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterFollower>());
+        }
         // Experiments after the model: an arm's model version loads beside the serving one.
         services.AddSingleton(_ => ExperimentStores.For(options));
         services.AddSingleton<ExperimentService>();

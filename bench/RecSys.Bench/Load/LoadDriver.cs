@@ -9,13 +9,15 @@ using RecSys.Bench.Experiments;
 namespace RecSys.Bench.Load;
 
 /// <summary>
-/// <c>load [--url http://127.0.0.1:8000] [--endpoint ml|similar|events] [--batch 100] [--ids 10000]
+/// <c>load [--url http://127.0.0.1:8000 [--url …]] [--endpoint ml|similar|events] [--batch 100] [--ids 10000]
 /// [--connections 4] [--seconds 8] [--warmup 2] [--rate 0]</c>: a closed-loop HTTP/1.1 load driver with
 /// wrk's shape — one thread, keep-alive connections each with one request in flight, ids walked as
 /// bench/load/*.lua walk them — that reports every request's latency exactly, both as measured and
 /// corrected for coordinated omission the way wrk corrects it, so the two can be told apart
 /// (docs/benchmarks.md). <c>events</c> posts batches of <c>--batch</c> play events; <c>--rate</c> caps
-/// requests a second (0: as fast as answers come), to hold a background load steady.
+/// requests a second (0: as fast as answers come), to hold a background load steady. <c>--url</c> given
+/// more than once spreads the connections over the servers in turn, as a load balancer spreads
+/// keep-alive connections over replicas.
 /// </summary>
 public static class LoadDriver
 {
@@ -23,15 +25,16 @@ public static class LoadDriver
 
     public static int Run(string[] args)
     {
+        var urls = UrlArgs(args, "--url", "http://127.0.0.1:8000");
         var options = new LoadOptions(
-            UrlArg(args, "--url", "http://127.0.0.1:8000"),
+            urls[0],
             Experiment.Arg(args, "--endpoint") ?? "ml",
             Experiment.PositiveIntArg(args, "--ids", 10_000),
             Experiment.PositiveIntArg(args, "--connections", 4),
             TimeSpan.FromSeconds(SecondsArg(args, "--seconds", 8)),
             TimeSpan.FromSeconds(SecondsArg(args, "--warmup", 2)),
             Experiment.PositiveIntArg(args, "--batch", 100),
-            Experiment.Arg(args, "--rate") is null ? 0 : Experiment.PositiveIntArg(args, "--rate", 0));
+            Experiment.Arg(args, "--rate") is null ? 0 : Experiment.PositiveIntArg(args, "--rate", 0)) { Urls = urls };
         LoadReport report;
         try
         {
@@ -39,12 +42,14 @@ public static class LoadDriver
         }
         catch (Exception e) when (e is SocketException or InvalidOperationException or FormatException or ArgumentException)
         {
-            Console.Error.WriteLine($"error: load against {options.Url} failed: {e.Message}");
+            Console.Error.WriteLine($"error: load against {string.Join(", ", options.Targets)} failed: {e.Message}");
             return 1;
         }
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             url = options.Url.ToString(),
+            urls = options.Targets.Count > 1 ? options.Targets.Select(u => u.ToString()).ToArray() : null,
+            requests_per_url = options.Targets.Count > 1 ? report.AnswersPerUrl : null,
             endpoint = options.Endpoint,
             batch = options.Endpoint == "events" ? options.Batch : (int?)null,
             events_per_second = options.Endpoint == "events" ? Math.Round(report.RequestsPerSecond * options.Batch) : (double?)null,
@@ -64,7 +69,11 @@ public static class LoadDriver
     /// <summary>Warms up, then drives the server for the measured duration.</summary>
     public static LoadReport Measure(LoadOptions options)
     {
-        var run = new ClosedLoop(options.Url, LoadRequests.For(options.Endpoint, options.Url, options.Ids, options.Batch), options.Connections, options.Rate);
+        if (options.Connections < options.Targets.Count)
+        {
+            throw new ArgumentException($"--connections ({options.Connections}) must be at least the number of --url ({options.Targets.Count}): each server needs one");
+        }
+        var run = new ClosedLoop(options.Targets, LoadRequests.For(options.Endpoint, options.Url, options.Ids, options.Batch), options.Connections, options.Rate);
         try
         {
             if (options.Warmup > TimeSpan.Zero) run.Drive(options.Warmup, record: false);
@@ -77,7 +86,8 @@ public static class LoadDriver
                 interval,
                 result.Histogram.Count / (result.ElapsedMicros / 1e6),
                 result.Non2xx,
-                result.AllocatedBytes);
+                result.AllocatedBytes)
+            { AnswersPerUrl = result.AnswersPerUrl };
         }
         finally
         {
@@ -93,14 +103,12 @@ public static class LoadDriver
         return summary;
     }
 
-    private static Uri UrlArg(string[] args, string name, string fallback)
+    /// <summary>Every "--url U" in order (the fallback when there is none), each an http:// URL.</summary>
+    private static Uri[] UrlArgs(string[] args, string name, string fallback)
     {
-        string text = Experiment.Arg(args, name) ?? fallback;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
-        {
-            throw new ArgumentException($"{name} must be an http:// URL (got '{text}')");
-        }
-        return url;
+        var texts = args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]).DefaultIfEmpty(fallback);
+        return [.. texts.Select(text => Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttp
+            ? url : throw new ArgumentException($"{name} must be an http:// URL (got '{text}')"))];
     }
 
     private static double SecondsArg(string[] args, string name, double fallback)
@@ -114,18 +122,31 @@ public static class LoadDriver
         return value;
     }
 
-    public sealed record LoadOptions(Uri Url, string Endpoint, int Ids, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch = 100, int Rate = 0);
+    public sealed record LoadOptions(Uri Url, string Endpoint, int Ids, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch = 100, int Rate = 0)
+    {
+        /// <summary>Every server to drive, connections spread over them in turn (default: <see cref="Url"/> alone).</summary>
+        public IReadOnlyList<Uri>? Urls { get; init; }
+
+        public IReadOnlyList<Uri> Targets => Urls is { Count: > 0 } urls ? urls : [Url];
+    }
 
     /// <summary>What a run measured: every answer's latency, and the same corrected as wrk corrects it.</summary>
     public sealed record LoadReport(
-        LatencyHistogram Measured, LatencyHistogram Corrected, long ExpectedIntervalMicros, double RequestsPerSecond, long Non2xx, long AllocatedBytes);
+        LatencyHistogram Measured, LatencyHistogram Corrected, long ExpectedIntervalMicros, double RequestsPerSecond, long Non2xx, long AllocatedBytes)
+    {
+        /// <summary>Measured answers from each of <see cref="LoadOptions.Targets"/>, in order.</summary>
+        public long[] AnswersPerUrl { get; init; } = [];
+    }
 
-    private readonly record struct Result(LatencyHistogram Histogram, long Non2xx, double ElapsedMicros, long AllocatedBytes);
+    private readonly record struct Result(LatencyHistogram Histogram, long Non2xx, double ElapsedMicros, long AllocatedBytes, long[] AnswersPerUrl);
 
     /// <summary>One keep-alive connection with its single request in flight.</summary>
-    private sealed class Connection(Socket socket)
+    private sealed class Connection(Socket socket, int target)
     {
         public Socket Socket { get; } = socket;
+
+        /// <summary>Which of the servers it is connected to.</summary>
+        public int Target { get; } = target;
         public byte[] Received = new byte[64 * 1024];
         public int Filled;
         public long SentAt;
@@ -143,11 +164,13 @@ public static class LoadDriver
         private long _counter;
         private long _paceStart;
 
-        public ClosedLoop(Uri url, LoadRequests requests, int connections, int rate)
+        private readonly int _targets;
+
+        public ClosedLoop(IReadOnlyList<Uri> urls, LoadRequests requests, int connections, int rate)
         {
             _requests = requests;
             _rate = rate;
-            IPAddress address = IPAddress.TryParse(url.Host, out var literal) ? literal : Dns.GetHostAddresses(url.Host)[0];
+            _targets = urls.Count;
             _connections = new Connection[connections];
             _readable = new List<Socket>(connections);
             _paceStart = Stopwatch.GetTimestamp();
@@ -155,8 +178,10 @@ public static class LoadDriver
             {
                 for (int i = 0; i < connections; i++)
                 {
+                    var url = urls[i % urls.Count];
+                    IPAddress address = IPAddress.TryParse(url.Host, out var literal) ? literal : Dns.GetHostAddresses(url.Host)[0];
                     var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    _connections[i] = new Connection(socket);
+                    _connections[i] = new Connection(socket, i % urls.Count);
                     socket.Connect(new IPEndPoint(address, url.Port));
                     socket.Blocking = false;
                     _bySocket[socket] = _connections[i];
@@ -185,6 +210,7 @@ public static class LoadDriver
         {
             var histogram = new LatencyHistogram();
             long non2xx = 0;
+            var perTarget = new long[_targets];
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
             long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -213,13 +239,14 @@ public static class LoadDriver
                         long done = Stopwatch.GetTimestamp();
                         histogram.Record((done - connection.SentAt) * 1_000_000 / Stopwatch.Frequency);
                         if (status is < 200 or > 299) non2xx++;
+                        perTarget[connection.Target]++;
                     }
                     SendOrPark(connection);
                 }
                 now = Stopwatch.GetTimestamp();
             }
             double elapsedMicros = (now - start) * 1e6 / Stopwatch.Frequency;
-            return new Result(histogram, non2xx, elapsedMicros, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+            return new Result(histogram, non2xx, elapsedMicros, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore, perTarget);
         }
 
         public void Close()

@@ -28,16 +28,37 @@ internal static class ModelCommands
         DefaultValueFactory = _ => new Configuration.ServerOptions().Storage,
     };
 
+    private static Option<string?> Db() => new("--db")
+    {
+        Description = "PostgreSQL connection string of replicas' shared model registry (default: the RECSYS_DB environment variable; without either, the store's own files)",
+    };
+
+    /// <summary>
+    /// The store, with the registry the servers use: with a database, the shared one (a change there
+    /// reaches every replica through its notification), else the store's files.
+    /// </summary>
+    private static Hosting.ModelStore OpenStore(ParseResult r, Option<string> storage, Option<string?> db)
+    {
+        string root = r.GetValue(storage)!;
+        string? connectionString = r.GetValue(db) ?? Environment.GetEnvironmentVariable("RECSYS_DB");
+        if (string.IsNullOrWhiteSpace(connectionString)) return new Hosting.ModelStore(root);
+        var registry = new Cluster.PostgresPromotionRegistry(Npgsql.NpgsqlDataSource.Create(connectionString), $"cli@{Environment.MachineName}");
+        registry.Initialize(new FilePromotionRegistry(Path.GetFullPath(root)).Read());
+        return new Hosting.ModelStore(root, registry: registry);
+    }
+
     private static Command List()
     {
         var cmd = new Command("list", "List stored model versions (newest last) and which one is current");
         var storage = Storage();
+        var db = Db();
         var json = CliOptions.Json();
         cmd.Options.Add(storage);
+        cmd.Options.Add(db);
         cmd.Options.Add(json);
         cmd.SetAction(r =>
         {
-            var store = new Hosting.ModelStore(r.GetValue(storage)!);
+            var store = OpenStore(r, storage, db);
             string? current = store.Current;
             var broken = store.Broken();
             var rows = new JsonArray();
@@ -83,14 +104,16 @@ internal static class ModelCommands
 
     private static Command Promote()
     {
-        var cmd = new Command("promote", "Make a stored version current (a running server picks it up on POST /admin/reload)");
+        var cmd = new Command("promote", "Make a stored version current (a running server picks it up on POST /admin/reload; replicas sharing --db follow at once)");
         var version = new Argument<string>("version") { Description = "Version name, as 'model list' shows it" };
         var storage = Storage();
+        var db = Db();
         cmd.Arguments.Add(version);
         cmd.Options.Add(storage);
+        cmd.Options.Add(db);
         cmd.SetAction(r =>
         {
-            var store = new Hosting.ModelStore(r.GetValue(storage)!);
+            var store = OpenStore(r, storage, db);
             string v = r.GetValue(version)!;
             // Refuse a name that is not a version, and a version whose model or manifest does not load.
             ModelFile.Load(Path.Combine(store.VersionDirectory(v), Hosting.ModelStore.ModelFileName));
@@ -107,10 +130,12 @@ internal static class ModelCommands
     {
         var cmd = new Command("rollback", "Make the previously promoted version current again");
         var storage = Storage();
+        var db = Db();
         cmd.Options.Add(storage);
+        cmd.Options.Add(db);
         cmd.SetAction(r =>
         {
-            string v = new Hosting.ModelStore(r.GetValue(storage)!).Rollback();
+            string v = OpenStore(r, storage, db).Rollback();
             Console.WriteLine($"current: {v}");
             return 0;
         });
@@ -122,16 +147,17 @@ internal static class ModelCommands
         var cmd = new Command("import", "Add a model file written elsewhere (RecSys's, or numpy savez with user_factors, item_factors, user_ids, track_ids) to the store as a new version");
         var path = new Argument<string>("file") { Description = "Path to the .npz file" };
         var storage = Storage();
-        var promote = new Option<bool>("--promote") { Description = "Make it current after the import gate (a running server picks it up on POST /admin/reload)" };
+        var promote = new Option<bool>("--promote") { Description = "Make it current after the import gate (a running server picks it up on POST /admin/reload; replicas sharing --db follow at once)" };
         var force = new Option<bool>("--force") { Description = "With --promote: skip the import gate" };
         var json = CliOptions.Json();
+        var db = Db();
         cmd.Arguments.Add(path);
-        foreach (var o in new Option[] { storage, promote, force, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { storage, db, promote, force, json }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             string file = r.GetValue(path)!;
             if (r.GetValue(force) && !r.GetValue(promote)) throw new CliException("--force skips the import gate of --promote; without --promote there is no gate to skip");
-            var store = new Hosting.ModelStore(r.GetValue(storage)!);
+            var store = OpenStore(r, storage, db);
             string sha256 = FileHash.Sha256(file);
             string? existing = store.FindImport(sha256);
             string version = existing ?? store.Import(file, sha256, TimeProvider.System);

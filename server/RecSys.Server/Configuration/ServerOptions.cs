@@ -103,6 +103,12 @@ public sealed class ServerOptions
     /// <summary>Play events received over POST /events/plays (docs/events.md).</summary>
     public EventOptions Events { get; set; } = new();
 
+    /// <summary>Replicas coordinated through the database (RecSys:Cluster:*).</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+
+    /// <summary>Whether the model registry and the training lock are the database's (replicas act as one).</summary>
+    public bool Clustered => Cluster.Enabled && !string.IsNullOrWhiteSpace(Db);
+
     /// <summary>A/B experiments (docs/experiments.md).</summary>
     public ExperimentOptions Experiments { get; set; } = new();
 
@@ -156,6 +162,7 @@ public sealed class ServerOptions
         if (InputFile is { Length: > 0 } && !File.Exists(InputFile)) problems.Add($"RecSys:InputFile not found: {InputFile}");
         if (MetadataFile is { Length: > 0 } && !File.Exists(MetadataFile)) problems.Add($"RecSys:MetadataFile not found: {MetadataFile}");
         problems.AddRange(Events.Validate());
+        problems.AddRange(Cluster.Validate());
         problems.AddRange(Experiments.Validate());
         problems.AddRange(Console.Validate());
         problems.AddRange(Tuning.Validate());

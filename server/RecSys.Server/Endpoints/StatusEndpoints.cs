@@ -24,9 +24,13 @@ internal static partial class StatusEndpoints
         app.MapMetrics("/metrics").WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 
-    private static IResult Describe(ModelHost host, CatalogService catalog, TrainingService training, TrainingScheduler scheduler, ServerOptions options,
-        Events.EventIngest ingest, Events.LivePlays live)
+    private static async Task<IResult> Describe(ModelHost host, CatalogService catalog, TrainingService training, TrainingScheduler scheduler, ServerOptions options,
+        Events.EventIngest ingest, Events.LivePlays live, Cluster.ClusterNode node, IServiceProvider services)
     {
+        // With replicas, the last run is the cluster's (whichever node trained), read from the database.
+        var (last, lastError) = await ClusterTrainingsAsync(node, training);
+        // The registry's pointer is a blocking read (the database's, with replicas): not on a socket thread.
+        var cluster = await Task.Run(() => ClusterStatus(host, node, services.GetService<Cluster.ClusterFollower>()));
         var serving = host.Current;
         var catalogStatus = catalog.Status;
         var m = serving?.Manifest;
@@ -65,9 +69,11 @@ internal static partial class StatusEndpoints
                 ["schedule"] = options.Schedule,
                 ["time_zone"] = options.ScheduleZone.Id,
                 ["next_run"] = scheduler.NextRunUtc,
-                ["last"] = Training(training.Last),
-                ["last_error"] = Training(training.LastError),
+                ["last"] = Training(last),
+                ["last_error"] = Training(lastError),
+                ["last_skipped"] = Training(training.LastSkipped),
             },
+            ["cluster"] = cluster,
         };
         return Results.Json(Redact(body));
     }
@@ -136,8 +142,50 @@ internal static partial class StatusEndpoints
         };
     }
 
+    private static async Task<(TrainingOutcome? Last, TrainingOutcome? LastError)> ClusterTrainingsAsync(Cluster.ClusterNode node, TrainingService training)
+    {
+        if (node.Trainings is not { } trainings) return (training.Last, training.LastError);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            var last = await trainings.LastAsync(failedOnly: false, timeout.Token);
+            var failed = await trainings.LastAsync(failedOnly: true, timeout.Token);
+            return (last is { } l ? l.Outcome with { Node = l.Node } : null, failed is { } f ? f.Outcome with { Node = f.Node } : null);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            // The database is away: this node's own runs still say something.
+            return (training.Last, training.LastError);
+        }
+    }
+
+    /// <summary>This replica against the registry: its name, where the pointer lives, and whether it serves what the pointer names.</summary>
+    private static JsonObject ClusterStatus(ModelHost host, Cluster.ClusterNode node, Cluster.ClusterFollower? follower)
+    {
+        string? current = null, error = null;
+        try
+        {
+            current = host.Store.Current;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+        }
+        return new JsonObject
+        {
+            ["node"] = node.Name,
+            ["registry"] = host.Store.Registry.Kind,
+            ["current"] = current,
+            ["in_sync"] = error is null && current is not null && current == host.Current?.Version,
+            ["listening"] = follower?.Listening,
+            ["last_announcement"] = follower?.LastAnnouncementUtc,
+            ["error"] = error,
+        };
+    }
+
     private static JsonObject? Training(TrainingOutcome? t) => t is null ? null : new JsonObject
     {
+        ["node"] = t.Node,
         ["started_at"] = t.StartedUtc,
         ["finished_at"] = t.FinishedUtc,
         ["trigger"] = t.Trigger,

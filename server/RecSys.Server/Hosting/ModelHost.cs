@@ -68,7 +68,15 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
 
     private LoadOutcome ReloadCurrentLocked()
     {
-        string? version = store.Current;
+        string? version;
+        try
+        {
+            version = store.Current;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, null, $"the current version cannot be read: {e.Message}"));
+        }
         if (version is null)
         {
             return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, null, "the model store has no current version"));
@@ -82,6 +90,29 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
         catch (Exception e) when (IsLoadFailure(e))
         {
             return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, false, version, $"could not load {version}: {e.Message}") { Malformed = IsMalformed(e) });
+        }
+    }
+
+    /// <summary>The version a <see cref="Follow"/> could not load: not tried again until the pointer moves or is announced again.</summary>
+    private string? _refusedToFollow;
+
+    /// <summary>
+    /// A replica catching up with the shared registry: when its current version is not the one serving,
+    /// loads, validates and swaps it (or keeps serving and says why in <see cref="LastReload"/>). Returns
+    /// null when there was nothing to do. Waits for a change in progress on this node (a training's
+    /// promotion), then looks. A version that failed is tried again only when <paramref name="announced"/>
+    /// (a promotion's notification), so a bad promotion costs each replica one load, not one per check.
+    /// </summary>
+    public LoadOutcome? Follow(bool announced)
+    {
+        lock (_changes)
+        {
+            string? version = store.Current;
+            if (version is null || version == _current?.Version) return null;
+            if (version == _refusedToFollow && !announced) return null;
+            var outcome = ReloadCurrentLocked();
+            _refusedToFollow = outcome.Ok ? null : outcome.Version;
+            return outcome;
         }
     }
 
@@ -100,7 +131,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     private LoadOutcome LoadAtStartupLocked()
     {
         var outcome = ReloadCurrentLocked();
-        string? bad = store.Current;
+        string? bad = outcome.Version;
         if (outcome.Ok || bad is null) return outcome;
         var failures = new List<string> { outcome.Message };
         if (outcome.Malformed) Note(() => store.MarkBroken(bad, outcome.Message));
@@ -111,7 +142,10 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
             try
             {
                 var loaded = Load(version);
-                Note(() => store.Promote(version, prune: false));
+                // A shared registry's pointer is every replica's: one that cannot load it serves the
+                // older version alone, and does not move the others back.
+                if (store.Registry.Shared) _refusedToFollow = bad;
+                else Note(() => store.Promote(version, prune: false));
                 Swap(loaded);
                 return Record(new LoadOutcome(time.GetUtcNow().UtcDateTime, true, version,
                     $"serving {version}, the newest promoted version that loads: the current version {bad} does not ({outcome.Message})"));

@@ -6,12 +6,13 @@ namespace RecSys.Server.Hosting;
 
 /// <summary>
 /// Versioned models on disk: &lt;root&gt;/models/&lt;version&gt;/{model.npz, index files, manifest.json},
-/// a "current" pointer file, a history of promotions for rollback, and the versions found broken.
+/// the versions found broken, and a registry of the current version and the promotions before it
+/// (files in the root, or PostgreSQL shared by replicas: <see cref="IPromotionRegistry"/>).
 /// Every file is written whole or not at all (temporary file, flushed, renamed, folder flushed), so a
 /// power loss leaves the old content or the new. Version names are the store's own (a UTC time); no
 /// other name, path or separator is accepted. Pruning keeps the newest good versions.
 /// </summary>
-public sealed class ModelStore(string root, int keep = 5)
+public sealed class ModelStore(string root, int keep = 5, IPromotionRegistry? registry = null)
 {
     public const string ModelFileName = "model.npz";
     public const string ManifestFileName = "manifest.json";
@@ -20,8 +21,7 @@ public sealed class ModelStore(string root, int keep = 5)
 
     public string Root { get; } = Path.GetFullPath(root);
     public string ModelsDirectory => Path.Combine(Root, "models");
-    private string CurrentFile => Path.Combine(Root, "current");
-    private string HistoryFile => Path.Combine(Root, "history");
+    public IPromotionRegistry Registry { get; } = registry ?? new FilePromotionRegistry(Path.GetFullPath(root));
     private string BrokenFile => Path.Combine(Root, "broken");
 
     /// <summary>A version's folder; refuses anything but a version name (no paths, no <c>.partial</c> folders).</summary>
@@ -35,15 +35,7 @@ public sealed class ModelStore(string root, int keep = 5)
             && name.AsSpan(9, 9).IndexOfAnyExceptInRange('0', '9') < 0;
 
     /// <summary>The promoted version, or null when none is.</summary>
-    public string? Current
-    {
-        get
-        {
-            if (!File.Exists(CurrentFile)) return null;
-            string v = File.ReadAllText(CurrentFile).Trim();
-            return v.Length == 0 ? null : v;
-        }
-    }
+    public string? Current => Registry.Read().Current;
 
     /// <summary>All stored versions, oldest first (names sort by time).</summary>
     public IReadOnlyList<string> Versions() =>
@@ -79,9 +71,11 @@ public sealed class ModelStore(string root, int keep = 5)
             if (Directory.Exists(temp)) Directory.Delete(temp, true);
             Directory.CreateDirectory(temp);
             ModelFile.Save(model, Path.Combine(temp, ModelFileName));
-            WriteAtomic(Path.Combine(temp, ManifestFileName), JsonSerializer.Serialize(manifest(version), Indented));
+            string manifestJson = JsonSerializer.Serialize(manifest(version), Indented);
+            WriteAtomic(Path.Combine(temp, ManifestFileName), manifestJson);
             Directory.Move(temp, dir);
             DurableFile.FlushDirectory(ModelsDirectory);
+            Registry.Added(version, manifestJson);
             return version;
         }
     }
@@ -166,10 +160,8 @@ public sealed class ModelStore(string root, int keep = 5)
             {
                 throw new InvalidOperationException($"no model version '{version}' in {ModelsDirectory}");
             }
-            var history = History();
-            if (history.Count == 0 || history[^1] != version) history.Add(version);
-            WriteAtomic(HistoryFile, string.Join('\n', history));
-            WriteAtomic(CurrentFile, version);
+            Registry.Change(state => new PromotionState(version,
+                state.History.Count > 0 && state.History[^1] == version ? state.History : [.. state.History, version]), "promote");
             if (prune) Prune();
         }
     }
@@ -182,25 +174,30 @@ public sealed class ModelStore(string root, int keep = 5)
     {
         lock (_gate)
         {
-            var history = History();
-            string? current = Current;
-            // Drop the current version and any entries whose files are gone, are known broken, or whose
-            // manifest does not parse (found broken now).
-            var broken = Broken();
-            while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]) || broken.ContainsKey(history[^1]) || !ManifestReads(history[^1])))
-            {
-                history.RemoveAt(history.Count - 1);
-            }
-            if (history.Count == 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
-            string previous = history[^1];
-            if (expected is not null && previous != expected)
-            {
-                throw new InvalidOperationException($"the version to roll back to is now {previous}, not {expected}: the store changed meanwhile");
-            }
-            WriteAtomic(HistoryFile, string.Join('\n', history));
-            WriteAtomic(CurrentFile, previous);
+            string previous = "";
+            Registry.Change(state => RolledBack(state, expected, out previous), "rollback");
             return previous;
         }
+    }
+
+    private PromotionState RolledBack(PromotionState state, string? expected, out string previous)
+    {
+        var history = state.History.ToList();
+        string? current = state.Current;
+        // Drop the current version and any entries whose files are gone, are known broken, or whose
+        // manifest does not parse (found broken now).
+        var broken = Broken();
+        while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]) || broken.ContainsKey(history[^1]) || !ManifestReads(history[^1])))
+        {
+            history.RemoveAt(history.Count - 1);
+        }
+        if (history.Count == 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
+        previous = history[^1];
+        if (expected is not null && previous != expected)
+        {
+            throw new InvalidOperationException($"the version to roll back to is now {previous}, not {expected}: the store changed meanwhile");
+        }
+        return new PromotionState(previous, history);
     }
 
     /// <summary>The version <see cref="Rollback"/> would make current, without moving anything; null when there is none.</summary>
@@ -210,8 +207,7 @@ public sealed class ModelStore(string root, int keep = 5)
         {
             var broken = Broken();
             var versions = Versions();
-            string? current = Current;
-            var history = History();
+            var (current, history) = Registry.Read();
             for (int i = history.Count - 1; i >= 0; i--)
             {
                 string v = history[i];
@@ -243,9 +239,7 @@ public sealed class ModelStore(string root, int keep = 5)
         }
     }
 
-    private List<string> History() => File.Exists(HistoryFile)
-        ? File.ReadAllLines(HistoryFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList()
-        : [];
+    private List<string> History() => [.. Registry.Read().History];
 
     /// <summary>Versions something else serves (an experiment's <c>model:</c> arms): never pruned.</summary>
     public Func<IEnumerable<string>> Pinned { get; set; } = () => [];
@@ -261,8 +255,9 @@ public sealed class ModelStore(string root, int keep = 5)
         var broken = Broken();
         var kept = versions.Where(v => !broken.ContainsKey(v)).TakeLast(Math.Max(1, keep)).ToHashSet();
         kept.UnionWith(Pinned());
-        if (Current is { } current) kept.Add(current);
-        if (RollbackTarget(History(), Current, broken) is { } previous) kept.Add(previous);
+        var (current, history) = Registry.Read();
+        if (current is not null) kept.Add(current);
+        if (RollbackTarget([.. history], current, broken) is { } previous) kept.Add(previous);
         int excess = versions.Count - Math.Max(1, keep);
         foreach (string v in versions.OrderBy(v => broken.ContainsKey(v) ? 0 : 1).ThenBy(v => v, StringComparer.Ordinal))
         {

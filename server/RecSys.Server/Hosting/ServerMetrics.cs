@@ -38,6 +38,12 @@ public static class ServerMetrics
     public static readonly Gauge TrainingLastFailed = Metrics.CreateGauge(
         "recsys_training_last_failed", "1 when the last training run failed (its error is at /model), else 0.");
 
+    public static readonly Gauge ClusterListening = Metrics.CreateGauge(
+        "recsys_cluster_listening", "1 while this replica is subscribed to the shared model registry's promotions (0 while reconnecting).");
+
+    public static readonly Gauge ModelInSync = Metrics.CreateGauge(
+        "recsys_model_in_sync", "1 when this replica serves the shared registry's current version, 0 when it does not (a load failed, or one is in progress).");
+
     public static readonly Gauge CatalogTracks = Metrics.CreateGauge(
         "recsys_catalog_tracks", "Track metadata rows loaded now.");
 

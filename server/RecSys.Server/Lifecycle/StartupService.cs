@@ -50,6 +50,18 @@ internal sealed class StartupService(ServerOptions options, ModelHost host, Cata
         {
             log.LogWarning("could not clean the model store: {Message}", e.Message);
         }
+        if (host.Store.Registry is Cluster.PostgresPromotionRegistry registry)
+        {
+            try
+            {
+                // The tables, and a first row carried over from this node's own files when the registry is new.
+                registry.Initialize(new FilePromotionRegistry(host.Store.Root).Read());
+            }
+            catch (IOException e)
+            {
+                log.LogError("cannot prepare the shared model registry: {Message}; serving what it names once it answers", e.Message);
+            }
+        }
         ImportOriginalDesignModel();
         if (!await catalog.ReloadAsync("startup", cancellationToken))
         {
@@ -78,11 +90,26 @@ internal sealed class StartupService(ServerOptions options, ModelHost host, Cata
         if (!outcome.Ok && options.TrainIfMissing)
         {
             log.LogInformation("no model yet: training one from {Source} in the background (legacy answers until it is ready)", options.SourceName);
-            training.TryStart("startup", out _);
+            // Replicas starting together all ask; the first trains, and the others, finding a version
+            // promoted since their own load looked once they hold the training lock, follow it instead.
+            training.TryStart("startup", out _, decline: () => PromotedSince(outcome.Version) is { } v ? $"{v} was promoted meanwhile" : null);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The current version when it is no longer <paramref name="seen"/> (what start-up's load found), else null.</summary>
+    private string? PromotedSince(string? seen)
+    {
+        try
+        {
+            return host.Store.Current is { } now && now != seen ? now : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// The original design kept its model at storage/recommender/model.npz, RecSys's store root: a

@@ -39,7 +39,7 @@ public sealed class TrainingScheduler(ServerOptions options, TrainingService tra
                 return;
             }
             Fired++;
-            if (training.TryStart("schedule", out var run))
+            if (training.TryStart("schedule", out var run, scheduledFor: next))
             {
                 await run;
             }

@@ -16,13 +16,22 @@ using RecSys.Server.Sources;
 namespace RecSys.Server.Lifecycle;
 
 /// <summary>The outcome of one training run.</summary>
-public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, string Trigger, bool Ok, string? Version, bool Promoted, string Message);
+public sealed record TrainingOutcome(DateTime StartedUtc, DateTime FinishedUtc, string Trigger, bool Ok, string? Version, bool Promoted, string Message)
+{
+    /// <summary>The replica that ran it (or declined it).</summary>
+    public string? Node { get; init; }
+
+    /// <summary>Not run here: another replica is training, or already did this scheduled run.</summary>
+    public bool Skipped { get; init; }
+}
 
 /// <summary>
 /// Trains from the configured source, evaluates on a holdout, stores a version, and asks the host to
-/// promote it. One run at a time; a failure is recorded and never touches the serving model.
+/// promote it. One run at a time, and with replicas one among them all (<see cref="Cluster.ClusterTrainings"/>);
+/// a failure is recorded and never touches the serving model.
 /// </summary>
-public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, EventIngest events, TimeProvider time, ILogger<TrainingService> log)
+public sealed class TrainingService(ServerOptions options, ModelHost host, CatalogService catalog, EventIngest events, Cluster.ClusterNode node, TimeProvider time,
+    ILogger<TrainingService> log)
 {
     private int _running;
 
@@ -32,16 +41,69 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
     /// <summary>The last run that failed, kept after later successes so /model still shows what went wrong and when.</summary>
     public TrainingOutcome? LastError { get; private set; }
 
-    /// <summary>Starts a run unless one is going; false when one already is.</summary>
-    public bool TryStart(string trigger, out Task<TrainingOutcome> run)
+    /// <summary>The last run this replica declined because another one trains (null on a single node).</summary>
+    public TrainingOutcome? LastSkipped { get; private set; }
+
+    /// <summary>
+    /// Starts a run unless one is going here; false when one already is. <paramref name="scheduledFor"/>
+    /// (the schedule's occurrence) makes the run once-only among replicas.
+    /// </summary>
+    /// <param name="decline">With replicas, asked once this node holds the training lock: a reason not to run after all, or null.</param>
+    public bool TryStart(string trigger, out Task<TrainingOutcome> run, DateTime? scheduledFor = null, Func<string?>? decline = null)
     {
         if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
         {
-            run = Task.FromResult(new TrainingOutcome(Now, Now, trigger, false, null, false, "a training run is already in progress"));
+            run = Task.FromResult(new TrainingOutcome(Now, Now, trigger, false, null, false, "a training run is already in progress") { Node = node.Name });
             return false;
         }
-        run = Task.Run(() => RunLocked(trigger));
+        run = Task.Run(() => RunAsOneTrainer(trigger, scheduledFor, decline));
         return true;
+    }
+
+    /// <summary>With replicas, the run takes the one-trainer lock first and records itself; without, it just runs.</summary>
+    private async Task<TrainingOutcome> RunAsOneTrainer(string trigger, DateTime? scheduledFor, Func<string?>? decline)
+    {
+        try
+        {
+            return node.Trainings is { } trainings ? await RunAsOneOf(trainings, trigger, scheduledFor, decline) : await RunLocked(trigger);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private async Task<TrainingOutcome> RunAsOneOf(Cluster.ClusterTrainings trainings, string trigger, DateTime? scheduledFor, Func<string?>? decline)
+    {
+        var started = Now;
+        Cluster.ClusterTrainings.Turn turn;
+        try
+        {
+            turn = await trainings.TryBeginAsync(trigger, scheduledFor, decline ?? (() => null), CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        {
+            return Failed(started, trigger, new IOException($"cannot take the training lock in PostgreSQL: {e.Message}", e));
+        }
+        if (turn.Lease is not { } lease)
+        {
+            log.LogInformation("training ({Trigger}) not run on {Node}: {Reason}", trigger, node.Name, turn.Refusal);
+            return LastSkipped = new TrainingOutcome(started, Now, trigger, false, null, false, $"not run here: {turn.Refusal}") { Node = node.Name, Skipped = true };
+        }
+        await using (lease)
+        {
+            var outcome = await RunLocked(trigger);
+            try
+            {
+                await lease.FinishAsync(outcome);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                // The run itself stands (promoted or not); only its record is incomplete, and the next trainer closes it.
+                log.LogWarning("could not record the training run in PostgreSQL: {Message}", e.Message);
+            }
+            return outcome;
+        }
     }
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
@@ -99,7 +161,7 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             await catalog.ReloadAsync("promotion", CancellationToken.None);
             var promotion = host.TryPromote(version);
             var outcome = new TrainingOutcome(started, Now, trigger, true, version, promotion.Ok,
-                $"trained {version} in {clock.Elapsed.TotalSeconds:F1} s (holdout ndcg@10 {als.Ndcg:F4}, popularity {popularity.Ndcg:F4}); {promotion.Message}");
+                $"trained {version} in {clock.Elapsed.TotalSeconds:F1} s (holdout ndcg@10 {als.Ndcg:F4}, popularity {popularity.Ndcg:F4}); {promotion.Message}") { Node = node.Name };
             ServerMetrics.Trainings.WithLabels(promotion.Ok ? "promoted" : "not_promoted").Inc();
             ServerMetrics.TrainingLastFailed.Set(0);
             log.LogInformation("{Message}", outcome.Message);
@@ -108,17 +170,18 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
         catch (Exception e)
         {
             // Whatever went wrong, serving goes on with the current model.
-            var outcome = new TrainingOutcome(started, Now, trigger, false, null, false, $"training failed: {e.GetType().Name}: {e.Message}");
-            ServerMetrics.Trainings.WithLabels("failed").Inc();
-            ServerMetrics.TrainingLastFailed.Set(1);
-            LastError = outcome;
-            log.LogError(e, "training failed");
-            return Last = outcome;
+            return Failed(started, trigger, e);
         }
-        finally
-        {
-            Volatile.Write(ref _running, 0);
-        }
+    }
+
+    private TrainingOutcome Failed(DateTime started, string trigger, Exception e)
+    {
+        var outcome = new TrainingOutcome(started, Now, trigger, false, null, false, $"training failed: {e.GetType().Name}: {e.Message}") { Node = node.Name };
+        ServerMetrics.Trainings.WithLabels("failed").Inc();
+        ServerMetrics.TrainingLastFailed.Set(1);
+        LastError = outcome;
+        log.LogError(e, "training failed");
+        return Last = outcome;
     }
 
     /// <summary>

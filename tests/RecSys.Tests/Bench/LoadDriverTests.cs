@@ -30,6 +30,22 @@ public sealed class LoadDriverTests(ServerFixture fixture) : IClassFixture<Serve
     }
 
     [Fact]
+    public async Task Connections_are_spread_over_every_url_in_turn()
+    {
+        (await fixture.Server.Http.GetAsync("/recommend/user/1/ml")).Dispose();
+        var url = fixture.Server.Http.BaseAddress!;
+        // The same server listed twice: what is checked is that each entry gets connections of its own and its answers are counted.
+        var options = new LoadDriver.LoadOptions(url, "ml", 300, 4, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(100)) { Urls = [url, url] };
+        var report = await Task.Factory.StartNew(() => LoadDriver.Measure(options), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        Assert.Equal(2, report.AnswersPerUrl.Length);
+        Assert.All(report.AnswersPerUrl, n => Assert.True(n > 0, $"answers per url: {string.Join(", ", report.AnswersPerUrl)}"));
+        Assert.Equal(report.Measured.Count, report.AnswersPerUrl.Sum());
+        var tooFew = options with { Connections = 1 };
+        Assert.Throws<ArgumentException>(() => LoadDriver.Measure(tooFew));
+    }
+
+    [Fact]
     public async Task Error_answers_are_framed_and_counted_as_non_2xx()
     {
         // Track ids past the 1,500-track test catalog answer 404 problem+json; the rest 200.

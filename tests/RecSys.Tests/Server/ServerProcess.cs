@@ -10,16 +10,21 @@ namespace RecSys.Tests.Server;
 public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
 
-    private ServerProcess(Process process, Uri address)
+    private ServerProcess(Process process, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         _process = process;
+        _output = output;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public HttpClient Http { get; }
 
-    public static async Task<ServerProcess> StartAsync(string storage, string? db = null)
+    /// <summary>What the server has logged so far (for a failing assertion's message).</summary>
+    public string Log => string.Join("\n", _output);
+
+    public static async Task<ServerProcess> StartAsync(string storage, string? db = null, params string[] extra)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "recsys.dll"));
@@ -35,6 +40,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             psi.ArgumentList.Add("--db");
             psi.ArgumentList.Add(db);
         }
+        foreach (string a in extra) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
         process.StandardInput.Close();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,7 +58,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _ = process.WaitForExitAsync().ContinueWith(_ => listening.TrySetException(new InvalidOperationException($"recsys serve exited: {string.Join("\n", output)}")));
         try
         {
-            return new ServerProcess(process, await listening.Task.WaitAsync(TimeSpan.FromMinutes(2)));
+            return new ServerProcess(process, await listening.Task.WaitAsync(TimeSpan.FromMinutes(2)), output);
         }
         catch
         {

@@ -1,0 +1,117 @@
+using Npgsql;
+using RecSys.Server.Configuration;
+using RecSys.Server.Hosting;
+
+namespace RecSys.Server.Cluster;
+
+/// <summary>
+/// Keeps a replica on the shared registry's current version: LISTENs on <see cref="ClusterSchema.Channel"/>
+/// over a connection of its own and follows each promotion as it is announced, and between announcements
+/// checks every <see cref="ClusterOptions.PollMilliseconds"/>, which also covers announcements lost while
+/// the connection was down. A lost connection (PostgreSQL restarted) is reopened with backoff and
+/// subscribed again; serving never waits on any of it.
+/// </summary>
+public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeProvider time, ILogger<ClusterFollower> log) : BackgroundService
+{
+    private volatile bool _listening;
+    private DateTime? _lastAnnouncementUtc;
+
+    /// <summary>Whether the subscription is up now.</summary>
+    public bool Listening => _listening;
+
+    /// <summary>When the last promotion was announced to this replica.</summary>
+    public DateTime? LastAnnouncementUtc => _lastAnnouncementUtc;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromMilliseconds(options.Cluster.PollMilliseconds);
+        // Npgsql's own keepalive does not mix well with waiting for notifications; a "SELECT 1" after each
+        // quiet interval (below) finds a dead connection instead, and the operating system's keepalive a silent one.
+        var connectionString = new NpgsqlConnectionStringBuilder(options.Db) { Pooling = false, TcpKeepAlive = true, ApplicationName = ApplicationName }.ConnectionString;
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand($"LISTEN {ClusterSchema.Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+                _listening = true;
+                ServerMetrics.ClusterListening.Set(1);
+                backoff = TimeSpan.FromMilliseconds(250);
+                log.LogInformation("following the model registry in PostgreSQL as {Node}", options.Cluster.NodeName(options.Port));
+                // Whatever was promoted while not listening.
+                await FollowAsync(announced: true);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    bool announced = await connection.WaitAsync(poll, stoppingToken);
+                    if (announced) _lastAnnouncementUtc = time.GetUtcNow().UtcDateTime;
+                    else await Ping(connection, stoppingToken);
+                    await FollowAsync(announced);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                if (_listening) log.LogWarning("lost the model registry's notifications: {Message}; subscribing again", e.Message);
+                _listening = false;
+                ServerMetrics.ClusterListening.Set(0);
+                try
+                {
+                    await Task.Delay(backoff, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5000));
+            }
+        }
+    }
+
+    /// <summary>The subscription's connection in pg_stat_activity.</summary>
+    public const string ApplicationName = "recsys-follower";
+
+    private static async Task Ping(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var ping = new NpgsqlCommand("SELECT 1", connection);
+        await ping.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>One check, off the listening loop's thread (a load takes seconds on a large catalog).</summary>
+    private async Task FollowAsync(bool announced)
+    {
+        try
+        {
+            // Blocking reads and a load: on the pool, never on the thread an inline socket completion resumed.
+            var (outcome, inSync) = await Task.Run(() => (host.Follow(announced), InSync()));
+            if (outcome is { Ok: false }) log.LogWarning("could not follow the registry to {Version}: {Message}", outcome.Version, outcome.Message);
+            ServerMetrics.ModelInSync.Set(inSync ? 1 : 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The registry is unreachable right now: the subscription notices too, and the next check tries again.
+            log.LogDebug("registry check failed: {Message}", e.Message);
+            ServerMetrics.ModelInSync.Set(0);
+        }
+    }
+
+    /// <summary>Whether this replica serves the registry's current version (false when either is unknown).</summary>
+    public bool InSync()
+    {
+        try
+        {
+            return host.Current?.Version is { } serving && serving == host.Store.Current;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}
