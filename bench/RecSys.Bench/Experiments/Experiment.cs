@@ -56,6 +56,9 @@ public static class Experiment
             case "sweep":
                 exitCode = QualitySweep.Run(args[1..]);
                 return true;
+            case "replicas":
+                exitCode = ReplicasExperiment.Run(args[1..]);
+                return true;
             case "event-latency":
                 exitCode = EventLatency.Run(args[1..]);
                 return true;

@@ -34,7 +34,13 @@ public sealed class RunningServer : IDisposable
     /// <summary>What the server printed, kept beside its store.</summary>
     public string LogPath { get; }
 
-    public static RunningServer Start(string build, string folder)
+    public static RunningServer Start(string build, string folder) => Start(build, folder, store: null);
+
+    /// <summary>
+    /// As above, with a store that may be shared (<paramref name="store"/>; default: its own in
+    /// <paramref name="folder"/>) and more arguments for <c>recsys serve</c> (a replica's <c>--db</c>).
+    /// </summary>
+    public static RunningServer Start(string build, string folder, string? store, params string[] extra)
     {
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         Directory.CreateDirectory(folder);
@@ -42,7 +48,7 @@ public sealed class RunningServer : IDisposable
         {
             // The port is free when chosen but not held, so another process can take it first: the
             // server then fails to bind and exits, and another port is tried.
-            var server = Launch(build, folder, FreePort());
+            var server = Launch(build, folder, FreePort(), store ?? Path.Combine(folder, "store"), extra);
             try
             {
                 server.WaitReady(build);
@@ -60,11 +66,11 @@ public sealed class RunningServer : IDisposable
         }
     }
 
-    private static RunningServer Launch(string build, string folder, int port)
+    private static RunningServer Launch(string build, string folder, int port, string store, string[] extra)
     {
         var start = BenchProcess.StartInfo("dotnet",
-            [Path.Combine(build, "recsys.dll"), "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--storage", Path.Combine(folder, "store"),
-             "--schedule", "", "--set", "Tuning:Mode=off"], folder, null);
+            [Path.Combine(build, "recsys.dll"), "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--storage", store,
+             "--schedule", "", "--set", "Tuning:Mode=off", .. extra], folder, null);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"regress: could not start the server of {build}");
         var server = new RunningServer(process, new Uri($"http://127.0.0.1:{port}"), Path.Combine(folder, "server.log"));
         process.OutputDataReceived += (_, e) => server.Log(e.Data);

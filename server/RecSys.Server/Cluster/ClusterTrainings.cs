@@ -1,7 +1,9 @@
 using Npgsql;
-using RecSys.Server.Lifecycle;
 
 namespace RecSys.Server.Cluster;
+
+/// <summary>One training run as <c>recsys_trainings</c> records it: which node ran it, when, and how it ended.</summary>
+public sealed record TrainingRecord(string Node, string Trigger, DateTime StartedUtc, DateTime FinishedUtc, bool Ok, string? Version, bool Promoted, string Message);
 
 /// <summary>
 /// Exactly one trainer among the replicas: a session-level advisory lock on a connection of its own,
@@ -79,7 +81,7 @@ public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionStrin
     }
 
     /// <summary>The newest finished run of any node (or the newest failed one), for /model; null when there is none.</summary>
-    public async Task<(TrainingOutcome Outcome, string Node)?> LastAsync(bool failedOnly, CancellationToken cancellationToken)
+    public async Task<TrainingRecord?> LastAsync(bool failedOnly, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var select = new NpgsqlCommand(
@@ -87,23 +89,22 @@ public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionStrin
             connection);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
-        var outcome = new TrainingOutcome(reader.GetDateTime(2), reader.GetDateTime(3), reader.GetString(1), reader.GetBoolean(4),
+        return new TrainingRecord(reader.GetString(0), reader.GetString(1), reader.GetDateTime(2), reader.GetDateTime(3), reader.GetBoolean(4),
             reader.IsDBNull(5) ? null : reader.GetString(5), !reader.IsDBNull(6) && reader.GetBoolean(6), reader.IsDBNull(7) ? "" : reader.GetString(7));
-        return (outcome, reader.GetString(0));
     }
 
     /// <summary>This node's run: the lock's connection and its row; disposing releases the lock.</summary>
     public sealed class Lease(NpgsqlConnection connection, long id) : IAsyncDisposable
     {
-        public async Task FinishAsync(TrainingOutcome outcome)
+        public async Task FinishAsync(bool ok, string? version, bool promoted, string message)
         {
             await using var update = new NpgsqlCommand(
                 "UPDATE recsys_trainings SET finished_at = now(), ok = $2, version = $3, promoted = $4, message = $5 WHERE id = $1", connection);
             update.Parameters.Add(new NpgsqlParameter { Value = id });
-            update.Parameters.Add(new NpgsqlParameter { Value = outcome.Ok });
-            update.Parameters.Add(new NpgsqlParameter { Value = (object?)outcome.Version ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            update.Parameters.Add(new NpgsqlParameter { Value = outcome.Promoted });
-            update.Parameters.Add(new NpgsqlParameter { Value = outcome.Message });
+            update.Parameters.Add(new NpgsqlParameter { Value = ok });
+            update.Parameters.Add(new NpgsqlParameter { Value = (object?)version ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter { Value = promoted });
+            update.Parameters.Add(new NpgsqlParameter { Value = message });
             await update.ExecuteNonQueryAsync();
         }
 

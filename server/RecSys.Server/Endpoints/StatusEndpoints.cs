@@ -150,7 +150,7 @@ internal static partial class StatusEndpoints
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             var last = await trainings.LastAsync(failedOnly: false, timeout.Token);
             var failed = await trainings.LastAsync(failedOnly: true, timeout.Token);
-            return (last is { } l ? l.Outcome with { Node = l.Node } : null, failed is { } f ? f.Outcome with { Node = f.Node } : null);
+            return (Outcome(last), Outcome(failed));
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException)
         {
@@ -158,6 +158,9 @@ internal static partial class StatusEndpoints
             return (training.Last, training.LastError);
         }
     }
+
+    private static TrainingOutcome? Outcome(Cluster.TrainingRecord? r) =>
+        r is null ? null : new TrainingOutcome(r.StartedUtc, r.FinishedUtc, r.Trigger, r.Ok, r.Version, r.Promoted, r.Message) { Node = r.Node };
 
     /// <summary>This replica against the registry: its name, where the pointer lives, and whether it serves what the pointer names.</summary>
     private static JsonObject ClusterStatus(ModelHost host, Cluster.ClusterNode node, Cluster.ClusterFollower? follower)

@@ -6,7 +6,7 @@ public sealed record PromotionState(string? Current, IReadOnlyList<string> Histo
 /// <summary>
 /// Where a model store keeps its current pointer and promotion history: files beside the versions (one
 /// node, <see cref="FilePromotionRegistry"/>) or PostgreSQL, shared by every replica
-/// (<see cref="Cluster.PostgresPromotionRegistry"/>). The versions' files live in the store's folder either way.
+/// (Cluster/PostgresPromotionRegistry). The versions' files live in the store's folder either way.
 /// </summary>
 public interface IPromotionRegistry
 {

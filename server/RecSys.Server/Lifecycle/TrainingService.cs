@@ -95,7 +95,7 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             var outcome = await RunLocked(trigger);
             try
             {
-                await lease.FinishAsync(outcome);
+                await lease.FinishAsync(outcome.Ok, outcome.Version, outcome.Promoted, outcome.Message);
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
             {
