@@ -43,9 +43,11 @@ public static class ServerHost
         if (options.Clustered)
         {
             // Replicas: the registry and the one-trainer lock are the database's; the versions' files stay in the (shared) storage folder.
-            services.AddSingleton(sp => new PostgresPromotionRegistry(sp.GetRequiredService<NpgsqlDataSource>(), node));
+            services.AddSingleton(sp => new PostgresPromotionRegistry(sp.GetRequiredService<NpgsqlDataSource>(), node,
+                new FilePromotionRegistry(Path.GetFullPath(options.Storage))));
             services.AddSingleton(sp => new ModelStore(options.Storage, options.KeepVersions, sp.GetRequiredService<PostgresPromotionRegistry>()));
-            services.AddSingleton(sp => new ClusterNode(node, new ClusterTrainings(sp.GetRequiredService<NpgsqlDataSource>(), options.Db!, node)));
+            services.AddSingleton(sp => new ClusterNode(node,
+                new ClusterTrainings(sp.GetRequiredService<NpgsqlDataSource>(), options.Db!, node, sp.GetRequiredService<PostgresPromotionRegistry>())));
         }
         else
         {

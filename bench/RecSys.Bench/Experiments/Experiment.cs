@@ -56,6 +56,9 @@ public static class Experiment
             case "sweep":
                 exitCode = QualitySweep.Run(args[1..]);
                 return true;
+            case "serve-memory":
+                exitCode = ServeMemoryExperiment.Run(args[1..]);
+                return true;
             case "replicas":
                 exitCode = ReplicasExperiment.Run(args[1..]);
                 return true;

@@ -42,8 +42,10 @@ internal static class ModelCommands
         string root = r.GetValue(storage)!;
         string? connectionString = r.GetValue(db) ?? Environment.GetEnvironmentVariable("RECSYS_DB");
         if (string.IsNullOrWhiteSpace(connectionString)) return new Hosting.ModelStore(root);
-        var registry = new Cluster.PostgresPromotionRegistry(Npgsql.NpgsqlDataSource.Create(connectionString), $"cli@{Environment.MachineName}");
-        registry.Initialize(new FilePromotionRegistry(Path.GetFullPath(root)).Read());
+        // The process ends with the command: the data source needs no disposing.
+        var registry = new Cluster.PostgresPromotionRegistry(Npgsql.NpgsqlDataSource.Create(connectionString), $"cli@{Environment.MachineName}",
+            new FilePromotionRegistry(Path.GetFullPath(root)));
+        registry.EnsureInitialized();
         return new Hosting.ModelStore(root, registry: registry);
     }
 

@@ -13,14 +13,17 @@ namespace RecSys.Server.Cluster;
 /// </summary>
 public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeProvider time, ILogger<ClusterFollower> log) : BackgroundService
 {
+    /// <summary>The subscription's connection in pg_stat_activity.</summary>
+    public const string ApplicationName = "recsys-follower";
+
     private volatile bool _listening;
-    private DateTime? _lastAnnouncementUtc;
+    private long _lastAnnouncementTicks;
 
     /// <summary>Whether the subscription is up now.</summary>
     public bool Listening => _listening;
 
     /// <summary>When the last promotion was announced to this replica.</summary>
-    public DateTime? LastAnnouncementUtc => _lastAnnouncementUtc;
+    public DateTime? LastAnnouncementUtc => Interlocked.Read(ref _lastAnnouncementTicks) is > 0 and var t ? new DateTime(t, DateTimeKind.Utc) : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,7 +51,7 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeP
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     bool announced = await connection.WaitAsync(poll, stoppingToken);
-                    if (announced) _lastAnnouncementUtc = time.GetUtcNow().UtcDateTime;
+                    if (announced) Interlocked.Exchange(ref _lastAnnouncementTicks, time.GetUtcNow().UtcDateTime.Ticks);
                     else await Ping(connection, stoppingToken);
                     await FollowAsync(announced);
                 }
@@ -74,9 +77,6 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeP
             }
         }
     }
-
-    /// <summary>The subscription's connection in pg_stat_activity.</summary>
-    public const string ApplicationName = "recsys-follower";
 
     private static async Task Ping(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

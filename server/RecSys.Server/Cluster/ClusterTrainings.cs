@@ -6,37 +6,50 @@ namespace RecSys.Server.Cluster;
 public sealed record TrainingRecord(string Node, string Trigger, DateTime StartedUtc, DateTime FinishedUtc, bool Ok, string? Version, bool Promoted, string Message);
 
 /// <summary>
-/// Exactly one trainer among the replicas: a session-level advisory lock on a connection of its own,
-/// held for the whole run, so a node that dies (its session ends) releases it. Every run is a row of
-/// <c>recsys_trainings</c> naming its node; a scheduled run also names its occurrence, which is unique,
-/// so the 03:00 run happens once even when a replica's clock fires after another node already finished it.
+/// What a node asks for: its trigger; the schedule's occurrence (a run once among replicas); when it was
+/// asked (a run any node started since then covers it); whether to wait for the lock rather than give
+/// up (start-up: if the node training now dies, this one must still get a model); and a last reason
+/// not to run, asked once the lock is held.
 /// </summary>
-public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionString, string node)
+public sealed record TrainingRequest(string Trigger, DateTime? ScheduledFor = null, DateTime? RequestedUtc = null, bool Wait = false, Func<string?>? Decline = null);
+
+/// <summary>
+/// Exactly one trainer among the replicas: a session-level advisory lock on a connection of its own,
+/// held for the whole run, so a node whose process dies releases it (its session ends; a host that
+/// vanishes is found by TCP keepalives). Every run is a row of <c>recsys_trainings</c> naming its node;
+/// a scheduled run also names its occurrence, which is unique, so the 03:00 run happens once even when
+/// a replica's clock fires after another node already finished it. The lock's connection string is the
+/// configured one with pooling off (a data source's own string drops the password).
+/// </summary>
+public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionString, string node, PostgresPromotionRegistry registry)
 {
     public string Node => node;
 
     /// <summary>The node's turn to train (<see cref="Lease"/>), or why not (another node is training, or did this occurrence).</summary>
     public readonly record struct Turn(Lease? Lease, string? Refusal);
 
-    /// <param name="decline">Asked once the lock is held: a reason not to run after all (the model a start-up wanted was promoted meanwhile), or null.</param>
-    public async Task<Turn> TryBeginAsync(string trigger, DateTime? scheduledFor, Func<string?> decline, CancellationToken cancellationToken)
+    public async Task<Turn> TryBeginAsync(TrainingRequest request, CancellationToken cancellationToken)
     {
+        // The tables may not exist yet when the database was away at start-up.
+        await Task.Run(registry.EnsureInitialized, cancellationToken);
         // Not pooled: a session-level lock must end with this connection, not live on in the pool.
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, TcpKeepAlive = true }.ConnectionString);
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            Pooling = false, TcpKeepAlive = true, TcpKeepAliveTime = 30, TcpKeepAliveInterval = 5,
+        }.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection))
+            if (!await LockAsync(connection, request.Wait, cancellationToken))
             {
-                tryLock.Parameters.Add(new NpgsqlParameter { Value = ClusterSchema.TrainerLockKey });
-                if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
-                {
-                    string who = await RunningNodeAsync(connection, cancellationToken) ?? "another node";
-                    await connection.DisposeAsync();
-                    return new Turn(null, $"{who} is training; this node loads the result when it is promoted");
-                }
+                string who = await RunningNodeAsync(connection, cancellationToken) ?? "another node";
+                await connection.DisposeAsync();
+                return new Turn(null, $"{who} is training; this node loads the result when it is promoted");
             }
-            if (decline() is { } reason)
+            string? reason = request.RequestedUtc is { } asked ? await CoveredAsync(connection, asked, cancellationToken) : null;
+            // The caller's reason may read the registry (a blocking query): not on the thread an inline socket completion resumed.
+            reason ??= request.Decline is { } decline ? await Task.Run(decline, cancellationToken) : null;
+            if (reason is not null)
             {
                 await connection.DisposeAsync();
                 return new Turn(null, reason);
@@ -50,13 +63,13 @@ public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionStrin
             await using var insert = new NpgsqlCommand(
                 "INSERT INTO recsys_trainings (node, trigger, scheduled_for) VALUES ($1, $2, $3) ON CONFLICT (scheduled_for) DO NOTHING RETURNING id", connection);
             insert.Parameters.Add(new NpgsqlParameter { Value = node });
-            insert.Parameters.Add(new NpgsqlParameter { Value = trigger });
-            insert.Parameters.Add(new NpgsqlParameter { Value = scheduledFor is { } at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new NpgsqlParameter { Value = request.Trigger });
+            insert.Parameters.Add(Timestamp(request.ScheduledFor));
             if (await insert.ExecuteScalarAsync(cancellationToken) is not long id)
             {
-                string by = await OccurrenceNodeAsync(connection, scheduledFor!.Value, cancellationToken) ?? "another node";
+                string by = await OccurrenceNodeAsync(connection, request.ScheduledFor!.Value, cancellationToken) ?? "another node";
                 await connection.DisposeAsync();
-                return new Turn(null, $"the run scheduled for {scheduledFor:u} was already done by {by}");
+                return new Turn(null, $"the run scheduled for {request.ScheduledFor:u} was already done by {by}");
             }
             return new Turn(new Lease(connection, id), null);
         }
@@ -67,6 +80,27 @@ public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionStrin
         }
     }
 
+    private static async Task<bool> LockAsync(NpgsqlConnection connection, bool wait, CancellationToken cancellationToken)
+    {
+        // Waiting has no time limit: the lock comes when the run holding it ends, however long that takes.
+        await using var command = new NpgsqlCommand(
+            wait ? "SELECT true FROM (SELECT pg_advisory_lock($1)) AS held" : "SELECT pg_try_advisory_lock($1)", connection) { CommandTimeout = wait ? 0 : 30 };
+        command.Parameters.Add(new NpgsqlParameter { Value = ClusterSchema.TrainerLockKey });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>A run some node started at or after <paramref name="askedUtc"/> answers the request already (three replicas asked at once train once).</summary>
+    private static async Task<string?> CoveredAsync(NpgsqlConnection connection, DateTime askedUtc, CancellationToken cancellationToken)
+    {
+        await using var select = new NpgsqlCommand("SELECT node, started_at FROM recsys_trainings WHERE started_at >= $1 ORDER BY id LIMIT 1", connection);
+        select.Parameters.Add(Timestamp(askedUtc));
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? $"{reader.GetString(0)} started a run at {reader.GetDateTime(1):u}, after this one was asked for" : null;
+    }
+
+    private static NpgsqlParameter Timestamp(DateTime? at) =>
+        new() { Value = at is { } t ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
+
     private static async Task<string?> RunningNodeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var select = new NpgsqlCommand("SELECT node FROM recsys_trainings WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1", connection);
@@ -76,7 +110,7 @@ public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionStrin
     private static async Task<string?> OccurrenceNodeAsync(NpgsqlConnection connection, DateTime scheduledFor, CancellationToken cancellationToken)
     {
         await using var select = new NpgsqlCommand("SELECT node FROM recsys_trainings WHERE scheduled_for = $1", connection);
-        select.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(scheduledFor, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        select.Parameters.Add(Timestamp(scheduledFor));
         return await select.ExecuteScalarAsync(cancellationToken) as string;
     }
 
@@ -96,6 +130,25 @@ public sealed class ClusterTrainings(NpgsqlDataSource db, string connectionStrin
     /// <summary>This node's run: the lock's connection and its row; disposing releases the lock.</summary>
     public sealed class Lease(NpgsqlConnection connection, long id) : IAsyncDisposable
     {
+        /// <summary>
+        /// Null while this node still holds the lock (its session answers: a live session keeps its
+        /// locks); else why not. Asked before promoting, so a node that lost the lock mid-run, while
+        /// another may have taken it, does not promote over that node's run.
+        /// </summary>
+        public async Task<string?> LostAsync()
+        {
+            try
+            {
+                await using var ping = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = 10 };
+                await ping.ExecuteScalarAsync();
+                return null;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                return $"the training lock was lost during the run ({e.Message})";
+            }
+        }
+
         public async Task FinishAsync(bool ok, string? version, bool promoted, string message)
         {
             await using var update = new NpgsqlCommand(

@@ -9,22 +9,41 @@ namespace RecSys.Server.Cluster;
 /// locks the row (SELECT … FOR UPDATE), so two nodes promoting at once queue instead of overwriting each
 /// other, writes the row and a line of <c>recsys_model_changes</c>, and notifies
 /// <see cref="ClusterSchema.Channel"/> in the same transaction: replicas hear of it only once it is
-/// committed. The database being unreachable is an <see cref="IOException"/>, which the store's callers
-/// already treat as "cannot be read right now" (the serving model stays).
+/// committed. Every committed change is also written to the store's own files (<paramref name="mirror"/>),
+/// which a read falls back to while the database cannot be reached: a node restarted during an outage
+/// serves the last promoted version instead of nothing, and an older build finds its pointer. A change
+/// while the database is unreachable is an <see cref="IOException"/>, which the store's callers already
+/// report as "cannot be written right now" (the serving model stays).
 /// </summary>
-public sealed class PostgresPromotionRegistry(NpgsqlDataSource db, string node) : IPromotionRegistry
+public sealed class PostgresPromotionRegistry(NpgsqlDataSource db, string node, FilePromotionRegistry mirror) : IPromotionRegistry
 {
+    private volatile bool _initialized;
+    private volatile string? _problem;
+
     public string Kind => "postgres";
 
     public bool Shared => true;
 
     public string Node => node;
 
+    /// <summary>Why the last read came from the files instead of the database (null when it did not).</summary>
+    public string? Problem => _problem;
+
     /// <summary>
-    /// Creates the tables and, when the registry has no row yet, starts it from <paramref name="files"/>
-    /// (a node's own store before it joined: its current version carries over instead of vanishing).
+    /// Creates the tables and, when the registry has no row yet, starts it from the mirror files (a
+    /// node's own store before it joined: its current version carries over instead of vanishing). Done
+    /// once; every read and change tries again until it has been, so a database that was down at
+    /// start-up is set up when it comes back.
     /// </summary>
-    public void Initialize(PromotionState files) => Run(connection =>
+    public void EnsureInitialized()
+    {
+        if (_initialized) return;
+        var files = mirror.Read();
+        Run(connection => Seed(connection, files));
+        _initialized = true;
+    }
+
+    private int Seed(NpgsqlConnection connection, PromotionState files)
     {
         ClusterSchema.Ensure(connection);
         using var seed = new NpgsqlCommand(
@@ -33,11 +52,41 @@ public sealed class PostgresPromotionRegistry(NpgsqlDataSource db, string node) 
         seed.Parameters.Add(new NpgsqlParameter { Value = files.History.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         seed.Parameters.Add(new NpgsqlParameter { Value = node });
         return seed.ExecuteNonQuery();
-    });
+    }
 
-    public PromotionState Read() => Run(connection => ReadRow(connection, null, forUpdate: false));
+    public PromotionState Read()
+    {
+        try
+        {
+            EnsureInitialized();
+            var state = Run(connection => ReadRow(connection, null, forUpdate: false));
+            _problem = null;
+            return state;
+        }
+        catch (IOException e) when (e.InnerException is NpgsqlException)
+        {
+            _problem = $"{e.Message}; serving from the pointer last written to the store's files";
+            return mirror.Read();
+        }
+    }
 
-    public PromotionState Change(Func<PromotionState, PromotionState?> change, string action) => Run(connection =>
+    public PromotionState Change(Func<PromotionState, PromotionState?> change, string action)
+    {
+        EnsureInitialized();
+        var state = Run(connection => Write(connection, change, action));
+        try
+        {
+            // After the commit, best effort: the files are the fallback, never the authority.
+            mirror.Change(_ => state, action);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _problem = $"the store's pointer files could not be updated: {e.Message}";
+        }
+        return state;
+    }
+
+    private PromotionState Write(NpgsqlConnection connection, Func<PromotionState, PromotionState?> change, string action)
     {
         using var transaction = connection.BeginTransaction();
         using (var ensure = new NpgsqlCommand("INSERT INTO recsys_model_registry (id) VALUES (1) ON CONFLICT (id) DO NOTHING", connection, transaction))
@@ -72,10 +121,11 @@ public sealed class PostgresPromotionRegistry(NpgsqlDataSource db, string node) 
         }
         transaction.Commit();
         return after;
-    });
+    }
 
     public void Added(string version, string manifestJson) => Run(connection =>
     {
+        EnsureInitializedOn(connection);
         using var insert = new NpgsqlCommand(
             "INSERT INTO recsys_model_versions (version, added_by, manifest) VALUES ($1, $2, $3::jsonb) ON CONFLICT (version) DO NOTHING", connection);
         insert.Parameters.Add(new NpgsqlParameter { Value = version });
@@ -83,6 +133,13 @@ public sealed class PostgresPromotionRegistry(NpgsqlDataSource db, string node) 
         insert.Parameters.Add(new NpgsqlParameter { Value = manifestJson });
         return insert.ExecuteNonQuery();
     });
+
+    private void EnsureInitializedOn(NpgsqlConnection connection)
+    {
+        if (_initialized) return;
+        Seed(connection, mirror.Read());
+        _initialized = true;
+    }
 
     private static PromotionState ReadRow(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool forUpdate)
     {

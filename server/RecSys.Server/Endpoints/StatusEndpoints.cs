@@ -169,6 +169,7 @@ internal static partial class StatusEndpoints
         try
         {
             current = host.Store.Current;
+            error = host.Store.Registry.Problem;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

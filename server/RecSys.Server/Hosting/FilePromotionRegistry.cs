@@ -15,6 +15,8 @@ public sealed class FilePromotionRegistry(string root) : IPromotionRegistry
 
     public bool Shared => false;
 
+    public string? Problem => null;
+
     public PromotionState Read()
     {
         string? current = File.Exists(CurrentFile) ? File.ReadAllText(CurrentFile).Trim() : null;

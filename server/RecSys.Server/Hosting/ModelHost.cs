@@ -100,7 +100,7 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
     /// A replica catching up with the shared registry: when its current version is not the one serving,
     /// loads, validates and swaps it (or keeps serving and says why in <see cref="LastReload"/>). Returns
     /// null when there was nothing to do. Waits for a change in progress on this node (a training's
-    /// promotion), then looks. A version that failed is tried again only when <paramref name="announced"/>
+    /// promotion), then looks. A version found malformed is tried again only when <paramref name="announced"/>
     /// (a promotion's notification), so a bad promotion costs each replica one load, not one per check.
     /// </summary>
     public LoadOutcome? Follow(bool announced)
@@ -111,7 +111,9 @@ public sealed class ModelHost(ModelStore store, ServerOptions options, TimeProvi
             if (version is null || version == _current?.Version) return null;
             if (version == _refusedToFollow && !announced) return null;
             var outcome = ReloadCurrentLocked();
-            _refusedToFollow = outcome.Ok ? null : outcome.Version;
+            // Only files found malformed wait for the next announcement; one not there yet (shared storage
+            // that lags) is tried again at the next check.
+            _refusedToFollow = outcome.Malformed ? outcome.Version : null;
             return outcome;
         }
     }

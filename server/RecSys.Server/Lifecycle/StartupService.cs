@@ -54,12 +54,13 @@ internal sealed class StartupService(ServerOptions options, ModelHost host, Cata
         {
             try
             {
-                // The tables, and a first row carried over from this node's own files when the registry is new.
-                registry.Initialize(new FilePromotionRegistry(host.Store.Root).Read());
+                // The tables, and a first row carried over from this node's own files when the registry is new
+                // (tried again by every later read when the database is away now).
+                registry.EnsureInitialized();
             }
             catch (IOException e)
             {
-                log.LogError("cannot prepare the shared model registry: {Message}; serving what it names once it answers", e.Message);
+                log.LogError("cannot prepare the shared model registry: {Message}; serving the version last written to {Store} until it answers", e.Message, host.Store.Root);
             }
         }
         ImportOriginalDesignModel();
@@ -92,7 +93,7 @@ internal sealed class StartupService(ServerOptions options, ModelHost host, Cata
             log.LogInformation("no model yet: training one from {Source} in the background (legacy answers until it is ready)", options.SourceName);
             // Replicas starting together all ask; the first trains, and the others, finding a version
             // promoted since their own load looked once they hold the training lock, follow it instead.
-            training.TryStart("startup", out _, decline: () => PromotedSince(outcome.Version) is { } v ? $"{v} was promoted meanwhile" : null);
+            training.TryStart("startup", out _, waitForLock: true, decline: () => PromotedSince(outcome.Version) is { } v ? $"{v} was promoted meanwhile" : null);
         }
     }
 

@@ -48,24 +48,27 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
     /// Starts a run unless one is going here; false when one already is. <paramref name="scheduledFor"/>
     /// (the schedule's occurrence) makes the run once-only among replicas.
     /// </summary>
+    /// <param name="waitForLock">With replicas: wait while another node trains, rather than leave it to that node (start-up).</param>
     /// <param name="decline">With replicas, asked once this node holds the training lock: a reason not to run after all, or null.</param>
-    public bool TryStart(string trigger, out Task<TrainingOutcome> run, DateTime? scheduledFor = null, Func<string?>? decline = null)
+    public bool TryStart(string trigger, out Task<TrainingOutcome> run, DateTime? scheduledFor = null, bool waitForLock = false, Func<string?>? decline = null)
     {
         if (Interlocked.CompareExchange(ref _running, 1, 0) != 0)
         {
             run = Task.FromResult(new TrainingOutcome(Now, Now, trigger, false, null, false, "a training run is already in progress") { Node = node.Name });
             return false;
         }
-        run = Task.Run(() => RunAsOneTrainer(trigger, scheduledFor, decline));
+        // A run asked for now is answered by any run a replica starts from now on; a scheduled one by its occurrence.
+        var request = new Cluster.TrainingRequest(trigger, scheduledFor, scheduledFor is null ? Now : null, waitForLock, decline);
+        run = Task.Run(() => RunAsOneTrainer(request));
         return true;
     }
 
     /// <summary>With replicas, the run takes the one-trainer lock first and records itself; without, it just runs.</summary>
-    private async Task<TrainingOutcome> RunAsOneTrainer(string trigger, DateTime? scheduledFor, Func<string?>? decline)
+    private async Task<TrainingOutcome> RunAsOneTrainer(Cluster.TrainingRequest request)
     {
         try
         {
-            return node.Trainings is { } trainings ? await RunAsOneOf(trainings, trigger, scheduledFor, decline) : await RunLocked(trigger);
+            return node.Trainings is { } trainings ? await RunAsOneOf(trainings, request) : await RunLocked(request.Trigger, beforePromotion: null);
         }
         finally
         {
@@ -73,13 +76,14 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
         }
     }
 
-    private async Task<TrainingOutcome> RunAsOneOf(Cluster.ClusterTrainings trainings, string trigger, DateTime? scheduledFor, Func<string?>? decline)
+    private async Task<TrainingOutcome> RunAsOneOf(Cluster.ClusterTrainings trainings, Cluster.TrainingRequest request)
     {
+        string trigger = request.Trigger;
         var started = Now;
         Cluster.ClusterTrainings.Turn turn;
         try
         {
-            turn = await trainings.TryBeginAsync(trigger, scheduledFor, decline ?? (() => null), CancellationToken.None);
+            turn = await trainings.TryBeginAsync(request, CancellationToken.None);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
         {
@@ -92,7 +96,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
         }
         await using (lease)
         {
-            var outcome = await RunLocked(trigger);
+            // On the pool: the lock's query may have resumed here on a socket thread, and training is seconds of CPU.
+            var outcome = await Task.Run(() => RunLocked(trigger, lease.LostAsync));
             try
             {
                 await lease.FinishAsync(outcome.Ok, outcome.Version, outcome.Promoted, outcome.Message);
@@ -108,7 +113,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    private async Task<TrainingOutcome> RunLocked(string trigger)
+    /// <param name="beforePromotion">A last reason not to promote what was trained (the training lock was lost), or null to go ahead.</param>
+    private async Task<TrainingOutcome> RunLocked(string trigger, Func<Task<string?>>? beforePromotion)
     {
         var started = Now;
         var clock = Stopwatch.StartNew();
@@ -159,7 +165,9 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             });
             // Tracks trained in since the catalog was read get their metadata with the model, not a restart later.
             await catalog.ReloadAsync("promotion", CancellationToken.None);
-            var promotion = host.TryPromote(version);
+            var promotion = beforePromotion is not null && await beforePromotion() is { } refused
+                ? new LoadOutcome(Now, false, version, $"candidate {version} not promoted: {refused}")
+                : host.TryPromote(version);
             var outcome = new TrainingOutcome(started, Now, trigger, true, version, promotion.Ok,
                 $"trained {version} in {clock.Elapsed.TotalSeconds:F1} s (holdout ndcg@10 {als.Ndcg:F4}, popularity {popularity.Ndcg:F4}); {promotion.Message}") { Node = node.Name };
             ServerMetrics.Trainings.WithLabels(promotion.Ok ? "promoted" : "not_promoted").Inc();

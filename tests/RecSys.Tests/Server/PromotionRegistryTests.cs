@@ -27,13 +27,11 @@ public sealed class PromotionRegistryTests : IClassFixture<PostgresFixture>, IDi
         _dir.Dispose();
     }
 
-    private PostgresPromotionRegistry Registry(string node)
+    private PostgresPromotionRegistry Registry(string node, string? connectionString = null, FilePromotionRegistry? mirror = null)
     {
-        var source = NpgsqlDataSource.Create(_db.ConnectionString);
+        var source = NpgsqlDataSource.Create(connectionString ?? _db.ConnectionString);
         _sources.Add(source);
-        var registry = new PostgresPromotionRegistry(source, node);
-        registry.Initialize(new PromotionState(null, []));
-        return registry;
+        return new PostgresPromotionRegistry(source, node, mirror ?? new FilePromotionRegistry(_dir.File($"mirror-{node}-{Guid.NewGuid():N}")));
     }
 
     [Fact]
@@ -64,16 +62,39 @@ public sealed class PromotionRegistryTests : IClassFixture<PostgresFixture>, IDi
         Assert.Equal(each, _db.Scalar("SELECT count(*) FROM recsys_model_changes WHERE node = 'b'"));
     }
 
-    [Fact]
-    public void A_nodes_own_files_seed_a_new_registry_once()
+    private FilePromotionRegistry Files(string name, string? current, params string[] history)
     {
-        var source = NpgsqlDataSource.Create(_db.ConnectionString);
-        _sources.Add(source);
-        var registry = new PostgresPromotionRegistry(source, "first");
-        registry.Initialize(new PromotionState("20260101T000000000Z", ["20251231T000000000Z", "20260101T000000000Z"]));
-        registry.Initialize(new PromotionState("20270101T000000000Z", ["20270101T000000000Z"]));
-        Assert.Equal(new PromotionState("20260101T000000000Z", ["20251231T000000000Z", "20260101T000000000Z"]).Current, registry.Read().Current);
-        Assert.Equal(["20251231T000000000Z", "20260101T000000000Z"], registry.Read().History);
+        var files = new FilePromotionRegistry(_dir.File(name));
+        files.Change(_ => new PromotionState(current, history), "test");
+        return files;
+    }
+
+    [Fact]
+    public void A_nodes_own_files_seed_a_new_registry_once_and_every_change_is_written_back_to_them()
+    {
+        var first = Files("first", "20260101T000000000Z", "20251231T000000000Z", "20260101T000000000Z");
+        var registry = Registry("first", mirror: first);
+        Assert.Equal("20260101T000000000Z", registry.Read().Current);
+        // A second node with other files joins: the registry keeps what it has.
+        var second = Registry("second", mirror: Files("second", "20270101T000000000Z", "20270101T000000000Z"));
+        Assert.Equal(["20251231T000000000Z", "20260101T000000000Z"], second.Read().History);
+
+        second.Change(s => new PromotionState("20280101T000000000Z", [.. s.History, "20280101T000000000Z"]), "promote");
+        Assert.Equal("20280101T000000000Z", new FilePromotionRegistry(_dir.File("second")).Read().Current);
+        Assert.Equal(3, new FilePromotionRegistry(_dir.File("second")).Read().History.Count);
+    }
+
+    [Fact]
+    public void While_the_database_is_away_reads_fall_back_to_the_files_and_changes_fail()
+    {
+        var files = Files("away", "20260101T000000000Z", "20260101T000000000Z");
+        // Nothing listens on port 1: every connection is refused at once.
+        var registry = Registry("away", "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2", files);
+        Assert.Equal("20260101T000000000Z", registry.Read().Current);
+        Assert.Contains("cannot be used", registry.Problem);
+        var e = Assert.Throws<IOException>(() => registry.Change(s => new PromotionState("x", [.. s.History, "x"]), "promote"));
+        Assert.Contains("PostgreSQL", e.Message);
+        Assert.Equal("20260101T000000000Z", files.Read().Current);
     }
 
     [Fact]
@@ -130,8 +151,8 @@ public sealed class PromotionRegistryTests : IClassFixture<PostgresFixture>, IDi
         var promote = RecsysCli.Run("model", "promote", second, "--storage", root, "--db", _db.ConnectionString);
         Assert.True(promote.ExitCode == 0, promote.Stderr);
         Assert.Equal(second, Registry("check").Read().Current);
-        // The store's own files were not the ones moved.
-        Assert.Null(store.Current);
+        // The store's own files follow it (a fallback while the database is away).
+        Assert.Equal(second, store.Current);
 
         var rollback = RecsysCli.Run("model", "rollback", "--storage", root, "--db", _db.ConnectionString);
         Assert.True(rollback.ExitCode == 0, rollback.Stderr);

@@ -79,7 +79,9 @@ public sealed class TestServer : IAsyncDisposable
             try
             {
                 using var r = await Http.GetAsync("/ready", poll.Token);
-                if (r.IsSuccessStatusCode) return;
+                // Ready, and the training that made the model done (with --db it records itself after
+                // the swap): a test's own TryStart must not find it still running.
+                if (r.IsSuccessStatusCode && !Training.Running) return;
             }
             catch (OperationCanceledException) when (poll.IsCancellationRequested)
             {

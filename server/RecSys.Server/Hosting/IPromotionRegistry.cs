@@ -16,6 +16,9 @@ public interface IPromotionRegistry
     /// <summary>Whether other servers follow this registry too (a node must not move their pointer to suit itself).</summary>
     bool Shared { get; }
 
+    /// <summary>Why the last read was not the registry's own (it answered from a fallback), or null.</summary>
+    string? Problem { get; }
+
     PromotionState Read();
 
     /// <summary>
