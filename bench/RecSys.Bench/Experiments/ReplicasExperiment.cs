@@ -29,14 +29,11 @@ public static class ReplicasExperiment
             ?? throw new ArgumentException("--db CS (or RECSYS_DB) is required: replicas share a PostgreSQL database");
         int count = Experiment.PositiveIntArg(args, "--replicas", 3);
         int changes = Experiment.PositiveIntArg(args, "--changes", 10);
-        string outDir = Path.GetFullPath(Experiment.Arg(args, "--out") ?? "replicas-out");
-        string build = AppContext.BaseDirectory;
-        string recsys = Path.Combine(build, "recsys.dll");
-        if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
-        Directory.CreateDirectory(outDir);
+        string outDir = RecsysCommand.FreshOutput(args, "replicas-out");
+        string build = RecsysCommand.Build;
 
-        Exec(build, recsys, "db", "init", "--db", db);
-        Exec(build, recsys, "db", "import", "--db", db, "--input", "demo",
+        RecsysCommand.Run("db", "init", "--db", db);
+        RecsysCommand.Run("db", "import", "--db", db, "--input", "demo",
             "--demo-users", Experiment.PositiveIntArg(args, "--demo-users", 10_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--demo-tracks", Experiment.PositiveIntArg(args, "--demo-tracks", 20_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--demo-plays", Experiment.PositiveIntArg(args, "--demo-plays", 300_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -115,12 +112,6 @@ public static class ReplicasExperiment
             ["max"] = Math.Round(sorted[^1], 1),
             ["all"] = new JsonArray([.. values.Select(v => (JsonNode)Math.Round(v, 1))]),
         };
-    }
-
-    private static void Exec(string build, string recsys, params string[] arguments)
-    {
-        var (code, stdout, stderr) = BenchProcess.Exec("dotnet", [recsys, .. arguments], build, null);
-        if (code != 0) throw new InvalidOperationException($"recsys {string.Join(' ', arguments.Take(2))} exited {code}: {stdout}{stderr}");
     }
 
     private static void Post(HttpClient client, string path)

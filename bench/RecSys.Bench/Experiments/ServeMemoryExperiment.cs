@@ -24,11 +24,8 @@ public static partial class ServeMemoryExperiment
         if (sizes.Length < 3) throw new ArgumentException("--sizes needs at least three users×tracks sizes to fit a base, a per-user and a per-track cost");
         int playsPerUser = Experiment.PositiveIntArg(args, "--plays-per-user", 60);
         int factors = Experiment.PositiveIntArg(args, "--factors", 64);
-        string outDir = Path.GetFullPath(Experiment.Arg(args, "--out") ?? "serve-memory-out");
-        string build = AppContext.BaseDirectory;
-        string recsys = Path.Combine(build, "recsys.dll");
-        if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
-        Directory.CreateDirectory(outDir);
+        string outDir = RecsysCommand.FreshOutput(args, "serve-memory-out");
+        string build = RecsysCommand.Build;
 
         var rows = new List<(int Users, int Tracks, double Managed, double Resident)>();
         foreach (var (users, tracks) in sizes)
@@ -38,9 +35,9 @@ public static partial class ServeMemoryExperiment
             string model = Path.Combine(folder, "model.npz");
             string store = Path.Combine(folder, "store");
             string I(long v) => v.ToString(CultureInfo.InvariantCulture);
-            Exec(build, recsys, "train", "--input", "demo", "--demo-users", I(users), "--demo-tracks", I(tracks), "--demo-plays", I((long)users * playsPerUser),
+            RecsysCommand.Run("train", "--input", "demo", "--demo-users", I(users), "--demo-tracks", I(tracks), "--demo-plays", I((long)users * playsPerUser),
                 "--factors", I(factors), "--iterations", "5", "--tune", "off", "--out", model);
-            Exec(build, recsys, "model", "import", model, "--promote", "--force", "--storage", store);
+            RecsysCommand.Run("model", "import", model, "--promote", "--force", "--storage", store);
             using var server = RunningServer.Start(build, Path.Combine(folder, "server"), store,
                 "--set", $"Demo:Users={users}", "--set", $"Demo:Tracks={tracks}", "--set", $"Demo:Plays={(long)users * playsPerUser}", "--set", "TrainIfMissing=false");
             using var http = new HttpClient { BaseAddress = server.Url };
@@ -74,7 +71,7 @@ public static partial class ServeMemoryExperiment
     };
 
     /// <summary>Least squares of y = base + a·users + b·tracks (normal equations, 3×3, by Cramer's rule).</summary>
-    internal static (double Base, double PerUser, double PerTrack) Fit(IReadOnlyList<(int Users, int Tracks, double Y)> rows)
+    public static (double Base, double PerUser, double PerTrack) Fit(IReadOnlyList<(int Users, int Tracks, double Y)> rows)
     {
         var m = new double[3, 3];
         var v = new double[3];
@@ -88,7 +85,8 @@ public static partial class ServeMemoryExperiment
             }
         }
         double det = Det(m);
-        if (Math.Abs(det) < 1e-9) throw new ArgumentException("--sizes must vary users and tracks independently (the fit is singular)");
+        // Relative to the diagonal's scale (sums of squares of sizes run to 1e13): rounding leaves a collinear set a tiny nonzero determinant.
+        if (Math.Abs(det) <= 1e-9 * m[0, 0] * m[1, 1] * m[2, 2]) throw new ArgumentException("--sizes must vary users and tracks independently (the fit is singular)");
         var solution = new double[3];
         for (int k = 0; k < 3; k++)
         {
@@ -113,11 +111,5 @@ public static partial class ServeMemoryExperiment
     {
         var match = Regex.Match(metrics, $"^{name} ([0-9.eE+]+)$", RegexOptions.Multiline);
         return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidDataException($"/metrics has no {name}");
-    }
-
-    private static void Exec(string build, string recsys, params string[] arguments)
-    {
-        var (code, stdout, stderr) = BenchProcess.Exec("dotnet", [recsys, .. arguments], build, null);
-        if (code != 0) throw new InvalidOperationException($"recsys {string.Join(' ', arguments.Take(2))} exited {code}: {stdout}{stderr}");
     }
 }

@@ -56,14 +56,15 @@ internal sealed class StartupService(ServerOptions options, ModelHost host, Cata
             {
                 // The tables, and a first row carried over from this node's own files when the registry is new
                 // (tried again by every later read when the database is away now).
-                registry.EnsureInitialized();
+                // Blocking calls, and this may be a socket thread an awaited read resumed on: on the pool.
+                await Task.Run(registry.EnsureInitialized, cancellationToken);
             }
             catch (IOException e)
             {
                 log.LogError("cannot prepare the shared model registry: {Message}; serving the version last written to {Store} until it answers", e.Message, host.Store.Root);
             }
         }
-        ImportOriginalDesignModel();
+        await Task.Run(ImportOriginalDesignModel, cancellationToken);
         if (!await catalog.ReloadAsync("startup", cancellationToken))
         {
             // Configured metadata that cannot be read is a configuration error (a wrong mapping, a

@@ -149,7 +149,9 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             metrics["popularity"] = MetricsJson.ToJson(popularity);
             metrics["holdout_fraction"] = options.HoldoutFraction;
             metrics["users_evaluated"] = als.Users;
-            string version = host.Store.Add(model, v => new ModelManifest
+            // The store's registry may be the database's, read and written by blocking calls: on the pool,
+            // never on a socket thread an awaited read resumed on (with inline completions it would wait on itself).
+            string version = await Task.Run(() => host.Store.Add(model, v => new ModelManifest
             {
                 Version = v,
                 TrainedAtUtc = Now,
@@ -162,12 +164,12 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
                 EventsEpoch = events.Epoch,
                 EventsThrough = eventsThrough,
                 Tuned = tuned,
-            });
+            }));
             // Tracks trained in since the catalog was read get their metadata with the model, not a restart later.
             await catalog.ReloadAsync("promotion", CancellationToken.None);
             var promotion = beforePromotion is not null && await beforePromotion() is { } refused
                 ? new LoadOutcome(Now, false, version, $"candidate {version} not promoted: {refused}")
-                : host.TryPromote(version);
+                : await Task.Run(() => host.TryPromote(version));
             var outcome = new TrainingOutcome(started, Now, trigger, true, version, promotion.Ok,
                 $"trained {version} in {clock.Elapsed.TotalSeconds:F1} s (holdout ndcg@10 {als.Ndcg:F4}, popularity {popularity.Ndcg:F4}); {promotion.Message}") { Node = node.Name };
             ServerMetrics.Trainings.WithLabels(promotion.Ok ? "promoted" : "not_promoted").Inc();
