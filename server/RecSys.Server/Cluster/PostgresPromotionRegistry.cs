@@ -123,22 +123,20 @@ public sealed class PostgresPromotionRegistry(NpgsqlDataSource db, string node, 
         return after;
     }
 
-    public void Added(string version, string manifestJson) => Run(connection =>
+    public void Added(string version, string manifestJson)
     {
-        EnsureInitializedOn(connection);
+        EnsureInitialized();
+        Run(connection => Insert(connection, version, manifestJson));
+    }
+
+    private int Insert(NpgsqlConnection connection, string version, string manifestJson)
+    {
         using var insert = new NpgsqlCommand(
             "INSERT INTO recsys_model_versions (version, added_by, manifest) VALUES ($1, $2, $3::jsonb) ON CONFLICT (version) DO NOTHING", connection);
         insert.Parameters.Add(new NpgsqlParameter { Value = version });
         insert.Parameters.Add(new NpgsqlParameter { Value = node });
         insert.Parameters.Add(new NpgsqlParameter { Value = manifestJson });
         return insert.ExecuteNonQuery();
-    });
-
-    private void EnsureInitializedOn(NpgsqlConnection connection)
-    {
-        if (_initialized) return;
-        Seed(connection, mirror.Read());
-        _initialized = true;
     }
 
     private static PromotionState ReadRow(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool forUpdate)
