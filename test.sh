@@ -47,6 +47,8 @@ trap pg_stop EXIT
 install_prerequisites || { echo "test.sh: could not install prerequisites"; echo "0 passed, 1 failed"; exit 1; }
 pg_start || { echo "test.sh: PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
 export RECSYS_TEST_DB="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
+# The restart tests run a PostgreSQL of their own from the same binaries.
+export RECSYS_TEST_PGBIN="$PGBIN"
 echo "test.sh: PostgreSQL up on 127.0.0.1:$PGPORT"
 
 passed=0; failed=0

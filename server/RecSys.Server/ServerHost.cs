@@ -48,6 +48,7 @@ public static class ServerHost
             services.AddSingleton(sp => new ModelStore(options.Storage, options.KeepVersions, sp.GetRequiredService<PostgresPromotionRegistry>()));
             services.AddSingleton(sp => new ClusterNode(node,
                 new ClusterTrainings(sp.GetRequiredService<NpgsqlDataSource>(), options.Db!, node, sp.GetRequiredService<PostgresPromotionRegistry>())));
+            services.AddSingleton<ClusterPlayFeed>();
         }
         else
         {

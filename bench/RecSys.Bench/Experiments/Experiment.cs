@@ -62,6 +62,9 @@ public static class Experiment
             case "replicas":
                 exitCode = ReplicasExperiment.Run(args[1..]);
                 return true;
+            case "redis-cache":
+                exitCode = RedisCacheExperiment.Run(args[1..]);
+                return true;
             case "event-latency":
                 exitCode = EventLatency.Run(args[1..]);
                 return true;

@@ -14,14 +14,19 @@ namespace RecSys.Bench.Experiments;
 /// build on loopback ports, one shared store, the database filled with the demo catalog and its registry
 /// emptied. They start together (one trains), a second version is trained, and then, under the load
 /// driver spread over every replica, the current version is rolled back and promoted again
-/// <c>--changes</c> times, 2 s apart, each on the next replica in turn. Prints, as JSON: how many
-/// trainings ran, how long each change took to be served by every replica (from the admin request, and
-/// from its answer), and the requests and non-2xx answers under it. Overwrites the demo tables of CS.
+/// <c>--changes</c> times, 2 s apart, each on the next replica in turn. Then, still under that load and
+/// beside a stream of play events (100 every 50 ms, to the replicas in turn), <c>--plays</c> times
+/// (default 20) a listener's top recommendation is played on one replica and the others' answers are
+/// read until it is gone from them too. Prints, as JSON: how many trainings ran, how long each change took
+/// to be served by every replica (from the admin request, and from its answer), how long a play took to
+/// reach every other replica's answers (from the event's 202), and the requests and non-2xx answers under
+/// it all. Overwrites the demo tables of CS.
 /// </summary>
 public static class ReplicasExperiment
 {
     private const string Token = "replicas-experiment";
     private static readonly TimeSpan ChangeEvery = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PlayEvery = TimeSpan.FromMilliseconds(500);
 
     public static int Run(string[] args)
     {
@@ -29,6 +34,7 @@ public static class ReplicasExperiment
             ?? throw new ArgumentException("--db CS (or RECSYS_DB) is required: replicas share a PostgreSQL database");
         int count = Experiment.PositiveIntArg(args, "--replicas", 3);
         int changes = Experiment.PositiveIntArg(args, "--changes", 10);
+        int plays = Experiment.PositiveIntArg(args, "--plays", 20);
         string outDir = RecsysCommand.FreshOutput(args, "replicas-out");
         string build = RecsysCommand.Build;
 
@@ -37,7 +43,8 @@ public static class ReplicasExperiment
             "--demo-users", Experiment.PositiveIntArg(args, "--demo-users", 10_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--demo-tracks", Experiment.PositiveIntArg(args, "--demo-tracks", 20_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--demo-plays", Experiment.PositiveIntArg(args, "--demo-plays", 300_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Sql(db, "DROP TABLE IF EXISTS recsys_model_registry, recsys_model_changes, recsys_model_versions, recsys_trainings");
+        Sql(db, "DROP TABLE IF EXISTS recsys_model_registry, recsys_model_changes, recsys_model_versions, recsys_trainings, recsys_play_feed; " +
+            "DROP SEQUENCE IF EXISTS recsys_play_feed_numbers");
 
         string store = Path.Combine(outDir, "store");
         var replicas = new List<RunningServer>();
@@ -61,7 +68,7 @@ public static class ReplicasExperiment
             string second = UntilAllServe(clients, v => v != first, TimeSpan.FromMinutes(5));
 
             var urls = replicas.Select(r => r.Url).ToArray();
-            var options = new LoadDriver.LoadOptions(urls[0], "ml", 10_000, 2 * count, ChangeEvery * (changes + 1), TimeSpan.Zero) { Urls = urls };
+            var options = new LoadDriver.LoadOptions(urls[0], "ml", 10_000, 2 * count, ChangeEvery * (changes + 1) + PlayEvery * (plays + 2), TimeSpan.Zero) { Urls = urls };
             var load = Task.Factory.StartNew(() => LoadDriver.Measure(options), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             var fromRequest = new List<double>();
             var fromAnswer = new List<double>();
@@ -79,6 +86,7 @@ public static class ReplicasExperiment
                 fromAnswer.Add(timer.Elapsed.TotalMilliseconds - answered);
                 if (pace.Elapsed < ChangeEvery) Thread.Sleep(ChangeEvery - pace.Elapsed);
             }
+            var reached = PlayAcross(clients, plays);
             var report = load.GetAwaiter().GetResult();
             var result = new JsonObject
             {
@@ -89,6 +97,7 @@ public static class ReplicasExperiment
                 ["trainings_expected"] = 2,
                 ["follow_ms_from_request"] = Summary(fromRequest),
                 ["follow_ms_from_answer"] = Summary(fromAnswer),
+                ["play_reached_others_ms"] = Summary(reached),
                 ["requests"] = report.Measured.Count,
                 ["requests_per_replica"] = new JsonArray([.. report.AnswersPerUrl.Select(n => (JsonNode)n)]),
                 ["non_2xx"] = report.Non2xx,
@@ -102,6 +111,65 @@ public static class ReplicasExperiment
             foreach (var r in replicas) r.Dispose();
         }
     }
+
+    /// <summary>
+    /// Beside a stream of other events, plays a listener's top recommendation on one replica and reads
+    /// the other replicas' answers for that listener until the track is gone; the times from the 202.
+    /// </summary>
+    private static List<double> PlayAcross(HttpClient[] clients, int plays)
+    {
+        using var stop = new CancellationTokenSource();
+        var background = Task.Run(async () =>
+        {
+            var random = new Random(7);
+            for (int batch = 0; !stop.IsCancellationRequested; batch++)
+            {
+                var events = Enumerable.Range(0, 100).Select(_ => Event(random.Next(1, 10_000), random.Next(1, 20_000)));
+                using var content = new StringContent("[" + string.Join(",", events) + "]", System.Text.Encoding.UTF8, "application/json");
+                using var answer = await clients[batch % clients.Length].PostAsync("/events/plays", content);
+                await Task.Delay(50);
+            }
+        });
+        var reached = new List<double>();
+        try
+        {
+            for (int p = 0; p < plays; p++)
+            {
+                var pace = Stopwatch.StartNew();
+                var at = clients[p % clients.Length];
+                long user = JsonNode.Parse(at.GetStringAsync("/users/random").GetAwaiter().GetResult())!["user_id"]!.GetValue<long>();
+                long track = Top(at, user)[0];
+                using (var content = new StringContent("[" + Event(user, track) + "]", System.Text.Encoding.UTF8, "application/json"))
+                using (var answer = at.PostAsync("/events/plays", content).GetAwaiter().GetResult())
+                {
+                    if (!answer.IsSuccessStatusCode) throw new InvalidOperationException($"POST /events/plays on {at.BaseAddress} answered {(int)answer.StatusCode}");
+                }
+                var timer = Stopwatch.StartNew();
+                foreach (var other in clients.Where(c => c != at))
+                {
+                    while (Top(other, user).Contains(track))
+                    {
+                        if (timer.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"a play on {at.BaseAddress} never reached {other.BaseAddress}");
+                        Thread.Sleep(2);
+                    }
+                }
+                reached.Add(timer.Elapsed.TotalMilliseconds);
+                if (pace.Elapsed < PlayEvery) Thread.Sleep(PlayEvery - pace.Elapsed);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            background.GetAwaiter().GetResult();
+        }
+        return reached;
+    }
+
+    private static string Event(long user, long track) =>
+        $$"""{"event_id":"{{Guid.NewGuid():N}}","user_id":{{user}},"track_id":{{track}},"milestone":100,"is_completed":true}""";
+
+    private static long[] Top(HttpClient client, long user) =>
+        [.. JsonNode.Parse(client.GetStringAsync($"/recommend/user/{user}/ml?limit=20").GetAwaiter().GetResult())!.AsArray().Select(e => e!["track_id"]!.GetValue<long>())];
 
     private static JsonObject Summary(List<double> values)
     {

@@ -37,6 +37,15 @@ public sealed class LatencyHistogram
         Max = Math.Max(Max, micros);
     }
 
+    /// <summary>Adds every latency another histogram (of the same limit) recorded: several clients' counts made one.</summary>
+    public void Add(LatencyHistogram other)
+    {
+        for (long micros = 0; micros <= other.Max; micros++)
+        {
+            if (other._counts[micros] > 0) Record(micros, other._counts[micros]);
+        }
+    }
+
     /// <summary>The smallest recorded value with at least <paramref name="percent"/> % of the counts at or below it.</summary>
     public long Percentile(double percent)
     {

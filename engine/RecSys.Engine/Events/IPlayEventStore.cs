@@ -9,8 +9,9 @@ public interface IPlayEventStore : IDisposable
     /// <summary>
     /// Stores the events durably (on disk, or committed) before returning. Result i is the sequence
     /// number given to events[i], or 0 when an event with that id was stored before (or earlier in the
-    /// same call): a client's retry is kept once. Throws when nothing could be stored; then nothing
-    /// of the call was.
+    /// same call): a client's retry is kept once. A store that numbers only plays that qualify (the
+    /// replicas' shared feed) gives a stored play that does not qualify −1. Throws when nothing could
+    /// be stored; then nothing of the call was.
     /// </summary>
     long[] Store(IReadOnlyList<PlayEvent> events);
 

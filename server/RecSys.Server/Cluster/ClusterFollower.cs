@@ -1,17 +1,19 @@
 using Npgsql;
+using RecSys.Engine.Data;
 using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Cluster;
 
 /// <summary>
-/// Keeps a replica on the shared registry's current version: LISTENs on <see cref="ClusterSchema.Channel"/>
-/// over a connection of its own and follows each promotion as it is announced, and between announcements
-/// checks every <see cref="ClusterOptions.PollMilliseconds"/>, which also covers announcements lost while
-/// the connection was down. A lost connection (PostgreSQL restarted) is reopened with backoff and
-/// subscribed again; serving never waits on any of it.
+/// Keeps a replica on the shared registry's current version and on the other replicas' play events:
+/// LISTENs on <see cref="ClusterSchema.Channel"/> and <see cref="PostgresPlayFeed.Channel"/> over a
+/// connection of its own, follows each promotion and catches up with the play feed as they are
+/// announced, and between announcements checks both every <see cref="ClusterOptions.PollMilliseconds"/>,
+/// which also covers announcements lost while the connection was down. A lost connection (PostgreSQL
+/// restarted) is reopened with backoff and subscribed again; serving never waits on any of it.
 /// </summary>
-public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeProvider time, ILogger<ClusterFollower> log) : BackgroundService
+public sealed class ClusterFollower(ServerOptions options, ModelHost host, ClusterPlayFeed feed, TimeProvider time, ILogger<ClusterFollower> log) : BackgroundService
 {
     /// <summary>The subscription's connection in pg_stat_activity.</summary>
     public const string ApplicationName = "recsys-follower";
@@ -37,8 +39,14 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeP
             try
             {
                 await using var connection = new NpgsqlConnection(connectionString);
+                bool promoted = false, played = false;
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Channel == PostgresPlayFeed.Channel) played = true;
+                    else promoted = true;
+                };
                 await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ClusterSchema.Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {ClusterSchema.Channel}; LISTEN {PostgresPlayFeed.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -46,14 +54,30 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeP
                 ServerMetrics.ClusterListening.Set(1);
                 backoff = TimeSpan.FromMilliseconds(250);
                 log.LogInformation("following the model registry in PostgreSQL as {Node}", options.Cluster.NodeName(options.Port));
-                // Whatever was promoted while not listening.
+                // Whatever was promoted or played while not listening.
+                CatchUpSoon();
                 await FollowAsync(announced: true);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     bool announced = await connection.WaitAsync(poll, stoppingToken);
-                    if (announced) Interlocked.Exchange(ref _lastAnnouncementTicks, time.GetUtcNow().UtcDateTime.Ticks);
-                    else await Ping(connection, stoppingToken);
-                    await FollowAsync(announced);
+                    if (!announced)
+                    {
+                        await Ping(connection, stoppingToken);
+                        CatchUpSoon();
+                        await FollowAsync(announced: false);
+                        continue;
+                    }
+                    if (played)
+                    {
+                        played = false;
+                        CatchUpSoon();
+                    }
+                    if (promoted)
+                    {
+                        promoted = false;
+                        Interlocked.Exchange(ref _lastAnnouncementTicks, time.GetUtcNow().UtcDateTime.Ticks);
+                        await FollowAsync(announced: true);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -77,6 +101,12 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, TimeP
             }
         }
     }
+
+    /// <summary>
+    /// The play feed is read off this loop (a model load may be under way) and never twice at once: a
+    /// call while one runs makes that one go round again.
+    /// </summary>
+    private void CatchUpSoon() => _ = Task.Run(feed.CatchUp);
 
     private static async Task Ping(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

@@ -133,6 +133,12 @@ internal static partial class StatusEndpoints
             ["trained_through"] = serving is null ? null : live.Through(serving),
             ["listeners_with_plays_since_training"] = live.Users,
             ["last_error"] = ingest.LastError,
+            ["from_other_replicas"] = ingest.Feed is { } feed ? new JsonObject
+            {
+                ["received"] = feed.Received,
+                ["applied_through"] = feed.Applied,
+                ["last_error"] = feed.LastError,
+            } : null,
             ["live_tracks"] = new JsonObject
             {
                 ["count"] = tracks.Count,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using RecSys.Engine.Data;
 using RecSys.Engine.Events;
+using RecSys.Server.Cluster;
 using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
@@ -13,8 +14,10 @@ namespace RecSys.Server.Events;
 /// <see cref="EventOptions.DatabaseWriters"/>, each with its own session, so commits overlap. A
 /// request is answered only after its batch is stored and the listeners' live state knows it. The queue is bounded (<see cref="EventOptions.QueueEvents"/>): past it a
 /// batch is refused at once (503) rather than held in memory; nothing accepted is ever dropped.
+/// With replicas (<paramref name="feed"/>), stored events are numbered by the shared play feed and the
+/// other replicas' events arrive through it.
 /// </summary>
-public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost host, ILogger<EventIngest> log) : IHostedService, IDisposable
+public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost host, ILogger<EventIngest> log, ClusterPlayFeed? feed = null) : IHostedService, IDisposable
 {
     /// <summary>Most events in one store call (one transaction or one write); more wait for the next.</summary>
     private const int CommitEvents = 50_000;
@@ -33,11 +36,25 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
     private long _through;
     private string? _lastError;
 
-    /// <summary>Identifies the sequence numbers: the embedded log's id, or this process for the database (whose numbers start anew each run).</summary>
-    public string Epoch { get; private set; } = Guid.NewGuid().ToString("N");
+    private string _epoch = Guid.NewGuid().ToString("N");
 
-    /// <summary>The newest stored event's sequence number: a training that reads now sees every event up to it.</summary>
-    public long Through => Interlocked.Read(ref _through);
+    /// <summary>
+    /// Identifies the sequence numbers: the embedded log's id, the shared play feed's with replicas, or
+    /// this process for a single node's database (whose numbers start anew each run).
+    /// </summary>
+    public string Epoch => feed?.Epoch ?? _epoch;
+
+    /// <summary>The newest event's sequence number stored (or, with replicas, applied) here.</summary>
+    public long Through => Math.Max(Interlocked.Read(ref _through), feed?.Applied ?? 0);
+
+    /// <summary>
+    /// What a training that reads the plays now will have seen: every event numbered up to the mark.
+    /// With replicas, the shared feed's newest number (any replica's events); blocking then.
+    /// </summary>
+    public (string Epoch, long Through) TrainingMark() => feed?.Mark() ?? (Epoch, Interlocked.Read(ref _through));
+
+    /// <summary>The shared play feed (replicas only).</summary>
+    public ClusterPlayFeed? Feed => feed;
 
     /// <summary>The embedded log (null with a database).</summary>
     public EventLog? Log => _stores.FirstOrDefault() as EventLog;
@@ -54,7 +71,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         {
             // Several sessions: one commit's wait (its WAL flush) overlaps the next one's work.
             var numbers = new EventSequence();
-            var stores = Enumerable.Range(0, options.Events.DatabaseWriters).Select(_ => new PostgresEventStore(options.Db, options.DbMapping, numbers)).ToArray();
+            var stores = Enumerable.Range(0, options.Events.DatabaseWriters).Select(_ => new PostgresEventStore(options.Db, options.DbMapping, numbers, feed?.Origin)).ToArray();
             _stores = stores;
             try
             {
@@ -71,7 +88,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         {
             var eventLog = EventLog.Open(Path.Combine(options.Storage, "events"), options.Events.DedupWindow);
             _stores = [eventLog];
-            Epoch = eventLog.Id.ToString("N");
+            _epoch = eventLog.Id.ToString("N");
             _through = eventLog.LastSequence;
             if (eventLog.Recovered is { } torn)
             {
@@ -81,6 +98,9 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         }
         live.Epoch = Epoch;
         if (Log is { } replayFrom) Replay(replayFrom);
+        // Replicas: what the served model has not seen, from every replica. With the database away
+        // (the stores could not prepare) start-up does not wait for it: the follower catches up once it answers.
+        if (_lastError is null) feed?.CatchUp();
         var done = _stores.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _writersDone = done.Select(d => d.Task).ToArray();
         _writers = _stores.Select((store, i) => new Thread(() =>
@@ -225,7 +245,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         foreach (var p in batch)
         {
             int stored = 0;
-            for (int i = 0; i < p.Events.Count; i++) stored += sequences[at + i] > 0 ? 1 : 0;
+            for (int i = 0; i < p.Events.Count; i++) stored += sequences[at + i] != 0 ? 1 : 0;
             at += p.Events.Count;
             Interlocked.Add(ref _stored, stored);
             Interlocked.Add(ref _duplicates, p.Events.Count - stored);

@@ -76,25 +76,32 @@ public sealed class LivePlays
 
     public LiveUser? Find(long userId) => _users.TryGetValue(userId, out var user) ? user : null;
 
-    /// <summary>Stored events (sequence 0: a duplicate, skipped); only qualified plays change anything. The event writer's thread only.</summary>
+    /// <summary>Stored events (sequence 0: a duplicate, skipped; −1: stored unnumbered); only qualified plays change anything.</summary>
     public void Record(IReadOnlyList<PlayEvent> events, IReadOnlyList<long> sequences)
     {
-        lock (_write) RecordLocked(events, sequences);
-    }
-
-    private void RecordLocked(IReadOnlyList<PlayEvent> events, IReadOnlyList<long> sequences)
-    {
-        var serving = _host.Current;
-        var popularity = Popularity(serving);
+        var plays = new List<(long UserId, long TrackId, long Sequence)>(events.Count);
         for (int i = 0; i < events.Count; i++)
         {
-            var e = events[i];
-            if (sequences[i] == 0 || !e.Qualifies) continue;
-            var user = _users.GetOrAdd(e.UserId, static id => new LiveUser(id));
-            if (user.Add(e.TrackId, sequences[i]) && popularity is not null) CountListener(popularity, e.UserId, e.TrackId);
-            if (serving is not null) _newTracks.Count(serving, e.UserId, e.TrackId);
+            if (sequences[i] > 0 && events[i].Qualifies) plays.Add((events[i].UserId, events[i].TrackId, sequences[i]));
         }
-        if (serving is not null) _newTracks.FoldSoon(serving, _write);
+        Record(plays);
+    }
+
+    /// <summary>Qualified plays stored here or by another replica, with their sequence numbers.</summary>
+    public void Record(IReadOnlyList<(long UserId, long TrackId, long Sequence)> plays)
+    {
+        lock (_write)
+        {
+            var serving = _host.Current;
+            var popularity = Popularity(serving);
+            foreach (var (userId, trackId, sequence) in plays)
+            {
+                var user = _users.GetOrAdd(userId, static id => new LiveUser(id));
+                if (user.Add(trackId, sequence) && popularity is not null) CountListener(popularity, userId, trackId);
+                if (serving is not null) _newTracks.Count(serving, userId, trackId);
+            }
+            if (serving is not null) _newTracks.FoldSoon(serving, _write);
+        }
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
 using RecSys.Engine.Tuning;
+using RecSys.Server.Cluster;
 using RecSys.Server.Configuration;
 using RecSys.Server.Events;
 using RecSys.Server.Contracts;
@@ -123,7 +124,8 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             log.LogInformation("training started ({Trigger}) from {Source}", trigger, options.SourceName);
             string input = !string.IsNullOrWhiteSpace(options.Db) ? "db" : options.InputFile is { Length: > 0 } f ? f : "demo";
             // Every event stored up to here is in what is read next: the plays table holds them, or the log is read below.
-            long eventsThrough = events.Through;
+            // (With replicas a database read: on the pool, as every blocking call here.)
+            var (eventsEpoch, eventsThrough) = await Task.Run(events.TrainingMark);
             var data = await InteractionSources.LoadAsync(input, DelimitedFormat.Auto, skipBadRows: false, options.Db, options.DbMapping, options.Demo, CancellationToken.None);
             if (events.Log is { } eventLog) data = await Task.Run(() => LoggedPlays.AddTo(data, eventLog, eventsThrough));
             if (data.SkippedRows > 0)
@@ -161,7 +163,7 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
                 Interactions = matrix.Nnz,
                 Parameters = model.ParametersJson is null ? null : JsonNode.Parse(model.ParametersJson),
                 Metrics = metrics,
-                EventsEpoch = events.Epoch,
+                EventsEpoch = eventsEpoch,
                 EventsThrough = eventsThrough,
                 Tuned = tuned,
             }));
@@ -175,12 +177,27 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
             ServerMetrics.Trainings.WithLabels(promotion.Ok ? "promoted" : "not_promoted").Inc();
             ServerMetrics.TrainingLastFailed.Set(0);
             log.LogInformation("{Message}", outcome.Message);
+            if (promotion.Ok && events.Feed is { } feed) await Task.Run(() => PruneFeed(feed));
             return Last = outcome;
         }
         catch (Exception e)
         {
             // Whatever went wrong, serving goes on with the current model.
             return Failed(started, trigger, e);
+        }
+    }
+
+    /// <summary>The shared play feed keeps only what a kept version lacks; a failure here costs disk, not the run.</summary>
+    private void PruneFeed(ClusterPlayFeed feed)
+    {
+        try
+        {
+            long pruned = feed.Prune();
+            if (pruned > 0) log.LogInformation("forgot {Count} play feed rows every kept version was trained on", pruned);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        {
+            log.LogWarning("could not prune the play feed: {Message}", e.Message);
         }
     }
 

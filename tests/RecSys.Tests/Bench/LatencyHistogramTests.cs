@@ -72,4 +72,25 @@ public class LatencyHistogramTests
         Assert.Equal(histogram.Count, corrected.Count);
         Assert.Equal(histogram.Percentile(99), corrected.Percentile(99));
     }
+
+    [Fact]
+    public void Histograms_added_together_are_the_one_that_recorded_everything()
+    {
+        var one = new LatencyHistogram(limitMicros: 5000);
+        var parts = new[] { new LatencyHistogram(limitMicros: 5000), new LatencyHistogram(limitMicros: 5000), new LatencyHistogram(limitMicros: 5000) };
+        var random = new Random(3);
+        for (int i = 0; i < 3000; i++)
+        {
+            long micros = i % 97 == 0 ? 9000 : random.Next(0, 4000);
+            one.Record(micros);
+            parts[i % 3].Record(micros);
+        }
+        var sum = new LatencyHistogram(limitMicros: 5000);
+        foreach (var part in parts) sum.Add(part);
+
+        Assert.Equal(one.Count, sum.Count);
+        Assert.Equal(one.Over, sum.Over);
+        Assert.Equal(one.Max, sum.Max);
+        foreach (double p in new[] { 0.0, 10, 50, 90, 99, 99.9, 100 }) Assert.Equal(one.Percentile(p), sum.Percentile(p));
+    }
 }

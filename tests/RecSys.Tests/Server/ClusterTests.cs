@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using static RecSys.Tests.Server.Replicas;
 
 namespace RecSys.Tests.Server;
 
@@ -23,7 +24,8 @@ public sealed class ClusterTests : IClassFixture<PostgresFixture>, IDisposable
     {
         _db = db;
         _db.SeedDemoAsync().GetAwaiter().GetResult();
-        _db.Execute("DROP TABLE IF EXISTS recsys_model_registry, recsys_model_changes, recsys_model_versions, recsys_trainings");
+        _db.Execute("DROP TABLE IF EXISTS recsys_model_registry, recsys_model_changes, recsys_model_versions, recsys_trainings, recsys_play_feed; " +
+            "DROP SEQUENCE IF EXISTS recsys_play_feed_numbers");
     }
 
     public void Dispose() => _storage.Dispose();
@@ -155,8 +157,88 @@ public sealed class ClusterTests : IClassFixture<PostgresFixture>, IDisposable
         }
     }
 
-    private static HttpRequestMessage Admin(string path) =>
-        new(HttpMethod.Post, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", Token) } };
+    [Fact]
+    public async Task Experiments_assign_alike_and_a_play_on_one_replica_changes_answers_on_every_replica_and_a_training_anywhere_retires_it_everywhere()
+    {
+        var replicas = await Task.WhenAll(StartReplicaAsync(), StartReplicaAsync(), StartReplicaAsync());
+        try
+        {
+            string first = await UntilAllServeAnyAsync(replicas, TimeSpan.FromMinutes(3));
+            foreach (var r in replicas) await UntilAsync(r, m => m["cluster"]?["listening"]?.GetValue<bool>() == true, TimeSpan.FromSeconds(20));
+            // An experiment started on one replica: every replica puts each listener in the same arm.
+            using (var create = Admin("/admin/experiments"))
+            {
+                create.Content = new StringContent(Experiments.MlVsPop, System.Text.Encoding.UTF8, "application/json");
+                var created = await replicas[0].Http.SendAsync(create);
+                Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+            }
+            foreach (var r in replicas)
+            {
+                await UntilAsync(async () => (await Experiments.AnswerAsync(r.Http, "/recommend/user/1/ml")).Experiment == "ml-vs-pop" ? 1 : 0, n => n == 1, TimeSpan.FromSeconds(30));
+            }
+            for (int u = 1; u <= 40; u++)
+            {
+                var arms = await Task.WhenAll(replicas.Select(async r => (await Experiments.AnswerAsync(r.Http, $"/recommend/user/{u}/ml")).Arm));
+                Assert.True(arms.Distinct().Count() == 1, $"user {u}: arms {string.Join(", ", arms)}");
+            }
+            using (var stop = Admin("/admin/experiments/ml-vs-pop/stop")) Assert.True((await replicas[1].Http.SendAsync(stop)).IsSuccessStatusCode);
+            foreach (var r in replicas)
+            {
+                await UntilAsync(async () => (await Experiments.AnswerAsync(r.Http, "/recommend/user/1/ml")).Experiment is null ? 1 : 0, n => n == 1, TimeSpan.FromSeconds(30));
+            }
+
+            long user = (long)JsonNode.Parse(await replicas[0].Http.GetStringAsync("/users/random"))!["user_id"]!;
+            long track = (await PlayEvents.PersonalAsync(replicas[1].Http, user)).Tracks[0];
+
+            // Played on replica 0: on the other two (by notification), the track is heard now and never recommended.
+            await PlayEvents.AcceptedAsync(replicas[0].Http, PlayEvents.Json(Guid.NewGuid().ToString("N"), user, track));
+            foreach (var r in replicas)
+            {
+                await UntilAsync(async () => (await PlaysAsync(r, user)).Any(p => p.Track == track && p.SinceTraining) ? 1 : 0, n => n == 1, ByNotification);
+                Assert.DoesNotContain(track, (await PlayEvents.PersonalAsync(r.Http, user)).Tracks);
+            }
+            Assert.Equal(0, (long)(await ModelAsync(replicas[0]))["events"]!["from_other_replicas"]!["received"]!);
+            foreach (var r in replicas.Skip(1)) Assert.Equal(1, (long)(await ModelAsync(r))["events"]!["from_other_replicas"]!["received"]!);
+
+            // Trained on replica 2: every replica, the one that received the play included, finds it in the model and holds it live no more.
+            using (var train = Admin("/admin/train")) Assert.Equal(System.Net.HttpStatusCode.Accepted, (await replicas[2].Http.SendAsync(train)).StatusCode);
+            string second = await UntilAllServeAsync(replicas, v => v != first, TimeSpan.FromMinutes(3));
+            foreach (var r in replicas)
+            {
+                var model = await UntilAsync(r, m => m["events"]?["listeners_with_plays_since_training"]?.GetValue<int>() == 0, TimeSpan.FromSeconds(15));
+                Assert.Equal(second, (string?)model["version"]);
+                Assert.Contains(await PlaysAsync(r, user), p => p.Track == track && !p.SinceTraining);
+            }
+
+            // A rollback to the model that lacks the play: every replica holds it live again (from the shared feed).
+            var rollback = await replicas[1].Http.SendAsync(Admin("/admin/models/rollback"));
+            Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());
+            await UntilAllServeAsync(replicas, v => v == first, ByNotification);
+            foreach (var r in replicas)
+            {
+                await UntilAsync(async () => (await PlaysAsync(r, user)).Any(p => p.Track == track && p.SinceTraining) ? 1 : 0, n => n == 1, TimeSpan.FromSeconds(15));
+            }
+
+            // A replica started now replays what the served model has not seen, whichever replica received it.
+            long other = (await PlayEvents.PersonalAsync(replicas[2].Http, user)).Tracks[0];
+            await PlayEvents.AcceptedAsync(replicas[2].Http, PlayEvents.Json(Guid.NewGuid().ToString("N"), user, other));
+            await replicas[0].KillAsync();
+            await replicas[0].DisposeAsync();
+            replicas[0] = await StartReplicaAsync();
+            await UntilAllServeAsync(replicas, v => v == first, TimeSpan.FromSeconds(60));
+            var replayed = await PlaysAsync(replicas[0], user);
+            Assert.Contains(replayed, p => p.Track == track && p.SinceTraining);
+            Assert.Contains(replayed, p => p.Track == other && p.SinceTraining);
+        }
+        finally
+        {
+            foreach (var r in replicas) await r.DisposeAsync();
+        }
+    }
+
+    private static HttpRequestMessage Admin(string path) => Replicas.Admin(path, Token);
+
+    private static Task<List<(long Track, bool SinceTraining)>> PlaysAsync(ServerProcess replica, long user) => Replicas.PlaysAsync(replica, user, Token);
 
     private async Task<string> TrainerOfAsync(string version)
     {
@@ -165,94 +247,5 @@ public sealed class ClusterTests : IClassFixture<PostgresFixture>, IDisposable
         await using var cmd = new Npgsql.NpgsqlCommand("SELECT node FROM recsys_trainings WHERE version = $1", c);
         cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = version });
         return (string)(await cmd.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<JsonObject> ModelAsync(ServerProcess replica) =>
-        JsonNode.Parse(await replica.Http.GetStringAsync("/model"))!.AsObject();
-
-    private static async Task<JsonObject> UntilAsync(ServerProcess replica, Func<JsonObject, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var model = await ModelAsync(replica);
-            if (condition(model)) return model;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"/model never met the condition: {model.ToJsonString()}\n{replica.Log}");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task UntilAsync(Func<Task<long>> read, Func<long, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        long value;
-        while (!condition(value = await read()))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the condition never held (last value {value})");
-            await Task.Delay(50);
-        }
-    }
-
-    private static Task<string> UntilAllServeAnyAsync(IReadOnlyList<ServerProcess> replicas, TimeSpan timeout) =>
-        UntilAllServeAsync(replicas, _ => true, timeout);
-
-    /// <summary>Polls every replica's /model until all serve one version that <paramref name="wanted"/> accepts; returns it.</summary>
-    private static async Task<string> UntilAllServeAsync(IReadOnlyList<ServerProcess> replicas, Func<string, bool> wanted, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var versions = await Task.WhenAll(replicas.Select(async r => (string?)(await ModelAsync(r))["version"]));
-            if (versions[0] is { } v && wanted(v) && versions.All(x => x == v)) return v;
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"replicas serve {string.Join(", ", versions.Select(x => x ?? "nothing"))}\n{string.Join("\n---\n", replicas.Select(r => r.Log))}");
-            }
-            await Task.Delay(100);
-        }
-    }
-
-    /// <summary>A round-robin client over the replicas (what a load balancer sends), 4 at a time, counting every answer that is not 2xx.</summary>
-    private sealed class RoundRobinLoad : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task<(int Ok, int Failed, List<string> Errors)>[] _workers;
-
-        public RoundRobinLoad(IReadOnlyList<ServerProcess> replicas)
-        {
-            _workers = [.. Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
-            {
-                int ok = 0, failed = 0, i = w;
-                var errors = new List<string>();
-                while (!_stop.IsCancellationRequested)
-                {
-                    var replica = replicas[i % replicas.Count];
-                    string path = i % 2 == 0 ? $"/recommend/user/{i % 300}/ml" : $"/recommend/user/{i % 300}";
-                    i++;
-                    try
-                    {
-                        using var answer = await replica.Http.GetAsync(path);
-                        if (answer.IsSuccessStatusCode) ok++;
-                        else if (errors.Count < 10) { failed++; errors.Add($"{path}: {(int)answer.StatusCode}"); }
-                        else failed++;
-                    }
-                    catch (HttpRequestException e)
-                    {
-                        failed++;
-                        if (errors.Count < 10) errors.Add($"{path}: {e.Message}");
-                    }
-                }
-                return (ok, failed, errors);
-            }))];
-        }
-
-        public async Task<(int Ok, int Failed, List<string> Errors)> StopAsync()
-        {
-            _stop.Cancel();
-            var results = await Task.WhenAll(_workers);
-            return (results.Sum(r => r.Ok), results.Sum(r => r.Failed), [.. results.SelectMany(r => r.Errors)]);
-        }
-
-        public void Dispose() => _stop.Cancel();
     }
 }

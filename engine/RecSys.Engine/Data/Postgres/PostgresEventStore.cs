@@ -10,9 +10,11 @@ namespace RecSys.Engine.Data;
 /// NOTHING, so a retried event is stored once, whichever request or server sent it first. Holds one
 /// connection (the staging table lives in its session); after a failure it opens a new one. Synchronous:
 /// a writer thread of the server calls it, never a request thread. Several stores (each its own
-/// session, so their transactions overlap) may share one <see cref="EventSequence"/>.
+/// session, so their transactions overlap) may share one <see cref="EventSequence"/>. With a
+/// <paramref name="feedOrigin"/> (replicas), the stored events also go to the shared
+/// <see cref="PostgresPlayFeed"/> in the same transaction, and its numbers are their sequence numbers.
 /// </summary>
-public sealed class PostgresEventStore(string connectionString, PostgresMapping mapping, EventSequence? sequence = null) : IPlayEventStore
+public sealed class PostgresEventStore(string connectionString, PostgresMapping mapping, EventSequence? sequence = null, long? feedOrigin = null) : IPlayEventStore
 {
     private readonly EventSequence _numbers = sequence ?? new EventSequence();
 
@@ -21,6 +23,9 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
     private NpgsqlConnection? _connection;
     private string? _insertSql;
     private string? _insertedNowSql;
+
+    /// <summary>Whether the current call sent its commit (its outcome is unknown if the session fails after).</summary>
+    private bool _commitSent;
 
     public string Description { get; private set; } = "postgres";
 
@@ -33,6 +38,7 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
         var connection = Connection();
         var plays = MappedInteractions.Resolve(connection, mapping.Interactions);
         plays.RequireEventWrites(connection);
+        if (feedOrigin is not null) PostgresPlayFeed.Ensure(connection);
         _insertSql = plays.InsertEventsSql(Staging);
         _insertedNowSql = plays.InsertedNowSql(Staging);
         Description = $"postgres({connection.Host}:{connection.Port}/{connection.Database} {plays.Table})";
@@ -40,10 +46,26 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
 
     public long[] Store(IReadOnlyList<PlayEvent> events)
     {
-        var sequences = new long[events.Count];
         // The first of equal ids in the call is the one stored.
         var first = new Dictionary<string, int>(events.Count, StringComparer.Ordinal);
         for (int i = 0; i < events.Count; i++) first.TryAdd(events[i].EventId, i);
+        bool reused = _connection is not null;
+        try
+        {
+            return StoreOnce(events, first);
+        }
+        catch (NpgsqlException e) when (reused && !_commitSent && e is not PostgresException { SqlState: not PostgresErrorCodes.AdminShutdown })
+        {
+            // The held session died while idle (the database restarted, a network cut) and the call never
+            // reached its commit, so nothing of it was stored: once more on a new session.
+            return StoreOnce(events, first);
+        }
+    }
+
+    private long[] StoreOnce(IReadOnlyList<PlayEvent> events, Dictionary<string, int> first)
+    {
+        var sequences = new long[events.Count];
+        _commitSent = false;
         try
         {
             if (_insertSql is null) Prepare();
@@ -75,6 +97,19 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
                 using var reader = which.ExecuteReader();
                 while (reader.Read()) inserted.Add(reader.GetString(0));
             }
+            if (feedOrigin is not null)
+            {
+                // Only a qualified play changes another replica's answers: the others are stored unnumbered (−1).
+                var stored = first.Where(p => inserted is null || inserted.Contains(p.Key)).Select(p => p.Value).Order().ToArray();
+                var plays = stored.Where(i => events[i].Qualifies).ToArray();
+                var numbers = PostgresPlayFeed.Append(connection, tx, [.. plays.Select(i => events[i])], feedOrigin.Value);
+                _commitSent = true;
+                tx.Commit();
+                foreach (int i in stored) sequences[i] = -1;
+                for (int n = 0; n < plays.Length; n++) sequences[plays[n]] = numbers[n];
+                return sequences;
+            }
+            _commitSent = true;
             tx.Commit();
             foreach (var (id, i) in first)
             {
