@@ -49,6 +49,7 @@ public static class ServerHost
             services.AddSingleton(sp => new ClusterNode(node,
                 new ClusterTrainings(sp.GetRequiredService<NpgsqlDataSource>(), options.Db!, node, sp.GetRequiredService<PostgresPromotionRegistry>())));
             services.AddSingleton<ClusterPlayFeed>();
+            services.AddSingleton<ISharedPlayFeed>(sp => sp.GetRequiredService<ClusterPlayFeed>());
         }
         else
         {

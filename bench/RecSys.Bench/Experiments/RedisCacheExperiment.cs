@@ -122,7 +122,8 @@ public static class RedisCacheExperiment
         var db = redis.GetDatabase();
         long next = 0;
         var clock = Stopwatch.StartNew();
-        var histograms = Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
+        // Every loop started before any is awaited: `connections` GETs in flight at once.
+        Task<LatencyHistogram>[] loops = [.. Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
         {
             var histogram = new LatencyHistogram();
             while (clock.Elapsed < window)
@@ -134,9 +135,9 @@ public static class RedisCacheExperiment
                 histogram.Record((long)Stopwatch.GetElapsedTime(sent).TotalMicroseconds);
             }
             return histogram;
-        })).Select(t => t.GetAwaiter().GetResult()).ToArray();
+        }))];
         var all = new LatencyHistogram();
-        foreach (var h in histograms) all.Add(h);
+        foreach (var h in Task.WhenAll(loops).GetAwaiter().GetResult()) all.Add(h);
         return new Measured(all, all.Count / clock.Elapsed.TotalSeconds);
     }
 
@@ -186,7 +187,8 @@ public static class RedisCacheExperiment
             }
             catch (System.ComponentModel.Win32Exception e)
             {
-                throw new InvalidOperationException($"redis-cache needs Redis: '{program}' could not be started ({e.Message}); apt-get install redis-server, or name it with --redis-server", e);
+                throw new InvalidOperationException(
+                    $"redis-cache needs Redis: '{program}' could not be started ({e.Message}); apt-get install redis-server, or name it with --redis-server", e);
             }
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();

@@ -122,13 +122,16 @@ public static class ReplicasExperiment
         var background = Task.Run(async () =>
         {
             var random = new Random(7);
+            int refused = 0;
             for (int batch = 0; !stop.IsCancellationRequested; batch++)
             {
                 var events = Enumerable.Range(0, 100).Select(_ => Event(random.Next(1, 10_000), random.Next(1, 20_000)));
                 using var content = new StringContent("[" + string.Join(",", events) + "]", System.Text.Encoding.UTF8, "application/json");
                 using var answer = await clients[batch % clients.Length].PostAsync("/events/plays", content);
+                if (!answer.IsSuccessStatusCode) refused++;
                 await Task.Delay(50);
             }
+            return refused;
         });
         var reached = new List<double>();
         try
@@ -160,8 +163,9 @@ public static class ReplicasExperiment
         finally
         {
             stop.Cancel();
-            background.GetAwaiter().GetResult();
         }
+        int refusedBatches = background.GetAwaiter().GetResult();
+        if (refusedBatches > 0) throw new InvalidOperationException($"{refusedBatches} batches of the background event stream were not accepted");
         return reached;
     }
 

@@ -40,6 +40,7 @@ public sealed class LatencyHistogram
     /// <summary>Adds every latency another histogram (of the same limit) recorded: several clients' counts made one.</summary>
     public void Add(LatencyHistogram other)
     {
+        if (other.LimitMicros != LimitMicros) throw new ArgumentException($"histograms of different limits ({other.LimitMicros} µs, {LimitMicros} µs) cannot be added", nameof(other));
         for (long micros = 0; micros <= other.Max; micros++)
         {
             if (other._counts[micros] > 0) Record(micros, other._counts[micros]);

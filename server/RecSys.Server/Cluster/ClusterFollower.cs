@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using RecSys.Engine.Data;
 using RecSys.Server.Configuration;
@@ -13,8 +14,12 @@ namespace RecSys.Server.Cluster;
 /// which also covers announcements lost while the connection was down. A lost connection (PostgreSQL
 /// restarted) is reopened with backoff and subscribed again; serving never waits on any of it.
 /// </summary>
-public sealed class ClusterFollower(ServerOptions options, ModelHost host, ClusterPlayFeed feed, TimeProvider time, ILogger<ClusterFollower> log) : BackgroundService
+public sealed class ClusterFollower(ServerOptions options, ModelHost host, ClusterPlayFeed feed, TimeProvider time, ILogger<ClusterFollower> log)
+    : BackgroundService
 {
+    private readonly SingleFlight _follow = new();
+    private volatile bool _announced;
+
     /// <summary>The subscription's connection in pg_stat_activity.</summary>
     public const string ApplicationName = "recsys-follower";
 
@@ -56,17 +61,14 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
                 log.LogInformation("following the model registry in PostgreSQL as {Node}", options.Cluster.NodeName(options.Port));
                 // Whatever was promoted or played while not listening.
                 CatchUpSoon();
-                await FollowAsync(announced: true);
+                FollowSoon(announced: true);
+                // The periodic check runs every poll interval even while notifications keep coming (plays
+                // on a busy cluster): it is what retries a version a lagging shared volume did not yet have.
+                var sinceCheck = Stopwatch.StartNew();
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    bool announced = await connection.WaitAsync(poll, stoppingToken);
-                    if (!announced)
-                    {
-                        await Ping(connection, stoppingToken);
-                        CatchUpSoon();
-                        await FollowAsync(announced: false);
-                        continue;
-                    }
+                    var wait = poll - sinceCheck.Elapsed;
+                    await connection.WaitAsync(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1), stoppingToken);
                     if (played)
                     {
                         played = false;
@@ -76,7 +78,14 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
                     {
                         promoted = false;
                         Interlocked.Exchange(ref _lastAnnouncementTicks, time.GetUtcNow().UtcDateTime.Ticks);
-                        await FollowAsync(announced: true);
+                        FollowSoon(announced: true);
+                    }
+                    if (sinceCheck.Elapsed >= poll)
+                    {
+                        await Ping(connection, stoppingToken);
+                        CatchUpSoon();
+                        FollowSoon(announced: false);
+                        sinceCheck.Restart();
                     }
                 }
             }
@@ -86,7 +95,7 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
             }
             catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
             {
-                if (_listening) log.LogWarning("lost the model registry's notifications: {Message}; subscribing again", e.Message);
+                if (_listening) log.LogWarning("lost the registry's and the play feed's notifications: {Message}; subscribing again", e.Message);
                 _listening = false;
                 ServerMetrics.ClusterListening.Set(0);
                 try
@@ -103,10 +112,16 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
     }
 
     /// <summary>
-    /// The play feed is read off this loop (a model load may be under way) and never twice at once: a
-    /// call while one runs makes that one go round again.
+    /// The play feed and the registry are read off this loop, so a model load (seconds on a large
+    /// catalog) never holds up the other replicas' plays, and each never twice at once.
     /// </summary>
     private void CatchUpSoon() => _ = Task.Run(feed.CatchUp);
+
+    private void FollowSoon(bool announced)
+    {
+        if (announced) _announced = true;
+        _ = Task.Run(() => _follow.Run(Follow));
+    }
 
     private static async Task Ping(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -114,15 +129,16 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
         await ping.ExecuteScalarAsync(cancellationToken);
     }
 
-    /// <summary>One check, off the listening loop's thread (a load takes seconds on a large catalog).</summary>
-    private async Task FollowAsync(bool announced)
+    /// <summary>One check of the registry (blocking: on the pool, never on a thread an inline socket completion resumed).</summary>
+    private void Follow()
     {
+        bool announced = _announced;
+        _announced = false;
         try
         {
-            // Blocking reads and a load: on the pool, never on the thread an inline socket completion resumed.
-            var (outcome, inSync) = await Task.Run(() => (host.Follow(announced), InSync()));
+            var outcome = host.Follow(announced);
             if (outcome is { Ok: false }) log.LogWarning("could not follow the registry to {Version}: {Message}", outcome.Version, outcome.Message);
-            ServerMetrics.ModelInSync.Set(inSync ? 1 : 0);
+            ServerMetrics.ModelInSync.Set(InSync() ? 1 : 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,161 +1,167 @@
 using Npgsql;
 using RecSys.Engine.Data;
-using RecSys.Engine.Events;
 using RecSys.Server.Events;
 using RecSys.Server.Hosting;
 
 namespace RecSys.Server.Cluster;
 
 /// <summary>
-/// Play events across replicas: every replica stores the events it receives in the shared
+/// Play events across replicas: every replica stores the qualified plays it receives in the shared
 /// <see cref="PostgresPlayFeed"/> (numbered in commit order) and applies the other replicas' by tailing
 /// it, woken by its notification (<see cref="ClusterFollower"/> listens) and checked at each poll. The
 /// feed's numbers are the sequence numbers of live plays and of a model's <c>events_through</c>, so a
 /// model trained on any replica retires exactly the plays it saw, everywhere. A replica starting
 /// replays what the served model has not seen.
 /// </summary>
-public sealed class ClusterPlayFeed(NpgsqlDataSource db, ModelHost host, LivePlays live, ILogger<ClusterPlayFeed> log)
+public sealed class ClusterPlayFeed(NpgsqlDataSource db, ModelHost host, LivePlays live, ILogger<ClusterPlayFeed> log) : ISharedPlayFeed
 {
     /// <summary>Rows read per query while catching up.</summary>
     private const int Page = 20_000;
 
-    private int _running;
-    private volatile bool _again;
+    private readonly SingleFlight _catchUp = new();
     private long _applied;
     private long _received;
+    private long _recheckFrom = long.MaxValue;
     private volatile string? _epoch;
+    private volatile string? _lastError;
 
-    /// <summary>This process's mark on the rows it stored (it applied them when it stored them): random, so a restart is another origin.</summary>
+    /// <summary>Random, so a restarted process is another origin (it applies its earlier plays from the feed).</summary>
     public long Origin { get; } = Random.Shared.NextInt64(1, long.MaxValue);
 
-    /// <summary>The feed's identity once read from the database (null until then).</summary>
     public string? Epoch => _epoch;
 
-    /// <summary>Every play up to this number is applied here (other replicas' by the feed, this process's when stored).</summary>
     public long Applied => Interlocked.Read(ref _applied);
 
-    /// <summary>Other replicas' qualified plays applied here.</summary>
     public long Received => Interlocked.Read(ref _received);
 
-    public string? LastError { get; private set; }
+    public string? LastError => _lastError;
 
-    /// <summary>
-    /// Takes up where the served model's training stopped: the plays after its <c>events_through</c>
-    /// become live again, each replica's alike. A model trained before the feed existed (another
-    /// epoch) has numbers that mean nothing here; then only plays from now on are live. Blocking.
-    /// </summary>
-    private void Resume(NpgsqlConnection connection)
+    public void CatchUp() => _catchUp.Run(TryApply);
+
+    public void Recheck(long after)
     {
-        PostgresPlayFeed.Ensure(connection);
-        string epoch = PostgresPlayFeed.Epoch(connection);
-        long after;
-        ModelManifest? manifest = null;
-        try
+        for (long seen = Interlocked.Read(ref _recheckFrom); after < seen; seen = Interlocked.Read(ref _recheckFrom))
         {
-            if (host.Store.Current is { } version) manifest = host.Store.ReadManifest(version);
+            if (Interlocked.CompareExchange(ref _recheckFrom, after, seen) == seen) break;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException
-            or Engine.Model.ModelFormatException)
-        {
-            log.LogWarning("the current model's manifest cannot be read ({Message}): play events from now on are live", e.Message);
-        }
-        after = manifest is { EventsEpoch: { } trained } && trained == epoch ? manifest.EventsThrough : PostgresPlayFeed.Newest(connection);
-        live.Epoch = epoch;
-        live.StoredAfter = Stored;
-        live.HeldAbove(after);
-        Interlocked.Exchange(ref _applied, after);
-        _epoch = epoch;
-        log.LogInformation("play events shared through PostgreSQL ({Epoch}); live from number {After} on", epoch, after);
     }
 
-    /// <summary>
-    /// Applies every row past <see cref="Applied"/> (other replicas' plays; this process's own are
-    /// applied already). Calls while one runs make it run again instead of queueing. Blocking: on the pool.
-    /// </summary>
-    public void CatchUp()
+    public (string Epoch, long Through) Mark()
     {
-        _again = true;
-        // A call that finds one running leaves it _again; the runner, having let go, looks once more.
-        while (_again && Interlocked.CompareExchange(ref _running, 1, 0) == 0)
+        using var connection = db.OpenConnection();
+        PostgresPlayFeed.Ensure(connection);
+        return PostgresPlayFeed.Mark(connection);
+    }
+
+    public long Prune()
+    {
+        if (_epoch is not { } epoch) return 0;
+        long oldest = long.MaxValue;
+        foreach (var version in host.Store.Versions())
         {
+            ModelManifest? manifest;
             try
             {
-                while (_again)
-                {
-                    _again = false;
-                    Apply();
-                }
-                LastError = null;
+                manifest = host.Store.ReadManifest(version);
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            catch (Exception e)
             {
-                // The next notification or poll tries again from the same number: nothing is skipped.
-                LastError = e.Message;
-                log.LogDebug("play feed catch-up failed: {Message}", e.Message);
-                return;
+                // A kept version whose needs are unknown: keep everything.
+                log.LogWarning("not pruning the play feed: the manifest of {Version} cannot be read ({Message})", version, e.Message);
+                return 0;
             }
-            finally
-            {
-                Volatile.Write(ref _running, 0);
-            }
+            if (manifest is { EventsEpoch: { } trained } && trained == epoch) oldest = Math.Min(oldest, manifest.EventsThrough);
+        }
+        if (oldest == long.MaxValue) return 0;
+        using var connection = db.OpenConnection();
+        return PostgresPlayFeed.Prune(connection, oldest);
+    }
+
+    private void TryApply()
+    {
+        try
+        {
+            Apply();
+            if (_lastError is not null) log.LogInformation("the play feed answers again");
+            _lastError = null;
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        {
+            // The next notification or poll tries again from the same number: nothing is skipped.
+            if (_lastError is null) log.LogWarning("cannot read the play feed: {Message}; other replicas' plays wait until it answers", e.Message);
+            _lastError = e.Message;
         }
     }
 
     private void Apply()
     {
         using var connection = db.OpenConnection();
-        if (_epoch is null) Resume(connection);
-        long through = PostgresPlayFeed.Newest(connection);
-        while (Applied < through)
-        {
-            var rows = PostgresPlayFeed.ReadOthers(connection, Applied, through, Origin, Page);
-            if (rows.Count > 0)
-            {
-                live.Record([.. rows.Select(r => (r.UserId, r.TrackId, r.Id))]);
-                Interlocked.Add(ref _received, rows.Count);
-                ServerMetrics.Events.WithLabels("replicated").Inc(rows.Count);
-            }
-            Interlocked.Exchange(ref _applied, rows.Count == Page ? rows[^1].Id : through);
-        }
-    }
-
-    /// <summary>What a training reads from now on: the feed's identity and newest number (every play up to it is committed).</summary>
-    public (string Epoch, long Through) Mark()
-    {
-        using var connection = db.OpenConnection();
-        PostgresPlayFeed.Ensure(connection);
-        return (_epoch ?? PostgresPlayFeed.Epoch(connection), PostgresPlayFeed.Newest(connection));
+        if (_epoch is null) PostgresPlayFeed.Ensure(connection);
+        var (epoch, through) = PostgresPlayFeed.Mark(connection);
+        // First contact, or a feed dropped and made again: its numbers start over.
+        if (epoch != _epoch) Resume(epoch, through);
+        long recheck = Interlocked.Exchange(ref _recheckFrom, long.MaxValue);
+        if (recheck < through) ApplyRange(connection, recheck, through, othersThan: null);
+        if (Applied < through) ApplyRange(connection, Applied, through, othersThan: Origin);
     }
 
     /// <summary>
-    /// Forgets rows every kept version was trained on (a rollback to the oldest still finds what it
-    /// lacks). Versions of another epoch need none of them.
+    /// Applies the rows numbered above <paramref name="after"/> up to <paramref name="through"/>: with
+    /// <paramref name="othersThan"/>, other processes' (and the mark moves to <paramref name="through"/>);
+    /// without, every row (a recheck: the mark stays).
     /// </summary>
-    public long Prune()
+    private void ApplyRange(NpgsqlConnection connection, long after, long through, long? othersThan)
     {
-        if (_epoch is not { } epoch) return 0;
-        long? oldest = null;
-        foreach (var version in host.Store.Versions())
+        while (after < through)
         {
-            var manifest = host.Store.ReadManifest(version);
-            if (manifest is { EventsEpoch: { } e } && e == epoch) oldest = Math.Min(oldest ?? long.MaxValue, manifest.EventsThrough);
+            var rows = othersThan is { } mine
+                ? PostgresPlayFeed.ReadOthers(connection, after, through, mine, Page)
+                : PostgresPlayFeed.Read(connection, after, Page).Where(r => r.Id <= through).ToList();
+            if (rows.Count > 0)
+            {
+                live.Record([.. rows.Select(r => (r.UserId, r.TrackId, r.Id))]);
+                long others = rows.Count(r => r.Origin != Origin);
+                Interlocked.Add(ref _received, others);
+                ServerMetrics.Events.WithLabels("replicated").Inc(others);
+            }
+            after = rows.Count == Page ? rows[^1].Id : through;
+            if (othersThan is not null) Interlocked.Exchange(ref _applied, after);
         }
-        if (oldest is not { } through) return 0;
-        using var connection = db.OpenConnection();
-        return PostgresPlayFeed.Prune(connection, through);
+    }
+
+    /// <summary>
+    /// Takes up where the served model's training stopped (<see cref="LivePlays.Resume"/>): the plays
+    /// after its <c>events_through</c> become live again, each replica's alike.
+    /// </summary>
+    private void Resume(string epoch, long newest)
+    {
+        long? registryThrough = null;
+        try
+        {
+            if (host.Store.Current is { } version && host.Store.ReadManifest(version) is { EventsEpoch: { } trained } manifest && trained == epoch)
+            {
+                registryThrough = manifest.EventsThrough;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException
+            or Engine.Model.ModelFormatException)
+        {
+            log.LogWarning("the current model's manifest cannot be read ({Message}): play events from now on are live", e.Message);
+        }
+        long after = live.Resume(epoch, Stored, registryThrough, newest);
+        Interlocked.Exchange(ref _applied, after);
+        _epoch = epoch;
+        log.LogInformation("play events shared through PostgreSQL ({Epoch}); live from number {After} on", epoch, after);
     }
 
     /// <summary>Stored plays after a number, in order (a rollback's replay of what the older model lacks).</summary>
-    private IEnumerable<(PlayEvent Event, long Sequence)> Stored(long after)
+    private IEnumerable<(long UserId, long TrackId, long Sequence)> Stored(long after)
     {
         using var connection = db.OpenConnection();
         while (true)
         {
             var rows = PostgresPlayFeed.Read(connection, after, Page);
-            foreach (var r in rows)
-            {
-                yield return (new PlayEvent("", r.UserId, r.TrackId, 100, false, default), r.Id);
-            }
+            foreach (var r in rows) yield return (r.UserId, r.TrackId, r.Id);
             if (rows.Count < Page) yield break;
             after = rows[^1].Id;
         }

@@ -1,4 +1,5 @@
 using Npgsql;
+using RecSys.Engine.Data;
 
 namespace RecSys.Server.Cluster;
 
@@ -50,24 +51,6 @@ public static class ClusterSchema
         );
         """;
 
-    /// <summary>
-    /// Creates what is missing. Two replicas creating the same table at once can still collide in the
-    /// catalog (a unique violation on pg_type): the loser finds the table made and tries once more.
-    /// </summary>
-    public static void Ensure(NpgsqlConnection connection)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var command = new NpgsqlCommand(Sql, connection);
-                command.ExecuteNonQuery();
-                return;
-            }
-            catch (PostgresException e) when (attempt < 3 && e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateObject)
-            {
-                Thread.Sleep(50 * (attempt + 1));
-            }
-        }
-    }
+    /// <summary>Creates what is missing (replicas may race: see <see cref="IdempotentDdl"/>).</summary>
+    public static void Ensure(NpgsqlConnection connection) => IdempotentDdl.Run(connection, Sql);
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using RecSys.Engine.Data;
 using RecSys.Engine.Events;
-using RecSys.Server.Cluster;
 using RecSys.Server.Configuration;
 using RecSys.Server.Hosting;
 
@@ -17,7 +16,8 @@ namespace RecSys.Server.Events;
 /// With replicas (<paramref name="feed"/>), stored events are numbered by the shared play feed and the
 /// other replicas' events arrive through it.
 /// </summary>
-public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost host, ILogger<EventIngest> log, ClusterPlayFeed? feed = null) : IHostedService, IDisposable
+public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost host, ILogger<EventIngest> log, ISharedPlayFeed? feed = null)
+    : IHostedService, IDisposable
 {
     /// <summary>Most events in one store call (one transaction or one write); more wait for the next.</summary>
     private const int CommitEvents = 50_000;
@@ -54,7 +54,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
     public (string Epoch, long Through) TrainingMark() => feed?.Mark() ?? (Epoch, Interlocked.Read(ref _through));
 
     /// <summary>The shared play feed (replicas only).</summary>
-    public ClusterPlayFeed? Feed => feed;
+    public ISharedPlayFeed? Feed => feed;
 
     /// <summary>The embedded log (null with a database).</summary>
     public EventLog? Log => _stores.FirstOrDefault() as EventLog;
@@ -65,7 +65,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
     public int Queued => Volatile.Read(ref _queued);
     public string? LastError => _lastError;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(options.Db))
         {
@@ -100,7 +100,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         if (Log is { } replayFrom) Replay(replayFrom);
         // Replicas: what the served model has not seen, from every replica. With the database away
         // (the stores could not prepare) start-up does not wait for it: the follower catches up once it answers.
-        if (_lastError is null) feed?.CatchUp();
+        if (_lastError is null && feed is not null) await Task.Run(feed.CatchUp, cancellationToken);
         var done = _stores.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         _writersDone = done.Select(d => d.Task).ToArray();
         _writers = _stores.Select((store, i) => new Thread(() =>
@@ -115,7 +115,6 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
             }
         }) { IsBackground = true, Name = $"recsys-events-{i}" }).ToArray();
         foreach (var writer in _writers) writer.Start();
-        return Task.CompletedTask;
     }
 
     /// <summary>Events stored after the current model's training are live again, as before the restart.</summary>
@@ -131,7 +130,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         {
             log.LogWarning("replaying every stored event: the current model's manifest cannot be read ({Message})", e.Message);
         }
-        live.StoredAfter = sequence => eventLog.Read(sequence).Select(r => (r.Event, r.Sequence));
+        live.StoredAfter = sequence => eventLog.Read(sequence).Where(r => r.Event.Qualifies).Select(r => (r.Event.UserId, r.Event.TrackId, r.Sequence));
         live.HeldAbove(after);
         int replayed = 0;
         foreach (var chunk in eventLog.Read(after).Chunk(4096))
@@ -197,6 +196,8 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
     private void Commit(IPlayEventStore store, List<Pending> batch, List<PlayEvent> merged)
     {
         long[] sequences;
+        // A commit whose outcome is unknown numbered its plays above what the feed had applied before it.
+        long applied = feed?.Applied ?? 0;
         try
         {
             sequences = store.Store(merged);
@@ -204,6 +205,7 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         }
         catch (Exception e) when (batch.Count > 1)
         {
+            RecheckIfUnknown(e, applied);
             // One request's event the table cannot take (an id past an int column's range, an event id
             // too long for its column) fails the whole transaction: each request alone, so only that
             // one is refused.
@@ -213,7 +215,9 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
         }
         catch (Exception e)
         {
-            // Nothing of the call was stored: the request is told so and may retry.
+            // Nothing of the call was stored (or, its commit's outcome unknown, maybe all of it): the
+            // request is told so and may retry, and its retry is kept once.
+            RecheckIfUnknown(e, applied);
             _lastError = e.Message;
             log.LogError("could not store {Count} play events: {Message}", merged.Count, e.Message);
             foreach (var p in batch)
@@ -255,6 +259,12 @@ public sealed class EventIngest(ServerOptions options, LivePlays live, ModelHost
             p.Done.SetResult(new IngestResult(stored, p.Events.Count - stored));
         }
         ServerMetrics.EventBatches.WithLabels("stored").Inc(batch.Count);
+    }
+
+    /// <summary>Plays that may have been stored unseen by this process's live state are read back from the shared feed.</summary>
+    private void RecheckIfUnknown(Exception e, long applied)
+    {
+        if (e is CommitOutcomeUnknownException) feed?.Recheck(applied);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -47,16 +47,37 @@ public sealed class LivePlays
     }
 
     /// <summary>
-    /// Where stored events can be read again (the embedded log; null with a database): a swap to a
-    /// model trained on fewer events than were pruned (a rollback, or start-up serving an older
-    /// version than the current one) replays the gap from it.
+    /// Where stored qualified plays can be read again after a sequence number, in order (the embedded
+    /// log, or the replicas' shared feed; null with a single node's database): a swap to a model trained
+    /// on fewer events than were pruned (a rollback, or start-up serving an older version than the
+    /// current one) replays the gap from it.
     /// </summary>
-    public Func<long, IEnumerable<(PlayEvent Event, long Sequence)>>? StoredAfter { get; set; }
+    public Func<long, IEnumerable<(long UserId, long TrackId, long Sequence)>>? StoredAfter { get; set; }
 
-    /// <summary>Start-up: the events replayed were those after <paramref name="sequence"/>.</summary>
+    /// <summary>Start-up with the embedded log: the events replayed were those after <paramref name="sequence"/>.</summary>
     public void HeldAbove(long sequence)
     {
         lock (_write) _heldAbove = sequence;
+    }
+
+    /// <summary>
+    /// Replicas: the shared feed's numbers from now on (<paramref name="epoch"/>), and where to take up.
+    /// Above the served model's <c>events_through</c> when it was trained on this feed; before any model
+    /// is served, above <paramref name="registryThrough"/> (the registry's current version's); otherwise
+    /// above <paramref name="newest"/> (only plays from now on are live). Returns the number taken up
+    /// above. Under the write lock, so a swap's rebase sees all of it or none.
+    /// </summary>
+    public long Resume(string epoch, Func<long, IEnumerable<(long UserId, long TrackId, long Sequence)>> storedAfter, long? registryThrough, long newest)
+    {
+        lock (_write)
+        {
+            Epoch = epoch;
+            StoredAfter = storedAfter;
+            _heldAbove = _host.Current is { } serving
+                ? serving.Manifest is { EventsEpoch: { } trained, EventsThrough: var through } && trained == epoch ? through : newest
+                : registryThrough ?? newest;
+            return _heldAbove;
+        }
     }
 
     /// <summary>The event store's epoch (set when it opens): sequence numbers of other epochs mean nothing here.</summary>
@@ -96,8 +117,12 @@ public sealed class LivePlays
             var popularity = Popularity(serving);
             foreach (var (userId, trackId, sequence) in plays)
             {
-                var user = _users.GetOrAdd(userId, static id => new LiveUser(id));
-                if (user.Add(trackId, sequence) && popularity is not null) CountListener(popularity, userId, trackId);
+                // Another replica's play read after a model that saw it was swapped in: nothing to add.
+                if (sequence <= _heldAbove) continue;
+                var (added, first) = _users.GetOrAdd(userId, static id => new LiveUser(id)).Add(trackId, sequence);
+                // Read twice (a rollback's replay, then the feed): counted once.
+                if (!added) continue;
+                if (first && popularity is not null) CountListener(popularity, userId, trackId);
                 if (serving is not null) _newTracks.Count(serving, userId, trackId);
             }
             if (serving is not null) _newTracks.FoldSoon(serving, _write);
@@ -177,7 +202,15 @@ public sealed class LivePlays
     {
         _ = Task.Run(() =>
         {
-            lock (_write) Rebase(serving);
+            try
+            {
+                lock (_write) Rebase(serving);
+            }
+            catch (Exception e)
+            {
+                // The plays stay as they were (a replay from the database may have failed part-way); the next swap rebases again.
+                _log.LogError(e, "live plays could not be rebased on model {Version}", serving.Version);
+            }
         });
     }
 
@@ -197,13 +230,11 @@ public sealed class LivePlays
         }
         else if (through < _heldAbove && StoredAfter is { } stored)
         {
-            // A model that saw fewer events than were pruned: what it lacks comes back from the log.
+            // A model that saw fewer events than were pruned: what it lacks comes back from the store.
             long until = _heldAbove;
-            foreach (var (e, sequence) in stored(through).TakeWhile(r => r.Sequence <= until))
+            foreach (var (userId, trackId, sequence) in stored(through).TakeWhile(r => r.Sequence <= until))
             {
-                if (!e.Qualifies) continue;
-                _users.GetOrAdd(e.UserId, static id => new LiveUser(id)).Add(e.TrackId, sequence);
-                replayed++;
+                if (_users.GetOrAdd(userId, static id => new LiveUser(id)).Add(trackId, sequence).Added) replayed++;
             }
             _heldAbove = through;
         }
@@ -222,7 +253,7 @@ public sealed class LivePlays
         _newTracks.FoldSoon(serving, _write);
         if (pruned > 0 || replayed > 0)
         {
-            _log.LogInformation("model {Version}: {Pruned} listeners' live plays are in it now, {Replayed} plays it lacks replayed from the log", serving.Version, pruned, replayed);
+            _log.LogInformation("model {Version}: {Pruned} listeners' live plays are in it now, {Replayed} plays it lacks replayed from the store", serving.Version, pruned, replayed);
         }
     }
 }

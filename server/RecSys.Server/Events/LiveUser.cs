@@ -23,25 +23,25 @@ public sealed class LiveUser(long id)
         }
     }
 
-    /// <summary>Adds a play; true when the user had no play of that track among the live ones yet.</summary>
-    public bool Add(long track, long sequence)
+    /// <summary>
+    /// Adds a play unless one with its sequence number is held already (Added false). First: the user had
+    /// no play of that track among the live ones yet.
+    /// </summary>
+    public (bool Added, bool First) Add(long track, long sequence)
     {
         lock (_lock)
         {
             bool first = true;
             for (int i = 0; i < _count; i++)
             {
-                if (_plays[i].Track == track)
-                {
-                    first = false;
-                    break;
-                }
+                if (_plays[i].Sequence == sequence) return (false, false);
+                if (_plays[i].Track == track) first = false;
             }
             if (_count == _plays.Length) Array.Resize(ref _plays, _count * 2);
             _plays[_count++] = (track, sequence);
             _version++;
             _answer = null;
-            return first;
+            return (true, first);
         }
     }
 

@@ -7,7 +7,6 @@ using RecSys.Engine.Evaluation;
 using RecSys.Engine.Sparse;
 using RecSys.Engine.Training;
 using RecSys.Engine.Tuning;
-using RecSys.Server.Cluster;
 using RecSys.Server.Configuration;
 using RecSys.Server.Events;
 using RecSys.Server.Contracts;
@@ -188,15 +187,16 @@ public sealed class TrainingService(ServerOptions options, ModelHost host, Catal
     }
 
     /// <summary>The shared play feed keeps only what a kept version lacks; a failure here costs disk, not the run.</summary>
-    private void PruneFeed(ClusterPlayFeed feed)
+    private void PruneFeed(ISharedPlayFeed feed)
     {
         try
         {
             long pruned = feed.Prune();
             if (pruned > 0) log.LogInformation("forgot {Count} play feed rows every kept version was trained on", pruned);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or IOException or TimeoutException)
+        catch (Exception e)
         {
+            // The run was promoted: whatever went wrong here, it stays a successful one.
             log.LogWarning("could not prune the play feed: {Message}", e.Message);
         }
     }

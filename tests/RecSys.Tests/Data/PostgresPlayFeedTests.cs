@@ -47,7 +47,7 @@ public sealed class PostgresPlayFeedTests : IClassFixture<PostgresFixture>
         Assert.Equal([1L], PostgresPlayFeed.ReadOthers(c, 0, 1, origin: 2, limit: 100).Select(r => r.Id));
         Assert.Empty(PostgresPlayFeed.ReadOthers(c, 0, 2, origin: 1, limit: 100));
         Assert.Equal(3, _db.Scalar("SELECT count(*) FROM interactions"));
-        Assert.Equal(2, PostgresPlayFeed.Newest(c));
+        Assert.Equal(2, PostgresPlayFeed.Mark(c).Newest);
         Assert.Equal([(2L, 2L)], PostgresPlayFeed.Read(c, 1, 100).Select(r => (r.Id, r.UserId)));
     }
 
@@ -58,7 +58,7 @@ public sealed class PostgresPlayFeedTests : IClassFixture<PostgresFixture>
         var stores = Enumerable.Range(0, writers).Select(w => new PostgresEventStore(_db.ConnectionString, new PostgresMapping(), feedOrigin: w + 1)).ToArray();
         foreach (var s in stores) s.Prepare();
         using var done = new CancellationTokenSource();
-        // The tailer reads as a replica does: everything above the last number it saw.
+        // The tailer reads as a replica does: the newest number, then the other origins' rows up to it.
         var tailer = Task.Run(() =>
         {
             using var c = Open();
@@ -67,12 +67,14 @@ public sealed class PostgresPlayFeedTests : IClassFixture<PostgresFixture>
             while (true)
             {
                 bool finished = done.IsCancellationRequested;
-                foreach (var row in PostgresPlayFeed.Read(c, last, 10_000))
+                long newest = PostgresPlayFeed.Mark(c).Newest;
+                foreach (var row in PostgresPlayFeed.ReadOthers(c, last, newest, origin: 0, limit: 10_000))
                 {
                     seen.Add(row.Id);
                     last = row.Id;
                 }
                 if (finished) return seen;
+                Thread.Sleep(1);
             }
         });
         await Task.WhenAll(stores.Select((store, w) => Task.Run(() =>
@@ -97,16 +99,16 @@ public sealed class PostgresPlayFeedTests : IClassFixture<PostgresFixture>
         store.Prepare();
         store.Store([.. Enumerable.Range(0, 10).Select(i => Play($"p{i}", i, i))]);
         using var c = Open();
-        string epoch = PostgresPlayFeed.Epoch(c);
+        string epoch = PostgresPlayFeed.Mark(c).Epoch;
         Assert.Equal(4, PostgresPlayFeed.Prune(c, 4));
         Assert.Equal(5, PostgresPlayFeed.Read(c, 0, 100)[0].Id);
         // Pruning past the newest keeps it: the numbers' high mark survives.
         Assert.Equal(5, PostgresPlayFeed.Prune(c, 100));
         Assert.Equal([10L], PostgresPlayFeed.Read(c, 0, 100).Select(r => r.Id));
-        Assert.Equal(10, PostgresPlayFeed.Newest(c));
+        Assert.Equal(10, PostgresPlayFeed.Mark(c).Newest);
 
         using (var drop = new NpgsqlCommand("DROP TABLE recsys_play_feed", c)) drop.ExecuteNonQuery();
         PostgresPlayFeed.Ensure(c);
-        Assert.NotEqual(epoch, PostgresPlayFeed.Epoch(c));
+        Assert.NotEqual(epoch, PostgresPlayFeed.Mark(c).Epoch);
     }
 }

@@ -6,8 +6,9 @@ namespace RecSys.Tests.Server;
 
 /// <summary>
 /// Three replicas on a PostgreSQL of this test's own, restarted (stopped, down for seconds, started)
-/// while a round-robin client runs: every request is answered throughout, and afterwards the replicas
-/// are subscribed again, follow a rollback by its notification and share play events again.
+/// while a round-robin client runs: every request is answered throughout, a play sent while it is
+/// down is refused with 503, and afterwards the replicas are subscribed again, follow a rollback by its
+/// notification, and store the play sent again once and share it.
 /// </summary>
 public sealed class ClusterRestartTests : IDisposable
 {
@@ -53,6 +54,12 @@ public sealed class ClusterRestartTests : IDisposable
                 var model = await UntilAsync(r, m => m["cluster"]?["listening"]?.GetValue<bool>() == false, TimeSpan.FromSeconds(20));
                 Assert.Equal(second, (string?)model["version"]);
             }
+            // A play sent meanwhile is refused, saying why (the client retries it later, below).
+            long user = (long)System.Text.Json.Nodes.JsonNode.Parse(await replicas[0].Http.GetStringAsync("/users/random"))!["user_id"]!;
+            long track = (await PlayEvents.PersonalAsync(replicas[2].Http, user)).Tracks[0];
+            string play = PlayEvents.Json(Guid.NewGuid().ToString("N"), user, track);
+            var (refused, reason, _) = await PlayEvents.PostAsync(replicas[0].Http, PlayEvents.Array([play]));
+            Assert.True(refused == HttpStatusCode.ServiceUnavailable, $"{refused}: {reason}");
             await Task.Delay(2000);
             await Task.Run(_pg.Start);
 
@@ -62,10 +69,8 @@ public sealed class ClusterRestartTests : IDisposable
             Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());
             await UntilAllServeAsync(replicas, v => v == first, TimeSpan.FromSeconds(30));
 
-            // And a play on one replica reaches the others.
-            long user = (long)System.Text.Json.Nodes.JsonNode.Parse(await replicas[0].Http.GetStringAsync("/users/random"))!["user_id"]!;
-            long track = (await PlayEvents.PersonalAsync(replicas[2].Http, user)).Tracks[0];
-            await PlayEvents.AcceptedAsync(replicas[0].Http, PlayEvents.Json(Guid.NewGuid().ToString("N"), user, track));
+            // The refused play, sent again, is stored once and reaches the others.
+            Assert.Equal((1, 0), await PlayEvents.AcceptedAsync(replicas[0].Http, play));
             foreach (var r in replicas.Skip(1))
             {
                 await UntilAsync(async () => (await PlaysAsync(r, user, Token)).Any(p => p.Track == track && p.SinceTraining) ? 1 : 0, n => n == 1, TimeSpan.FromSeconds(30));

@@ -54,12 +54,12 @@ public static class Replicas
         }
     }
 
-    public static async Task<List<(long Track, bool SinceTraining)>> PlaysAsync(ServerProcess replica, long user, string token)
+    public static async Task<List<(long Track, bool SinceTraining, double Plays)>> PlaysAsync(ServerProcess replica, long user, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/users/{user}/plays?limit=500") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
         using var answer = await replica.Http.SendAsync(request);
         Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
         var body = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
-        return [.. body["plays"]!.AsArray().Select(p => ((long)p!["track_id"]!, (bool)p["since_training"]!))];
+        return [.. body["plays"]!.AsArray().Select(p => ((long)p!["track_id"]!, (bool)p["since_training"]!, (double)p["plays"]!))];
     }
 }

@@ -24,9 +24,6 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
     private string? _insertSql;
     private string? _insertedNowSql;
 
-    /// <summary>Whether the current call sent its commit (its outcome is unknown if the session fails after).</summary>
-    private bool _commitSent;
-
     public string Description { get; private set; } = "postgres";
 
     /// <summary>
@@ -50,22 +47,22 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
         var first = new Dictionary<string, int>(events.Count, StringComparer.Ordinal);
         for (int i = 0; i < events.Count; i++) first.TryAdd(events[i].EventId, i);
         bool reused = _connection is not null;
+        bool committing = false;
         try
         {
-            return StoreOnce(events, first);
+            return StoreOnce(events, first, ref committing);
         }
-        catch (NpgsqlException e) when (reused && !_commitSent && e is not PostgresException { SqlState: not PostgresErrorCodes.AdminShutdown })
+        catch (NpgsqlException e) when (reused && !committing && (e.IsTransient || e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown }))
         {
             // The held session died while idle (the database restarted, a network cut) and the call never
             // reached its commit, so nothing of it was stored: once more on a new session.
-            return StoreOnce(events, first);
+            return StoreOnce(events, first, ref committing);
         }
     }
 
-    private long[] StoreOnce(IReadOnlyList<PlayEvent> events, Dictionary<string, int> first)
+    private long[] StoreOnce(IReadOnlyList<PlayEvent> events, Dictionary<string, int> first, ref bool committing)
     {
         var sequences = new long[events.Count];
-        _commitSent = false;
         try
         {
             if (_insertSql is null) Prepare();
@@ -97,31 +94,22 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
                 using var reader = which.ExecuteReader();
                 while (reader.Read()) inserted.Add(reader.GetString(0));
             }
-            if (feedOrigin is not null)
-            {
-                // Only a qualified play changes another replica's answers: the others are stored unnumbered (−1).
-                var stored = first.Where(p => inserted is null || inserted.Contains(p.Key)).Select(p => p.Value).Order().ToArray();
-                var plays = stored.Where(i => events[i].Qualifies).ToArray();
-                var numbers = PostgresPlayFeed.Append(connection, tx, [.. plays.Select(i => events[i])], feedOrigin.Value);
-                _commitSent = true;
-                tx.Commit();
-                foreach (int i in stored) sequences[i] = -1;
-                for (int n = 0; n < plays.Length; n++) sequences[plays[n]] = numbers[n];
-                return sequences;
-            }
-            _commitSent = true;
+            var stored = first.Where(p => inserted is null || inserted.Contains(p.Key)).Select(p => p.Value).Order().ToArray();
+            // With the feed only a qualified play is numbered: it is what changes another replica's answers.
+            var numbered = feedOrigin is null ? stored : stored.Where(i => events[i].Qualifies).ToArray();
+            var feedNumbers = feedOrigin is { } origin ? PostgresPlayFeed.Append(connection, tx, [.. numbered.Select(i => events[i])], origin) : null;
+            committing = true;
             tx.Commit();
-            foreach (var (id, i) in first)
-            {
-                if (inserted is null || inserted.Contains(id)) sequences[i] = _numbers.Next();
-            }
+            foreach (int i in stored) sequences[i] = IPlayEventStore.Unnumbered;
+            for (int n = 0; n < numbered.Length; n++) sequences[numbered[n]] = feedNumbers?[n] ?? _numbers.Next();
             return sequences;
         }
-        catch
+        catch (Exception e)
         {
             // A broken session (or one whose transaction state is unknown) is not reused.
             _connection?.Dispose();
             _connection = null;
+            if (committing && e is NpgsqlException or IOException) throw new CommitOutcomeUnknownException($"the commit's outcome is unknown: {e.Message}", e);
             throw;
         }
     }

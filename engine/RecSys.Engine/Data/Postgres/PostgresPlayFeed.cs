@@ -33,32 +33,20 @@ public static class PostgresPlayFeed
     /// <summary>One stored play as the feed holds it.</summary>
     public readonly record struct Row(long Id, long UserId, long TrackId, long Origin);
 
-    /// <summary>Creates the sequence and the table when missing (idempotent; replicas may race, the loser tries again).</summary>
-    public static void Ensure(NpgsqlConnection connection)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var command = new NpgsqlCommand(Schema, connection);
-                command.ExecuteNonQuery();
-                return;
-            }
-            catch (PostgresException e) when (attempt < 3 && e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateObject)
-            {
-                Thread.Sleep(50 * (attempt + 1));
-            }
-        }
-    }
+    /// <summary>Creates the sequence and the table when missing (replicas may race: see <see cref="IdempotentDdl"/>).</summary>
+    public static void Ensure(NpgsqlConnection connection) => IdempotentDdl.Run(connection, Schema);
 
     /// <summary>
-    /// The feed's identity: its table's OID. A feed dropped and made again numbers from 1 anew, and a
-    /// model's numbers from the old one then match nothing.
+    /// The feed's identity (its table's OID: a feed dropped and made again numbers from 1 anew, and a
+    /// model's numbers from the old one then match nothing) and its newest committed number (0: none
+    /// yet; every play numbered at or below it is committed and visible from now on).
     /// </summary>
-    public static string Epoch(NpgsqlConnection connection)
+    public static (string Epoch, long Newest) Mark(NpgsqlConnection connection)
     {
-        using var command = new NpgsqlCommand("SELECT 'recsys_play_feed'::regclass::oid::bigint", connection);
-        return $"postgres-feed-{(long)command.ExecuteScalar()!}";
+        using var command = new NpgsqlCommand("SELECT 'recsys_play_feed'::regclass::oid::bigint, coalesce(max(id), 0) FROM recsys_play_feed", connection);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return ($"postgres-feed-{reader.GetInt64(0)}", reader.GetInt64(1));
     }
 
     /// <summary>
@@ -102,13 +90,6 @@ public static class PostgresPlayFeed
         return numbers;
     }
 
-    /// <summary>The newest committed number (0: none yet): every play numbered at or below it is committed and visible from now on.</summary>
-    public static long Newest(NpgsqlConnection connection)
-    {
-        using var command = new NpgsqlCommand("SELECT coalesce(max(id), 0) FROM recsys_play_feed", connection);
-        return (long)command.ExecuteScalar()!;
-    }
-
     /// <summary>Up to <paramref name="limit"/> rows numbered above <paramref name="after"/>, in order.</summary>
     public static List<Row> Read(NpgsqlConnection connection, long after, int limit) => Query(connection,
         "SELECT id, user_id, track_id, origin FROM recsys_play_feed WHERE id > @after ORDER BY id LIMIT @limit",
@@ -117,7 +98,7 @@ public static class PostgresPlayFeed
     /// <summary>
     /// What a replica applies: up to <paramref name="limit"/> plays stored by other processes
     /// than <paramref name="origin"/>, numbered above <paramref name="after"/> and at most
-    /// <paramref name="through"/> (read from <see cref="Newest"/> first: when fewer than the limit come
+    /// <paramref name="through"/> (read from <see cref="Mark"/> first: when fewer than the limit come
     /// back, everything up to it was seen, the process's own rows included, without reading those).
     /// </summary>
     public static List<Row> ReadOthers(NpgsqlConnection connection, long after, long through, long origin, int limit) => Query(connection,
