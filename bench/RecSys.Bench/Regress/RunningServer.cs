@@ -120,7 +120,8 @@ public sealed class RunningServer : IDisposable
         throw new TimeoutException($"regress: the server of {build} was not ready within {StartTimeout.TotalMinutes} minutes; its output is in {LogPath}");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free now (not held: another process may take it first).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -70,8 +70,8 @@ public class EventBenchmarks
     public int LiveFoldIn()
     {
         var user = _live.Find(_users[_next++ % _users.Length])!;
-        // A new play each time, as under a steady stream of events.
-        user.Add(-1, long.MaxValue);
+        // A new play each time (a new sequence number: one held already is not added again), as under a steady stream of events.
+        user.Add(-1, long.MaxValue / 2 + _next);
         return _live.Answer(_serving, user)!.Heard.Length;
     }
 }

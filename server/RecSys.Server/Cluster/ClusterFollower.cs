@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using RecSys.Engine.Data;
 using RecSys.Server.Configuration;
@@ -18,7 +17,7 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
     : BackgroundService
 {
     private readonly SingleFlight _follow = new();
-    private volatile bool _announced;
+    private int _announced;
 
     /// <summary>The subscription's connection in pg_stat_activity.</summary>
     public const string ApplicationName = "recsys-follower";
@@ -64,10 +63,10 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
                 FollowSoon(announced: true);
                 // The periodic check runs every poll interval even while notifications keep coming (plays
                 // on a busy cluster): it is what retries a version a lagging shared volume did not yet have.
-                var sinceCheck = Stopwatch.StartNew();
+                long checkedAt = time.GetTimestamp();
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    var wait = poll - sinceCheck.Elapsed;
+                    var wait = poll - time.GetElapsedTime(checkedAt);
                     await connection.WaitAsync(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1), stoppingToken);
                     if (played)
                     {
@@ -80,12 +79,12 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
                         Interlocked.Exchange(ref _lastAnnouncementTicks, time.GetUtcNow().UtcDateTime.Ticks);
                         FollowSoon(announced: true);
                     }
-                    if (sinceCheck.Elapsed >= poll)
+                    if (time.GetElapsedTime(checkedAt) >= poll)
                     {
                         await Ping(connection, stoppingToken);
                         CatchUpSoon();
                         FollowSoon(announced: false);
-                        sinceCheck.Restart();
+                        checkedAt = time.GetTimestamp();
                     }
                 }
             }
@@ -119,7 +118,7 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
 
     private void FollowSoon(bool announced)
     {
-        if (announced) _announced = true;
+        if (announced) Interlocked.Exchange(ref _announced, 1);
         _ = Task.Run(() => _follow.Run(Follow));
     }
 
@@ -132,8 +131,7 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
     /// <summary>One check of the registry (blocking: on the pool, never on a thread an inline socket completion resumed).</summary>
     private void Follow()
     {
-        bool announced = _announced;
-        _announced = false;
+        bool announced = Interlocked.Exchange(ref _announced, 0) == 1;
         try
         {
             var outcome = host.Follow(announced);
@@ -144,6 +142,12 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
         {
             // The registry is unreachable right now: the subscription notices too, and the next check tries again.
             log.LogDebug("registry check failed: {Message}", e.Message);
+            ServerMetrics.ModelInSync.Set(0);
+        }
+        catch (Exception e)
+        {
+            // Off the loop nothing else would see it: said, and tried again at the next check.
+            log.LogError(e, "following the registry failed");
             ServerMetrics.ModelInSync.Set(0);
         }
     }

@@ -85,24 +85,35 @@ public sealed class ClusterPlayFeed(NpgsqlDataSource db, ModelHost host, LivePla
             if (_lastError is not null) log.LogInformation("the play feed answers again");
             _lastError = null;
         }
-        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        catch (Exception e)
         {
-            // The next notification or poll tries again from the same number: nothing is skipped.
-            if (_lastError is null) log.LogWarning("cannot read the play feed: {Message}; other replicas' plays wait until it answers", e.Message);
+            // The next notification or poll tries again from the same number: nothing is skipped. A feed
+            // table dropped meanwhile is made again then.
+            if (e is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }) _epoch = null;
+            if (_lastError is null) log.LogWarning(e, "cannot read the play feed: {Message}; other replicas' plays wait until it answers", e.Message);
             _lastError = e.Message;
         }
     }
 
     private void Apply()
     {
-        using var connection = db.OpenConnection();
-        if (_epoch is null) PostgresPlayFeed.Ensure(connection);
-        var (epoch, through) = PostgresPlayFeed.Mark(connection);
-        // First contact, or a feed dropped and made again: its numbers start over.
-        if (epoch != _epoch) Resume(epoch, through);
+        // Taken before the mark: a recheck asked for after it (its rows maybe above the mark) stays for the next round.
         long recheck = Interlocked.Exchange(ref _recheckFrom, long.MaxValue);
-        if (recheck < through) ApplyRange(connection, recheck, through, othersThan: null);
-        if (Applied < through) ApplyRange(connection, Applied, through, othersThan: Origin);
+        try
+        {
+            using var connection = db.OpenConnection();
+            if (_epoch is null) PostgresPlayFeed.Ensure(connection);
+            var (epoch, through) = PostgresPlayFeed.Mark(connection);
+            // First contact, or a feed dropped and made again: its numbers start over.
+            if (epoch != _epoch) Resume(epoch, through);
+            if (recheck < through) ApplyRange(connection, recheck, through, othersThan: null);
+            if (Applied < through) ApplyRange(connection, Applied, through, othersThan: Origin);
+        }
+        catch
+        {
+            if (recheck != long.MaxValue) Recheck(recheck);
+            throw;
+        }
     }
 
     /// <summary>
@@ -119,10 +130,11 @@ public sealed class ClusterPlayFeed(NpgsqlDataSource db, ModelHost host, LivePla
                 : PostgresPlayFeed.Read(connection, after, Page).Where(r => r.Id <= through).ToList();
             if (rows.Count > 0)
             {
-                live.Record([.. rows.Select(r => (r.UserId, r.TrackId, r.Id))]);
-                long others = rows.Count(r => r.Origin != Origin);
-                Interlocked.Add(ref _received, others);
-                ServerMetrics.Events.WithLabels("replicated").Inc(others);
+                // Counted as they are new here (a recheck reads plays applied before).
+                int added = live.Record([.. rows.Where(r => r.Origin != Origin).Select(r => (r.UserId, r.TrackId, r.Id))]);
+                live.Record([.. rows.Where(r => r.Origin == Origin).Select(r => (r.UserId, r.TrackId, r.Id))]);
+                Interlocked.Add(ref _received, added);
+                ServerMetrics.Events.WithLabels("replicated").Inc(added);
             }
             after = rows.Count == Page ? rows[^1].Id : through;
             if (othersThan is not null) Interlocked.Exchange(ref _applied, after);

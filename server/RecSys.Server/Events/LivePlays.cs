@@ -71,11 +71,15 @@ public sealed class LivePlays
     {
         lock (_write)
         {
+            // Another feed's numbers (the table made again) mean nothing next to this one's: start afresh.
+            bool anotherFeed = Epoch is not null && Epoch != epoch && StoredAfter is not null;
+            if (anotherFeed) _users.Clear();
             Epoch = epoch;
             StoredAfter = storedAfter;
             _heldAbove = _host.Current is { } serving
                 ? serving.Manifest is { EventsEpoch: { } trained, EventsThrough: var through } && trained == epoch ? through : newest
                 : registryThrough ?? newest;
+            if (anotherFeed && _host.Current is { } current) Recount(current, Through(current));
             return _heldAbove;
         }
     }
@@ -108,9 +112,10 @@ public sealed class LivePlays
         Record(plays);
     }
 
-    /// <summary>Qualified plays stored here or by another replica, with their sequence numbers.</summary>
-    public void Record(IReadOnlyList<(long UserId, long TrackId, long Sequence)> plays)
+    /// <summary>Qualified plays stored here or by another replica, with their sequence numbers; returns how many were new here.</summary>
+    public int Record(IReadOnlyList<(long UserId, long TrackId, long Sequence)> plays)
     {
+        int recorded = 0;
         lock (_write)
         {
             var serving = _host.Current;
@@ -122,11 +127,13 @@ public sealed class LivePlays
                 var (added, first) = _users.GetOrAdd(userId, static id => new LiveUser(id)).Add(trackId, sequence);
                 // Read twice (a rollback's replay, then the feed): counted once.
                 if (!added) continue;
+                recorded++;
                 if (first && popularity is not null) CountListener(popularity, userId, trackId);
                 if (serving is not null) _newTracks.Count(serving, userId, trackId);
             }
             if (serving is not null) _newTracks.FoldSoon(serving, _write);
         }
+        return recorded;
     }
 
     /// <summary>
@@ -238,6 +245,16 @@ public sealed class LivePlays
             }
             _heldAbove = through;
         }
+        Recount(serving, through);
+        if (pruned > 0 || replayed > 0)
+        {
+            _log.LogInformation("model {Version}: {Pruned} listeners' live plays are in it now, {Replayed} plays it lacks replayed from the store", serving.Version, pruned, replayed);
+        }
+    }
+
+    /// <summary>Popularity and new tracks counted anew for <paramref name="serving"/> from the plays held after <paramref name="through"/>.</summary>
+    private void Recount(ServingModel serving, long through)
+    {
         var popularity = new LivePopularity(serving);
         var unseen = new List<(long, long, int)>();
         foreach (var (id, user) in _users)
@@ -251,9 +268,5 @@ public sealed class LivePlays
         _popularity = popularity;
         _newTracks.Reset(serving, unseen);
         _newTracks.FoldSoon(serving, _write);
-        if (pruned > 0 || replayed > 0)
-        {
-            _log.LogInformation("model {Version}: {Pruned} listeners' live plays are in it now, {Replayed} plays it lacks replayed from the store", serving.Version, pruned, replayed);
-        }
     }
 }

@@ -13,6 +13,7 @@ public sealed class LiveUser(long id)
     private (long Track, long Sequence)[] _plays = new (long, long)[4];
     private int _count;
     private int _version;
+    private long _newest = long.MinValue;
     private LiveAnswer? _answer;
 
     public int Count
@@ -32,11 +33,14 @@ public sealed class LiveUser(long id)
         lock (_lock)
         {
             bool first = true;
+            // Sequence numbers usually arrive in order: only one at or below the newest can be held already.
+            bool mayBeHeld = sequence <= _newest;
             for (int i = 0; i < _count; i++)
             {
-                if (_plays[i].Sequence == sequence) return (false, false);
+                if (mayBeHeld && _plays[i].Sequence == sequence) return (false, false);
                 if (_plays[i].Track == track) first = false;
             }
+            _newest = Math.Max(_newest, sequence);
             if (_count == _plays.Length) Array.Resize(ref _plays, _count * 2);
             _plays[_count++] = (track, sequence);
             _version++;

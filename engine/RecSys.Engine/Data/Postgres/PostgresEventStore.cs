@@ -52,7 +52,8 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
         {
             return StoreOnce(events, first, ref committing);
         }
-        catch (NpgsqlException e) when (reused && !committing && (e.IsTransient || e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown }))
+        catch (NpgsqlException e) when (reused && !committing
+            && (e.IsTransient || e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown }))
         {
             // The held session died while idle (the database restarted, a network cut) and the call never
             // reached its commit, so nothing of it was stored: once more on a new session.
@@ -106,9 +107,11 @@ public sealed class PostgresEventStore(string connectionString, PostgresMapping 
         }
         catch (Exception e)
         {
-            // A broken session (or one whose transaction state is unknown) is not reused.
+            // A broken session (or one whose transaction state is unknown) is not reused; a table made
+            // again meanwhile (the feed dropped) is checked and prepared for anew.
             _connection?.Dispose();
             _connection = null;
+            if (e is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }) _insertSql = null;
             if (committing && e is NpgsqlException or IOException) throw new CommitOutcomeUnknownException($"the commit's outcome is unknown: {e.Message}", e);
             throw;
         }
