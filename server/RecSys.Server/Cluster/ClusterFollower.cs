@@ -16,12 +16,12 @@ namespace RecSys.Server.Cluster;
 public sealed class ClusterFollower(ServerOptions options, ModelHost host, ClusterPlayFeed feed, TimeProvider time, ILogger<ClusterFollower> log)
     : BackgroundService
 {
-    private readonly SingleFlight _follow = new();
-    private int _announced;
-
     /// <summary>The subscription's connection in pg_stat_activity.</summary>
     public const string ApplicationName = "recsys-follower";
 
+    private readonly SingleFlight _follow = new();
+    /// <summary>1 when a registry check was asked for by an announcement (a malformed version is retried only then).</summary>
+    private int _announced;
     private volatile bool _listening;
     private long _lastAnnouncementTicks;
 
@@ -34,8 +34,8 @@ public sealed class ClusterFollower(ServerOptions options, ModelHost host, Clust
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromMilliseconds(options.Cluster.PollMilliseconds);
-        // Npgsql's own keepalive does not mix well with waiting for notifications; a "SELECT 1" after each
-        // quiet interval (below) finds a dead connection instead, and the operating system's keepalive a silent one.
+        // Npgsql's own keepalive does not mix well with waiting for notifications; a "SELECT 1" at each
+        // periodic check (below) finds a dead connection instead, and the operating system's keepalive a silent one.
         var connectionString = new NpgsqlConnectionStringBuilder(options.Db) { Pooling = false, TcpKeepAlive = true, ApplicationName = ApplicationName }.ConnectionString;
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)

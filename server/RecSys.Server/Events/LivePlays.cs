@@ -207,16 +207,26 @@ public sealed class LivePlays
     /// </summary>
     private void OnSwapped(ServingModel serving)
     {
-        _ = Task.Run(() =>
+        _ = Task.Run(async () =>
         {
-            try
+            // A replay from the database can fail part-way; it is tried again (a play replayed twice is held once).
+            for (int attempt = 1; ; attempt++)
             {
-                lock (_write) Rebase(serving);
-            }
-            catch (Exception e)
-            {
-                // The plays stay as they were (a replay from the database may have failed part-way); the next swap rebases again.
-                _log.LogError(e, "live plays could not be rebased on model {Version}", serving.Version);
+                try
+                {
+                    lock (_write) Rebase(serving);
+                    return;
+                }
+                catch (Exception e) when (attempt < 5)
+                {
+                    _log.LogWarning("live plays could not be rebased on model {Version} ({Message}); trying again", serving.Version, e.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(attempt));
+                }
+                catch (Exception e)
+                {
+                    _log.LogError(e, "live plays could not be rebased on model {Version}; the next swap rebases again", serving.Version);
+                    return;
+                }
             }
         });
     }
