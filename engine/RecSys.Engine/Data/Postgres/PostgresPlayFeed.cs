@@ -22,6 +22,8 @@ public static class PostgresPlayFeed
 
     private const string Schema = """
         CREATE SEQUENCE IF NOT EXISTS recsys_play_feed_numbers;
+        -- A session's cached numbers would not follow the order lock: one number at a time, whatever was set.
+        ALTER SEQUENCE recsys_play_feed_numbers CACHE 1;
         CREATE TABLE IF NOT EXISTS recsys_play_feed (
             id bigint PRIMARY KEY,
             user_id bigint NOT NULL,
