@@ -41,14 +41,7 @@ public static class RedisCacheExperiment
         string redisServer = Experiment.Arg(args, "--redis-server") ?? "redis-server";
         string outDir = RecsysCommand.FreshOutput(args, "redis-cache-out");
         string build = RecsysCommand.Build;
-        string I(long v) => v.ToString(CultureInfo.InvariantCulture);
-
-        string model = Path.Combine(outDir, "model.npz");
-        string store = Path.Combine(outDir, "store");
-        RecsysCommand.Run("train", "--input", "demo", "--demo-users", I(users), "--demo-tracks", I(tracks), "--demo-plays", I(users * 30L),
-            "--iterations", "5", "--tune", "off", "--out", model);
-        RecsysCommand.Run("model", "import", model, "--promote", "--force", "--storage", store);
-        string[] serve = ["--set", $"Demo:Users={users}", "--set", $"Demo:Tracks={tracks}", "--set", $"Demo:Plays={users * 30L}", "--set", "TrainIfMissing=false"];
+        var (store, serve) = RecsysCommand.DemoStore(outDir, users, tracks, users * 30L);
 
         using var redis = RedisProcess.Start(redisServer, outDir);
         var result = new JsonObject { ["users"] = users, ["tracks"] = tracks, ["connections"] = connections, ["window_seconds"] = window.TotalSeconds };

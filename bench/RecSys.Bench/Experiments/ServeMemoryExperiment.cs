@@ -32,14 +32,8 @@ public static partial class ServeMemoryExperiment
         {
             string folder = Path.Combine(outDir, $"{users}x{tracks}");
             Directory.CreateDirectory(folder);
-            string model = Path.Combine(folder, "model.npz");
-            string store = Path.Combine(folder, "store");
-            string I(long v) => v.ToString(CultureInfo.InvariantCulture);
-            RecsysCommand.Run("train", "--input", "demo", "--demo-users", I(users), "--demo-tracks", I(tracks), "--demo-plays", I((long)users * playsPerUser),
-                "--factors", I(factors), "--iterations", "5", "--tune", "off", "--out", model);
-            RecsysCommand.Run("model", "import", model, "--promote", "--force", "--storage", store);
-            using var server = RunningServer.Start(build, Path.Combine(folder, "server"), store,
-                "--set", $"Demo:Users={users}", "--set", $"Demo:Tracks={tracks}", "--set", $"Demo:Plays={(long)users * playsPerUser}", "--set", "TrainIfMissing=false");
+            var (store, serve) = RecsysCommand.DemoStore(folder, users, tracks, (long)users * playsPerUser, factors);
+            using var server = RunningServer.Start(build, Path.Combine(folder, "server"), store, serve);
             using var http = new HttpClient { BaseAddress = server.Url };
             string metrics = http.GetStringAsync("/metrics").GetAwaiter().GetResult();
             rows.Add((users, tracks, Gauge(metrics, "dotnet_total_memory_bytes"), Gauge(metrics, "process_working_set_bytes")));

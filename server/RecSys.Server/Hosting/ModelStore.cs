@@ -182,22 +182,16 @@ public sealed class ModelStore(string root, int keep = 5, IPromotionRegistry? re
 
     private PromotionState RolledBack(PromotionState state, string? expected, out string previous)
     {
-        var history = state.History.ToList();
-        string? current = state.Current;
-        // Drop the current version and any entries whose files are gone, are known broken, or whose
-        // manifest does not parse (found broken now).
-        var broken = Broken();
-        while (history.Count > 0 && (history[^1] == current || !Versions().Contains(history[^1]) || broken.ContainsKey(history[^1]) || !ManifestReads(history[^1])))
-        {
-            history.RemoveAt(history.Count - 1);
-        }
-        if (history.Count == 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
-        previous = history[^1];
+        // The entries after the target are dropped with the current version: their files are gone, they
+        // are known broken, or their manifest does not parse (found broken now).
+        int at = RollbackIndex(state.History, state.Current, Broken(), manifestMustRead: true);
+        if (at < 0) throw new InvalidOperationException("no earlier promoted version to roll back to");
+        previous = state.History[at];
         if (expected is not null && previous != expected)
         {
             throw new InvalidOperationException($"the version to roll back to is now {previous}, not {expected}: the store changed meanwhile");
         }
-        return new PromotionState(previous, history);
+        return new PromotionState(previous, [.. state.History.Take(at + 1)]);
     }
 
     /// <summary>The version <see cref="Rollback"/> would make current, without moving anything; null when there is none.</summary>
@@ -205,15 +199,9 @@ public sealed class ModelStore(string root, int keep = 5, IPromotionRegistry? re
     {
         lock (_gate)
         {
-            var broken = Broken();
-            var versions = Versions();
             var (current, history) = Registry.Read();
-            for (int i = history.Count - 1; i >= 0; i--)
-            {
-                string v = history[i];
-                if (v != current && versions.Contains(v) && !broken.ContainsKey(v) && ManifestReads(v)) return v;
-            }
-            return null;
+            int at = RollbackIndex(history, current, Broken(), manifestMustRead: true);
+            return at < 0 ? null : history[at];
         }
     }
 
@@ -257,7 +245,7 @@ public sealed class ModelStore(string root, int keep = 5, IPromotionRegistry? re
         kept.UnionWith(Pinned());
         var (current, history) = Registry.Read();
         if (current is not null) kept.Add(current);
-        if (RollbackTarget([.. history], current, broken) is { } previous) kept.Add(previous);
+        if (RollbackIndex(history, current, broken, manifestMustRead: false) is >= 0 and var at) kept.Add(history[at]);
         int excess = versions.Count - Math.Max(1, keep);
         foreach (string v in versions.OrderBy(v => broken.ContainsKey(v) ? 0 : 1).ThenBy(v => v, StringComparer.Ordinal))
         {
@@ -275,16 +263,20 @@ public sealed class ModelStore(string root, int keep = 5, IPromotionRegistry? re
         }
     }
 
-    /// <summary>The newest promoted version before <paramref name="current"/> that still exists and is not broken.</summary>
-    private string? RollbackTarget(List<string> history, string? current, IReadOnlyDictionary<string, string> broken)
+    /// <summary>
+    /// Where the newest promoted version before <paramref name="current"/> stands in <paramref name="history"/>
+    /// that still exists and is not broken (with <paramref name="manifestMustRead"/>, whose manifest also
+    /// parses; one that does not is marked broken); −1 when none does.
+    /// </summary>
+    private int RollbackIndex(IReadOnlyList<string> history, string? current, IReadOnlyDictionary<string, string> broken, bool manifestMustRead)
     {
         var versions = Versions();
         for (int i = history.Count - 1; i >= 0; i--)
         {
             string v = history[i];
-            if (v != current && versions.Contains(v) && !broken.ContainsKey(v)) return v;
+            if (v != current && versions.Contains(v) && !broken.ContainsKey(v) && (!manifestMustRead || ManifestReads(v))) return i;
         }
-        return null;
+        return -1;
     }
 
     private readonly HashSet<string> _issued = [];
